@@ -1,0 +1,161 @@
+"""The base of every WebSocket consumer: verified users, validated frames, an explicit allow-list.
+
+Subclasses declare ``frames = {"type": (Schema, "handler_method")}``. The method names there are
+written by developers; a client's ``type`` only ever selects a row of that table.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from typing import Any, ClassVar
+
+from channels.db import database_sync_to_async
+from channels.generic.websocket import AsyncWebsocketConsumer
+from django.conf import settings
+from django.utils import timezone
+from django_otp.models import Device
+from pydantic import ValidationError
+from typing import Literal
+
+from cencomm import protocol
+from cencomm.live import user_group
+
+log = logging.getLogger(__name__)
+
+
+class TokenBucket:
+    def __init__(self, rate: float, burst: float) -> None:
+        self.rate, self.burst = rate, burst
+        self.tokens, self.updated = burst, time.monotonic()
+
+    def take(self) -> bool:
+        now = time.monotonic()
+        self.tokens = min(self.burst, self.tokens + (now - self.updated) * self.rate)
+        self.updated = now
+        if self.tokens < 1:
+            return False
+        self.tokens -= 1
+        return True
+
+
+class HubConsumer(AsyncWebsocketConsumer):
+    frames: ClassVar[dict[str, tuple[type[protocol.ClientFrame], str]]] = {}
+    max_frame_bytes: ClassVar[int] = 64 * 1024
+    max_invalid_frames: ClassVar[int] = 20
+
+    user: Any
+
+    # --- lifecycle ----------------------------------------------------------------------------
+
+    async def connect(self) -> None:
+        self.user = self.scope.get("user")
+        if not getattr(self.user, "is_authenticated", False) or self.scope.get("otp_device") is None:
+            await self.close(code=protocol.CLOSE_UNAUTHENTICATED)
+            return
+        self.bucket = TokenBucket(
+            getattr(settings, "CENCOMM_WS_FRAMES_PER_SECOND", 10),
+            getattr(settings, "CENCOMM_WS_FRAME_BURST", 40),
+        )
+        self.invalid_frames = 0
+        if not await self.authorize():
+            await self.close(code=protocol.CLOSE_NOT_FOUND)
+            return
+        await self.channel_layer.group_add(user_group(self.user.pk), self.channel_name)
+        await self.accept()
+        await self.opened()
+
+    async def disconnect(self, code: int) -> None:
+        if getattr(self, "user", None) is not None and self.user.is_authenticated:
+            await self.channel_layer.group_discard(user_group(self.user.pk), self.channel_name)
+        await self.closed()
+
+    async def authorize(self) -> bool:
+        """Whether the user may use this socket now; runs at connect and before every frame."""
+        return await self._device_still_valid()
+
+    async def opened(self) -> None:
+        """After accept: join groups, send the first frames."""
+
+    async def closed(self) -> None:
+        """After disconnect: leave groups."""
+
+    @database_sync_to_async
+    def _device_still_valid(self) -> bool:
+        device: Device | None = self.scope.get("otp_device")
+        return (
+            device is not None
+            and type(device).objects.filter(pk=device.pk, user_id=self.user.pk, confirmed=True).exists()
+            and type(self.user).objects.filter(pk=self.user.pk, is_active=True).exists()
+        )
+
+    # --- frames in ----------------------------------------------------------------------------
+
+    async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
+        if text_data is None:
+            await self.reject_frame("binary_unsupported", "Frames are JSON text.")
+            return
+        if len(text_data.encode()) > self.max_frame_bytes:
+            await self.send_json(protocol.error_frame("too_large", f"Frames are at most {self.max_frame_bytes} bytes."))
+            await self.close(code=protocol.CLOSE_TOO_LARGE)
+            return
+        if not self.bucket.take():
+            await self.send_json(protocol.error_frame("rate_limited", "Too many frames; slow down."))
+            await self.close(code=protocol.CLOSE_RATE_LIMITED)
+            return
+        try:
+            data = json.loads(text_data)
+        except (ValueError, RecursionError):
+            await self.reject_frame("invalid_json", "A frame is one JSON object.")
+            return
+        if not isinstance(data, dict) or not isinstance(data.get("type"), str):
+            await self.reject_frame("invalid_frame", "A frame is a JSON object with a string 'type'.")
+            return
+        ref = data.get("ref") if isinstance(data.get("ref"), str) and len(data["ref"]) <= 64 else None
+        entry = self.frames.get(data["type"])
+        if entry is None:
+            await self.reject_frame("unknown_type", "This frame type is not part of the protocol.", ref=ref)
+            return
+        schema, handler_name = entry
+        try:
+            frame = schema.model_validate(data)
+        except ValidationError as exc:
+            await self.reject_frame("invalid_frame", "The frame does not match its schema.", ref=ref, fields=protocol.field_errors(exc))
+            return
+        if not await self.authorize():
+            await self.close(code=protocol.CLOSE_NOT_FOUND)
+            return
+        await getattr(self, handler_name)(frame)
+
+    async def reject_frame(self, code: str, message: str, *, ref: str | None = None, fields: dict[str, list[str]] | None = None) -> None:
+        self.invalid_frames += 1
+        await self.send_json(protocol.error_frame(code, message, ref=ref, fields=fields))
+        if self.invalid_frames >= self.max_invalid_frames:
+            await self.close(code=protocol.CLOSE_BAD_FRAMES)
+
+    async def send_json(self, content: dict[str, Any]) -> None:
+        await self.send(text_data=json.dumps(content, separators=(",", ":"), default=str))
+
+    # --- events from the channel layer (types written by services, never by clients) ---------
+
+    async def access_changed(self, event: dict[str, Any]) -> None:
+        if not await self.authorize():
+            await self.close(code=protocol.CLOSE_NOT_FOUND)
+
+    async def session_ended(self, event: dict[str, Any]) -> None:
+        if event.get("session") == self.scope.get("session_fingerprint"):
+            await self.close(code=protocol.CLOSE_UNAUTHENTICATED)
+
+
+class PingFrame(protocol.ClientFrame):
+    type: Literal["ping"]
+
+
+class PingConsumer(HubConsumer):
+    """``/ws/ping/``: a heartbeat for any verified user."""
+
+    frames = {"ping": (PingFrame, "handle_ping")}
+
+    async def handle_ping(self, frame: PingFrame) -> None:
+        await self.send_json({"type": "pong", "ref": frame.ref, "server_time": timezone.now().isoformat()})

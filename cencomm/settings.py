@@ -1,0 +1,357 @@
+"""Settings for the CENcomm-style hub, driven by the environment.
+
+With nothing set, the hub runs as a local demo: SQLite and a generated secret key in ``var/``,
+the in-memory channel layer. ``CENCOMM_ENV=production`` refuses every insecure default.
+Every variable is documented in ``.env.example``.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Callable
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from django.core.exceptions import ImproperlyConfigured
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+VAR_DIR = Path(os.environ.get("CENCOMM_VAR_DIR", BASE_DIR / "var"))
+
+
+# --- strict helpers ------------------------------------------------------------------------------
+
+
+def env_str(name: str, default: str = "") -> str:
+    return os.environ.get(name, default).strip()
+
+
+def env_bool(name: str, default: bool) -> bool:
+    raw = os.environ.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    value = raw.strip().lower()
+    if value not in ("true", "false"):
+        raise ImproperlyConfigured(f"{name} must be 'true' or 'false', not {raw!r}")
+    return value == "true"
+
+
+def env_int(name: str, default: int, *, minimum: int = 0) -> int:
+    raw = os.environ.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ImproperlyConfigured(f"{name} must be a whole number, not {raw!r}") from None
+    if value < minimum:
+        raise ImproperlyConfigured(f"{name} must be at least {minimum}, not {value}")
+    return value
+
+
+def env_list(name: str, default: list[str]) -> list[str]:
+    raw = os.environ.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    return [item.strip() for item in raw.split(",") if item.strip()]
+
+
+def env_secret(name: str) -> str:
+    """A secret from ``NAME`` or from the file that ``NAME_FILE`` names."""
+    value = env_str(name)
+    path = env_str(f"{name}_FILE")
+    if value and path:
+        raise ImproperlyConfigured(f"set {name} or {name}_FILE, not both")
+    if path:
+        try:
+            return Path(path).read_text().strip()
+        except OSError as exc:
+            raise ImproperlyConfigured(f"{name}_FILE: cannot read {path}: {exc.strerror}") from None
+    return value
+
+
+def demo_secret_file(filename: str, make: Callable[[], str]) -> str:
+    """A secret generated once into ``var/`` for the zero-configuration demo."""
+    path = VAR_DIR / filename
+    if not path.exists():
+        VAR_DIR.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as handle:
+            handle.write(make())
+    return path.read_text().strip()
+
+
+def database_from_url(name: str, url: str) -> dict:
+    parts = urlsplit(url)
+    if parts.scheme not in ("postgres", "postgresql", "sqlite"):
+        raise ImproperlyConfigured(
+            f"{name} must start with postgres:// or sqlite://, not {parts.scheme or 'nothing'!r}"
+        )
+    try:
+        import dj_database_url
+
+        config = dj_database_url.parse(url, conn_max_age=60, conn_health_checks=True)
+    except Exception as exc:  # dj-database-url raises several types for a malformed URL
+        raise ImproperlyConfigured(f"{name} is malformed: {exc}") from None
+    if config["ENGINE"].endswith("postgresql") and not config.get("NAME"):
+        raise ImproperlyConfigured(f"{name} names no database")
+    return config
+
+
+# --- mode --------------------------------------------------------------------------------------
+
+CENCOMM_ENV = env_str("CENCOMM_ENV", "development")
+if CENCOMM_ENV not in ("development", "production"):
+    raise ImproperlyConfigured(
+        f"CENCOMM_ENV must be 'development' or 'production', not {CENCOMM_ENV!r}"
+    )
+PRODUCTION = CENCOMM_ENV == "production"
+TESTING = env_bool("CENCOMM_TESTING", False)  # adds the test client's host and origin
+
+DEBUG = env_bool("DEBUG", False)
+if PRODUCTION and DEBUG:
+    raise ImproperlyConfigured("DEBUG must be false when CENCOMM_ENV=production")
+
+SECRET_KEY = env_secret("SECRET_KEY")
+if PRODUCTION:
+    if not SECRET_KEY or SECRET_KEY.startswith("django-insecure") or len(SECRET_KEY) < 50:
+        raise ImproperlyConfigured(
+            "SECRET_KEY (or SECRET_KEY_FILE) must be set to at least 50 random characters "
+            "when CENCOMM_ENV=production"
+        )
+elif not SECRET_KEY:
+    SECRET_KEY = demo_secret_file("secret_key", lambda: secrets.token_urlsafe(50))
+
+# The master key wraps every data key. It never enters the database.
+CENCOMM_MASTER_KEY = env_secret("CENCOMM_MASTER_KEY")
+if PRODUCTION and not CENCOMM_MASTER_KEY:
+    raise ImproperlyConfigured(
+        "CENCOMM_MASTER_KEY (or CENCOMM_MASTER_KEY_FILE) must be set when CENCOMM_ENV=production"
+    )
+if not CENCOMM_MASTER_KEY:
+    from base64 import urlsafe_b64encode
+
+    CENCOMM_MASTER_KEY = demo_secret_file(
+        "master.key", lambda: urlsafe_b64encode(secrets.token_bytes(32)).decode()
+    )
+
+PORT = env_int("PORT", 8000, minimum=1)
+ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", [] if PRODUCTION else ["127.0.0.1", "localhost"])
+if TESTING:
+    ALLOWED_HOSTS = [*ALLOWED_HOSTS, "testserver"]
+if PRODUCTION and (not ALLOWED_HOSTS or "*" in ALLOWED_HOSTS):
+    raise ImproperlyConfigured(
+        "ALLOWED_HOSTS must list the hub's host names (not '*') when CENCOMM_ENV=production"
+    )
+
+# WebSocket connections are accepted only from these exact origins (scheme, host and port).
+CENCOMM_ALLOWED_ORIGINS = env_list(
+    "CENCOMM_ALLOWED_ORIGINS",
+    [f"https://{host}" for host in ALLOWED_HOSTS]
+    if PRODUCTION
+    else [f"http://127.0.0.1:{PORT}", f"http://localhost:{PORT}"],
+)
+if TESTING:
+    CENCOMM_ALLOWED_ORIGINS = [*CENCOMM_ALLOWED_ORIGINS, "http://testserver"]
+CSRF_TRUSTED_ORIGINS = CENCOMM_ALLOWED_ORIGINS
+
+
+# --- applications ------------------------------------------------------------------------------
+
+INSTALLED_APPS = [
+    "daphne",
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
+    "axes",
+    "channels",
+    "cencomm",
+    "operations",
+    "messaging",
+    "results",
+    "frontend",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
+    "cencomm.middleware.RequireTwoFactorMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "axes.middleware.AxesMiddleware",
+]
+
+ROOT_URLCONF = "cencomm.urls"
+ASGI_APPLICATION = "asgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+
+# --- data ---------------------------------------------------------------------------------------
+
+DATABASE_URL = env_str("DATABASE_URL")
+if DATABASE_URL:
+    DATABASES = {"default": database_from_url("DATABASE_URL", DATABASE_URL)}
+else:
+    VAR_DIR.mkdir(parents=True, exist_ok=True)
+    DATABASES = {
+        "default": {
+            "ENGINE": "django.db.backends.sqlite3",
+            "NAME": VAR_DIR / "cencomm.sqlite3",
+            "OPTIONS": {"timeout": 20, "transaction_mode": "IMMEDIATE"},
+        }
+    }
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+REDIS_URL = env_str("REDIS_URL")
+if REDIS_URL:
+    if urlsplit(REDIS_URL).scheme not in ("redis", "rediss", "unix"):
+        raise ImproperlyConfigured("REDIS_URL must start with redis://, rediss:// or unix://")
+    CHANNEL_LAYERS = {
+        "default": {
+            "BACKEND": "channels_redis.core.RedisChannelLayer",
+            "CONFIG": {
+                "hosts": [REDIS_URL],
+                "prefix": env_str("CENCOMM_CHANNEL_PREFIX", "cencomm"),
+                "capacity": 1000,
+                "expiry": 30,
+            },
+        }
+    }
+else:
+    if PRODUCTION:
+        raise ImproperlyConfigured(
+            "REDIS_URL must be set when CENCOMM_ENV=production: the in-memory channel layer "
+            "does not reach across processes"
+        )
+    CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+
+
+# --- sign-in -----------------------------------------------------------------------------------
+
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {
+        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+        "OPTIONS": {"min_length": 12},
+    },
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+LOGIN_URL = "/accounts/login/"
+LOGIN_REDIRECT_URL = "/"
+
+AXES_FAILURE_LIMIT = env_int("CENCOMM_LOGIN_FAILURE_LIMIT", 5, minimum=1)
+AXES_COOLOFF_TIME = env_int("CENCOMM_LOGIN_COOLOFF_MINUTES", 15, minimum=1) / 60  # hours
+# Lock the account under attack, not the office: officers at one border post share an address.
+AXES_LOCKOUT_PARAMETERS = ["username"]
+AXES_RESET_ON_SUCCESS = True
+AXES_VERBOSE = False
+AXES_LOCKOUT_CALLABLE = "frontend.views.locked_out"
+AXES_ENABLE_ACCESS_FAILURE_LOG = False
+
+# TOTP: one code per 30-second step, one step of drift either way; failures slow verification
+# exponentially and CENCOMM_OTP_FAILURE_LIMIT failures lock the second step for a while.
+OTP_TOTP_ISSUER = env_str("CENCOMM_OTP_ISSUER", "CENcomm hub")
+OTP_TOTP_THROTTLE_FACTOR = 1
+CENCOMM_OTP_FAILURE_LIMIT = env_int("CENCOMM_OTP_FAILURE_LIMIT", 5, minimum=1)
+
+SESSION_COOKIE_AGE = env_int("CENCOMM_SESSION_HOURS", 12, minimum=1) * 3600
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+SESSION_COOKIE_SECURE = PRODUCTION
+CSRF_COOKIE_SECURE = PRODUCTION
+CSRF_COOKIE_HTTPONLY = False  # the pages' scripts send it as X-CSRFToken
+
+SILENCED_SYSTEM_CHECKS = ["axes.W006"]  # lock-out is per user name on purpose (see above)
+if PRODUCTION:
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
+    SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 31536000)
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+    SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", False)
+    if not SECURE_HSTS_PRELOAD:  # preloading is a decision for the deployment's owner
+        SILENCED_SYSTEM_CHECKS.append("security.W021")
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+
+
+# --- limits ------------------------------------------------------------------------------------
+
+CENCOMM_API_TOKEN_MAX_DAYS = env_int("CENCOMM_API_TOKEN_MAX_DAYS", 90, minimum=1)
+DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
+FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
+CENCOMM_UPLOAD_MAX_BYTES = env_int("CENCOMM_UPLOAD_MAX_BYTES", 10 * 1024 * 1024, minimum=1024)
+
+
+# --- static files, time, language --------------------------------------------------------------
+
+STATIC_URL = "/static/"
+STATIC_ROOT = BASE_DIR / "staticfiles"
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
+        if TESTING or not PRODUCTION
+        else "whitenoise.storage.CompressedManifestStaticFilesStorage"
+    },
+}
+WHITENOISE_USE_FINDERS = not PRODUCTION
+WHITENOISE_AUTOREFRESH = not PRODUCTION
+
+LANGUAGE_CODE = "en"
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+USE_THOUSAND_SEPARATOR = True
+
+
+# --- logging -----------------------------------------------------------------------------------
+# One line per record, control characters escaped (cencomm.logging.SafeFormatter), so a value that
+# carries CR/LF cannot forge a log line. Nothing logs message text or sensitive fields.
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {
+        "safe": {
+            "()": "cencomm.logging.SafeFormatter",
+            "format": "%(asctime)s %(levelname)s %(name)s %(message)s",
+        }
+    },
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "safe"}},
+    "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        "daphne": {"level": "WARNING"},
+    },
+}

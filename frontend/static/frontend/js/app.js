@@ -1,0 +1,47 @@
+// Shared helpers for the hub's pages: CSRF-aware fetch and a WebSocket that reconnects.
+"use strict";
+(function () {
+  const csrf = () => document.querySelector('meta[name="csrf-token"]')?.content || "";
+
+  async function api(path, { method = "GET", body, headers = {} } = {}) {
+    const init = { method, credentials: "same-origin", headers: { Accept: "application/json", ...headers } };
+    if (body instanceof FormData) init.body = body;
+    else if (body !== undefined) { init.body = JSON.stringify(body); init.headers["Content-Type"] = "application/json"; }
+    if (method !== "GET") init.headers["X-CSRFToken"] = csrf();
+    const response = await fetch(path, init);
+    const data = response.status === 204 ? null : await response.json().catch(() => null);
+    if (!response.ok) { const err = new Error((data && data.detail) || response.statusText); err.status = response.status; err.data = data; throw err; }
+    return data;
+  }
+
+  // A socket that reconnects with backoff; onOpen runs on every (re)connect, so callers can catch up.
+  function liveSocket(path, { onOpen, onFrame, onState } = {}) {
+    let socket = null, attempt = 0, stopped = false, timer = null;
+    const url = (location.protocol === "https:" ? "wss://" : "ws://") + location.host + path;
+    function setState(state) { onState && onState(state); }
+    function connect() {
+      setState("connecting");
+      socket = new WebSocket(url);
+      socket.onopen = () => { attempt = 0; setState("online"); onOpen && onOpen(send); };
+      socket.onmessage = (event) => { try { onFrame && onFrame(JSON.parse(event.data), send); } catch (e) { console.error(e); } };
+      socket.onclose = (event) => {
+        setState(event.code === 4401 ? "signed-out" : "offline");
+        if (stopped || event.code === 4401 || event.code === 4404) return;
+        const delay = Math.min(30000, 500 * 2 ** attempt++) * (0.5 + Math.random());
+        timer = setTimeout(connect, delay);
+      };
+    }
+    function send(frame) {
+      if (socket && socket.readyState === WebSocket.OPEN) { socket.send(JSON.stringify(frame)); return true; }
+      return false;
+    }
+    window.addEventListener("online", () => { if (!socket || socket.readyState > 1) { clearTimeout(timer); attempt = 0; connect(); } });
+    connect();
+    return { send, close() { stopped = true; socket && socket.close(); }, get socket() { return socket; } };
+  }
+
+  function uuid() { return crypto.randomUUID ? crypto.randomUUID() : ([1e7]+-1e3+-4e3+-8e3+-1e11).replace(/[018]/g, c => (c ^ crypto.getRandomValues(new Uint8Array(1))[0] & 15 >> c / 4).toString(16)); }
+
+  const fmt = new Intl.NumberFormat("en-GB");
+  window.Hub = { api, liveSocket, uuid, csrf, formatNumber: (n) => fmt.format(n) };
+})();

@@ -1,0 +1,197 @@
+"""Pages: sign-in with both factors, my operations, one operation, tokens."""
+
+from __future__ import annotations
+
+from base64 import b32encode
+from typing import Any
+
+import segno
+from django.conf import settings
+from django.contrib.auth import authenticate, login as auth_login, logout as auth_logout
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_http_methods, require_POST
+from django_otp import login as otp_login
+
+from cencomm import twofactor
+from cencomm.errors import NotFound
+from cencomm.live import publish_on_commit, user_group
+from cencomm.middleware import session_fingerprint
+from cencomm.models import ApiToken
+from cencomm.principal import Principal
+from operations import selectors, services
+
+
+def _next_url(request: HttpRequest) -> str:
+    target = request.POST.get("next") or request.GET.get("next") or "/"
+    if not url_has_allowed_host_and_scheme(target, {request.get_host()}, request.is_secure()):
+        return "/"
+    return target
+
+
+def locked_out(request: HttpRequest, credentials: Any = None, *args: Any, **kwargs: Any) -> HttpResponse:
+    """django-axes calls this when the password step is locked."""
+    return render(request, "frontend/locked.html", {"minutes": int(settings.AXES_COOLOFF_TIME * 60)}, status=429)
+
+
+def locked_page(request: HttpRequest) -> HttpResponse:
+    return locked_out(request)
+
+
+@require_http_methods(["GET", "POST"])
+def sign_in(request: HttpRequest) -> HttpResponse:
+    error = None
+    if request.method == "POST":
+        username = request.POST.get("username", "")[:150]
+        password = request.POST.get("password", "")[:4096]
+        user = authenticate(request, username=username, password=password)
+        if getattr(request, "axes_locked_out", False):
+            return locked_out(request)
+        if user is None:
+            error = "Wrong user name or password."
+        else:
+            auth_login(request, user)  # rotates the session key
+            target = "/accounts/verify/" if twofactor.has_second_factor(user) else "/accounts/enroll/"
+            return HttpResponseRedirect(f"{target}?next={_next_url(request)}")
+    return render(request, "frontend/login.html", {"error": error, "next": _next_url(request)}, status=400 if error else 200)
+
+
+@require_http_methods(["GET", "POST"])
+def verify(request: HttpRequest) -> HttpResponse:
+    user = request.user
+    if not user.is_authenticated:
+        return redirect(settings.LOGIN_URL)
+    if not twofactor.has_second_factor(user):
+        return redirect("enroll")
+    error = None
+    locked = twofactor.locked_until(user)
+    if request.method == "POST" and locked is None:
+        device = twofactor.second_factor_verify(user=user, token=request.POST.get("code", ""))
+        if device is not None:
+            request.session.cycle_key()
+            otp_login(request, device)
+            return HttpResponseRedirect(_next_url(request))
+        locked = twofactor.locked_until(user)
+        error = "That code is wrong or was already used."
+    if locked is not None:
+        error = "Too many wrong codes. Try again later."
+    return render(
+        request, "frontend/verify.html", {"error": error, "locked": locked, "next": _next_url(request)},
+        status=429 if locked else (400 if error else 200),
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def enroll(request: HttpRequest) -> HttpResponse:
+    user = request.user
+    if not user.is_authenticated:
+        return redirect(settings.LOGIN_URL)
+    if twofactor.has_second_factor(user):
+        return redirect("verify")
+    device = twofactor.enrolment_start(user=user)
+    error = None
+    if request.method == "POST":
+        codes = twofactor.enrolment_confirm(user=user, device=device, token=request.POST.get("code", ""))
+        if codes is not None:
+            device.refresh_from_db()
+            request.session.cycle_key()
+            otp_login(request, device)
+            return render(request, "frontend/backup_codes.html", {"codes": codes, "next": _next_url(request)})
+        error = "That code is wrong. Check the time on your phone and try the next code."
+    qr = segno.make(device.config_url, error="m")
+    secret = b32encode(device.bin_key).decode().rstrip("=")
+    return render(
+        request,
+        "frontend/enroll.html",
+        {"qr_svg": qr.svg_inline(scale=5, dark="#111", light="#fff"), "secret": secret, "error": error, "next": _next_url(request)},
+        status=400 if error else 200,
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def backup_codes(request: HttpRequest) -> HttpResponse:
+    if request.method == "POST":
+        codes = twofactor.backup_codes_regenerate(user=request.user)
+        return render(request, "frontend/backup_codes.html", {"codes": codes, "next": "/"})
+    return render(request, "frontend/backup_codes.html", {"codes": None})
+
+
+@require_POST
+def sign_out(request: HttpRequest) -> HttpResponse:
+    if request.user.is_authenticated:
+        # Open sockets of this session close too.
+        publish_on_commit(
+            user_group(request.user.pk),
+            {"type": "session.ended", "session": session_fingerprint(request.session.session_key)},
+        )
+    auth_logout(request)
+    return redirect(settings.LOGIN_URL)
+
+
+def home(request: HttpRequest) -> HttpResponse:
+    principal = Principal(request.user)
+    memberships = [
+        selectors.access_membership(principal, operation_id=op.pk)
+        for op in selectors.operations_for(principal).order_by("-window_start")
+    ]
+    return render(request, "frontend/home.html", {"memberships": memberships})
+
+
+def operation_detail(request: HttpRequest, code: str) -> HttpResponse:
+    membership = selectors.access_membership(Principal(request.user), operation_code=code)
+    operation = membership.operation
+    entry_points = list(selectors.operation_entry_points(operation))
+    administrations = [
+        {"administration": a, "entry_points": [e for e in entry_points if e.administration_id == a.pk]}
+        for a in selectors.operation_administrations(operation)
+    ]
+    return render(
+        request,
+        "frontend/operation.html",
+        {
+            "operation": operation,
+            "membership": membership,
+            "administrations": administrations,
+            "member_count": operation.memberships.count(),
+            "transitions": operation.transitions.select_related("by"),
+        },
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def tokens(request: HttpRequest) -> HttpResponse:
+    principal = Principal(request.user)
+    created = None
+    errors: dict[str, list[str]] = {}
+    if request.method == "POST":
+        if "revoke" in request.POST:
+            token = ApiToken.objects.filter(pk=request.POST.get("revoke", "0") or 0, user=request.user).first()
+            if token is not None:
+                services.api_token_revoke(token=token, actor=request.user)
+            return redirect("tokens")
+        try:
+            operation = selectors.access_operation(principal, request.POST.get("operation", ""))
+            days = int(request.POST.get("days", "30"))
+            created = services.api_token_create(
+                user=request.user, operation=operation, name=request.POST.get("name", ""), days=days
+            )[1]
+        except NotFound:
+            errors = {"operation": ["Choose one of your operations."]}
+        except ValueError:
+            errors = {"days": ["Give a number of days."]}
+        except ValidationError as exc:
+            errors = exc.message_dict
+    return render(
+        request,
+        "frontend/tokens.html",
+        {
+            "tokens": ApiToken.objects.filter(user=request.user).select_related("operation"),
+            "operations": selectors.operations_for(principal),
+            "created": created,
+            "errors": errors,
+            "max_days": settings.CENCOMM_API_TOKEN_MAX_DAYS,
+        },
+        status=400 if errors else 200,
+    )

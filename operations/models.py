@@ -1,0 +1,223 @@
+"""Operations, the administrations and entry points taking part, and who is a member in which role."""
+
+from __future__ import annotations
+
+import datetime as dt
+from zoneinfo import available_timezones
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
+from django.db import models
+from django.utils import timezone
+
+from operations.countries import COUNTRIES
+
+country_code_validator = RegexValidator(r"^[A-Z]{2}$", "Use an ISO 3166-1 alpha-2 code.")
+
+
+def validate_country(code: str) -> None:
+    if code not in COUNTRIES:
+        raise ValidationError(f"{code!r} is not an ISO 3166-1 alpha-2 country code.")
+
+
+def validate_time_zone(name: str) -> None:
+    if name not in _TIME_ZONES:
+        raise ValidationError(f"{name!r} is not an IANA time zone.")
+
+
+_TIME_ZONES = frozenset(available_timezones())
+
+
+class Administration(models.Model):
+    """A national customs administration."""
+
+    country = models.CharField(max_length=2, unique=True, validators=[validate_country])
+    name = models.CharField(max_length=200)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class EntryPoint(models.Model):
+    class Kind(models.TextChoices):
+        SEAPORT = "seaport", "Seaport"
+        AIRPORT = "airport", "Airport"
+        LAND_BORDER = "land_border", "Land border"
+        RAIL = "rail", "Rail"
+        POSTAL = "postal", "Postal hub"
+        EXPRESS_COURIER = "express_courier", "Express courier hub"
+        INLAND = "inland", "Inland"
+
+    administration = models.ForeignKey(
+        Administration, on_delete=models.PROTECT, related_name="entry_points"
+    )
+    name = models.CharField(max_length=200)
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    unlocode = models.CharField(
+        max_length=5,
+        blank=True,
+        validators=[RegexValidator(r"^[A-Z]{2}[A-Z2-9]{3}$", "A UN/LOCODE is five characters.")],
+    )
+    time_zone = models.CharField(max_length=64, validators=[validate_time_zone])
+    latitude = models.DecimalField(
+        max_digits=8,
+        decimal_places=5,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(-90), MaxValueValidator(90)],
+    )
+    longitude = models.DecimalField(
+        max_digits=8,
+        decimal_places=5,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(-180), MaxValueValidator(180)],
+    )
+
+    class Meta:
+        ordering = ["administration__name", "name"]
+        constraints = [
+            models.UniqueConstraint(fields=["administration", "name"], name="entry_point_name"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class CommodityCategory(models.Model):
+    """A commodity category is data: added and renamed by coordinators, not by a code change."""
+
+    code = models.SlugField(max_length=40, unique=True)
+    name = models.CharField(max_length=100, unique=True)
+    position = models.PositiveIntegerField(default=100)
+    active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["position", "name"]
+        verbose_name_plural = "commodity categories"
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Operation(models.Model):
+    class State(models.TextChoices):
+        PLANNED = "planned", "Planned"
+        ACTIVE = "active", "Active"
+        FOLLOW_UP = "follow_up", "Follow-up"
+        CLOSED = "closed", "Closed"
+        ARCHIVED = "archived", "Archived"
+
+    code = models.CharField(
+        max_length=40,
+        unique=True,
+        validators=[RegexValidator(r"^[A-Z0-9][A-Z0-9-]{1,39}$", "Capitals, digits and hyphens.")],
+    )
+    name = models.CharField(max_length=200)
+    objectives = models.TextField(blank=True)
+    window_start = models.DateTimeField()
+    window_end = models.DateTimeField()
+    state = models.CharField(max_length=12, choices=State.choices, default=State.PLANNED)
+    target_categories = models.ManyToManyField(CommodityCategory, blank=True)
+    administrations = models.ManyToManyField(
+        Administration, through="Participation", related_name="operations"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-window_start"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(window_end__gt=models.F("window_start")),
+                name="operation_window_order",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.code}: {self.name}"
+
+    def clean(self) -> None:
+        if self.window_start and self.window_end and self.window_end <= self.window_start:
+            raise ValidationError({"window_end": "The window must end after it starts."})
+
+    @property
+    def window_days(self) -> list[dt.date]:
+        """The UTC dates the window covers."""
+        first = self.window_start.astimezone(dt.UTC).date()
+        last = (self.window_end - dt.timedelta(microseconds=1)).astimezone(dt.UTC).date()
+        return [first + dt.timedelta(days=n) for n in range((last - first).days + 1)]
+
+
+class OperationTransition(models.Model):
+    """Who moved an operation from one state to another, and when."""
+
+    operation = models.ForeignKey(Operation, on_delete=models.CASCADE, related_name="transitions")
+    from_state = models.CharField(max_length=12, choices=Operation.State.choices)
+    to_state = models.CharField(max_length=12, choices=Operation.State.choices)
+    by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT)
+    at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["at"]
+
+
+class Participation(models.Model):
+    """An administration taking part in an operation, with the entry points it brings."""
+
+    operation = models.ForeignKey(Operation, on_delete=models.CASCADE, related_name="participations")
+    administration = models.ForeignKey(Administration, on_delete=models.PROTECT)
+    entry_points = models.ManyToManyField(EntryPoint, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["operation", "administration"], name="participation_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.administration} in {self.operation.code}"
+
+
+class Membership(models.Model):
+    class Role(models.TextChoices):
+        COORDINATOR = "coordinator", "Coordinator"
+        NATIONAL_CONTACT = "ncp", "National contact point"
+        OFFICER = "officer", "Officer"
+        ANALYST = "analyst", "Analyst"
+        OBSERVER = "observer", "Observer"
+
+    operation = models.ForeignKey(Operation, on_delete=models.CASCADE, related_name="memberships")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships"
+    )
+    role = models.CharField(max_length=12, choices=Role.choices)
+    administration = models.ForeignKey(
+        Administration, null=True, blank=True, on_delete=models.PROTECT
+    )
+    entry_point = models.ForeignKey(EntryPoint, null=True, blank=True, on_delete=models.PROTECT)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["operation", "user"], name="membership_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} as {self.role} in {self.operation.code}"
+
+    def clean(self) -> None:
+        if self.role == self.Role.NATIONAL_CONTACT and not self.administration_id:
+            raise ValidationError({"administration": "A national contact point speaks for one administration."})
+        if self.role == self.Role.OFFICER:
+            if not self.entry_point_id:
+                raise ValidationError({"entry_point": "An officer serves at one entry point."})
+            self.administration_id = self.entry_point.administration_id
+
+    @property
+    def is_coordinator(self) -> bool:
+        return self.role == self.Role.COORDINATOR

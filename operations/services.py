@@ -1,0 +1,302 @@
+"""Every write to operations and membership. Each records an audit event and publishes on commit."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import secrets
+from decimal import Decimal
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth.models import AbstractBaseUser
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from cencomm.audit import audit_record
+from cencomm.errors import Refused
+from cencomm.live import publish_on_commit, user_group
+from cencomm.models import ApiToken
+from operations.models import (
+    Administration,
+    CommodityCategory,
+    EntryPoint,
+    Membership,
+    Operation,
+    OperationTransition,
+    Participation,
+)
+
+State = Operation.State
+TRANSITIONS: dict[str, set[str]] = {
+    State.PLANNED: {State.ACTIVE, State.CLOSED},
+    State.ACTIVE: {State.FOLLOW_UP},
+    State.FOLLOW_UP: {State.ACTIVE, State.CLOSED},
+    State.CLOSED: {State.ARCHIVED, State.FOLLOW_UP},
+    State.ARCHIVED: set(),
+}
+
+
+@transaction.atomic
+def operation_transition(
+    *, operation: Operation, to_state: str, actor: AbstractBaseUser | None
+) -> Operation:
+    operation = Operation.objects.select_for_update().get(pk=operation.pk)
+    if to_state not in TRANSITIONS.get(operation.state, set()):
+        raise Refused(
+            f"An operation in state {operation.get_state_display()!r} cannot move to {to_state!r}.",
+            field="state",
+        )
+    from_state = operation.state
+    operation.state = to_state
+    operation.save(update_fields=["state"])
+    OperationTransition.objects.create(
+        operation=operation, from_state=from_state, to_state=to_state, by=actor
+    )
+    audit_record(
+        action="operation.transition",
+        actor=actor,
+        operation=operation,
+        target=operation,
+        data={"from": from_state, "to": to_state},
+    )
+    publish_on_commit(
+        f"operation.{operation.pk}",
+        {"type": "operation.state", "operation": operation.pk, "state": to_state},
+    )
+    return operation
+
+
+@transaction.atomic
+def membership_add(
+    *,
+    operation: Operation,
+    user: AbstractBaseUser,
+    role: str,
+    actor: AbstractBaseUser | None,
+    administration: Administration | None = None,
+    entry_point: EntryPoint | None = None,
+) -> Membership:
+    existing = Membership.objects.filter(operation=operation, user=user).first()
+    wanted_admin = entry_point.administration_id if entry_point is not None else (administration.pk if administration else None)
+    if existing is not None and (existing.role, existing.administration_id, existing.entry_point_id) == (
+        role, wanted_admin, entry_point.pk if entry_point else None
+    ):
+        return existing
+    membership = existing or Membership(operation=operation, user=user)
+    membership.role = role
+    membership.administration = administration
+    membership.entry_point = entry_point
+    if entry_point is not None:
+        membership.administration = entry_point.administration
+    membership.full_clean(exclude=["operation", "user"])
+    participating = operation.participations.filter(
+        administration_id=membership.administration_id
+    ).first()
+    if membership.administration_id and participating is None:
+        raise ValidationError({"administration": "This administration does not take part."})
+    if entry_point is not None and not participating.entry_points.filter(pk=entry_point.pk).exists():
+        raise ValidationError({"entry_point": "This entry point does not take part."})
+    changed = membership.pk is not None
+    membership.save()
+    audit_record(
+        action="membership.change" if changed else "membership.add",
+        actor=actor,
+        operation=operation,
+        target=membership,
+        data={
+            "user": user.pk,
+            "role": role,
+            "administration": membership.administration_id,
+            "entry_point": membership.entry_point_id,
+        },
+    )
+    if changed:  # open sockets re-check what this user may see
+        publish_on_commit(
+            user_group(user.pk),
+            {"type": "access.changed", "operation": operation.pk},
+        )
+    return membership
+
+
+@transaction.atomic
+def membership_remove(*, membership: Membership, actor: AbstractBaseUser | None) -> None:
+    operation, user_id = membership.operation, membership.user_id
+    audit_record(
+        action="membership.remove",
+        actor=actor,
+        operation=operation,
+        target=membership,
+        data={"user": user_id, "role": membership.role},
+    )
+    membership.delete()
+    publish_on_commit(user_group(user_id), {"type": "access.changed", "operation": operation.pk})
+
+
+@transaction.atomic
+def operation_load(data: dict[str, Any], *, actor: AbstractBaseUser | None = None) -> Operation:
+    """Create or update an operation from a plain description (the ``load_operation`` format).
+
+    Loading the same description twice changes nothing the second time.
+    """
+    errors: dict[str, str] = {}
+    for key in ("code", "name", "window_start", "window_end", "administrations"):
+        if key not in data:
+            errors[key] = "This field is required."
+    if errors:
+        raise ValidationError(errors)
+
+    for position, category in enumerate(data.get("categories", []), start=1):
+        CommodityCategory.objects.update_or_create(
+            code=category["code"], defaults={"name": category["name"], "position": position * 10}
+        )
+
+    operation = Operation.objects.filter(code=data["code"]).first() or Operation(code=data["code"])
+    operation.name = data["name"]
+    operation.objectives = data.get("objectives", "")
+    operation.window_start = _parse_time(data["window_start"], "window_start")
+    operation.window_end = _parse_time(data["window_end"], "window_end")
+    created = operation.pk is None
+    operation.full_clean(exclude=["state"] if created else None)
+    operation.save()
+    if created:
+        audit_record(action="operation.create", actor=actor, operation=operation, target=operation)
+
+    targets = data.get("target_categories", [])
+    unknown = set(targets) - set(
+        CommodityCategory.objects.filter(code__in=targets).values_list("code", flat=True)
+    )
+    if unknown:
+        raise ValidationError({"target_categories": f"Unknown categories: {', '.join(sorted(unknown))}"})
+    operation.target_categories.set(CommodityCategory.objects.filter(code__in=targets))
+
+    for item in data["administrations"]:
+        administration, _ = Administration.objects.update_or_create(
+            country=item["country"], defaults={"name": item["name"]}
+        )
+        administration.full_clean()
+        participation, _ = Participation.objects.get_or_create(
+            operation=operation, administration=administration
+        )
+        for ep in item.get("entry_points", []):
+            entry_point, _ = EntryPoint.objects.update_or_create(
+                administration=administration,
+                name=ep["name"],
+                defaults={
+                    "kind": ep["kind"],
+                    "unlocode": ep.get("unlocode", ""),
+                    "time_zone": ep["time_zone"],
+                    "latitude": _decimal(ep.get("latitude")),
+                    "longitude": _decimal(ep.get("longitude")),
+                },
+            )
+            entry_point.full_clean()
+            participation.entry_points.add(entry_point)
+
+    wanted = data.get("state")
+    if wanted and wanted != operation.state:
+        for step in _path(operation.state, wanted):
+            operation = operation_transition(operation=operation, to_state=step, actor=actor)
+    return operation
+
+
+def _decimal(value: Any) -> Decimal | None:
+    return None if value is None else Decimal(str(value))
+
+
+def _path(start: str, goal: str) -> list[str]:
+    """The shortest chain of allowed transitions from ``start`` to ``goal``."""
+    frontier: list[list[str]] = [[start]]
+    seen = {start}
+    while frontier:
+        path = frontier.pop(0)
+        if path[-1] == goal:
+            return path[1:]
+        for nxt in sorted(TRANSITIONS.get(path[-1], set())):
+            if nxt not in seen:
+                seen.add(nxt)
+                frontier.append([*path, nxt])
+    raise ValidationError({"state": f"Cannot move from {start!r} to {goal!r}."})
+
+
+def _parse_time(value: Any, field: str) -> dt.datetime:
+    if isinstance(value, dt.datetime):
+        parsed = value
+    else:
+        try:
+            parsed = dt.datetime.fromisoformat(str(value))
+        except ValueError:
+            raise ValidationError({field: f"{value!r} is not an ISO 8601 date and time."}) from None
+    if timezone.is_naive(parsed):
+        parsed = parsed.replace(tzinfo=dt.UTC)
+    return parsed
+
+
+# --- personal access tokens ----------------------------------------------------------------------
+
+TOKEN_PREFIX = "cct_"
+
+
+def token_digest(plaintext: str) -> str:
+    return hashlib.sha256(plaintext.encode()).hexdigest()
+
+
+@transaction.atomic
+def api_token_create(
+    *, user: AbstractBaseUser, operation: Operation, name: str, days: int
+) -> tuple[ApiToken, str]:
+    """A new token; the plaintext is returned once and only its digest is stored."""
+    name = name.strip()
+    if not name:
+        raise ValidationError({"name": "Give the token a name."})
+    if not 1 <= days <= settings.CENCOMM_API_TOKEN_MAX_DAYS:
+        raise ValidationError(
+            {"days": f"A token lives from 1 to {settings.CENCOMM_API_TOKEN_MAX_DAYS} days."}
+        )
+    plaintext = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    token = ApiToken.objects.create(
+        user=user,
+        operation=operation,
+        name=name[:80],
+        prefix=plaintext[:10],
+        digest=token_digest(plaintext),
+        expires_at=timezone.now() + dt.timedelta(days=days),
+    )
+    audit_record(
+        action="token.create",
+        actor=user,
+        operation=operation,
+        target=token,
+        data={"prefix": token.prefix, "expires_at": token.expires_at.isoformat()},
+    )
+    return token, plaintext
+
+
+@transaction.atomic
+def api_token_revoke(*, token: ApiToken, actor: AbstractBaseUser) -> ApiToken:
+    if token.revoked_at is None:
+        token.revoked_at = timezone.now()
+        token.save(update_fields=["revoked_at"])
+        audit_record(
+            action="token.revoke", actor=actor, operation=token.operation, target=token,
+            data={"prefix": token.prefix},
+        )
+    return token
+
+
+def api_token_authenticate(plaintext: str) -> ApiToken | None:
+    """The live token with this plaintext, or None (unknown, expired or revoked)."""
+    if not plaintext.startswith(TOKEN_PREFIX) or len(plaintext) > 100:
+        return None
+    token = (
+        ApiToken.objects.select_related("user", "operation")
+        .filter(digest=token_digest(plaintext), revoked_at__isnull=True, expires_at__gt=timezone.now())
+        .first()
+    )
+    if token is None or not token.user.is_active:
+        return None
+    now = timezone.now()
+    if token.last_used_at is None or now - token.last_used_at > dt.timedelta(minutes=1):
+        ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
+    return token
