@@ -1,0 +1,45 @@
+"""Run the benchmarks (all, or those named: `python -m bench fanout ingest`) into docs/performance.md."""
+
+from __future__ import annotations
+
+import datetime as dt
+import importlib
+import os
+import platform
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+DOC = ROOT / "docs" / "performance.md"
+MARK = "<!-- bench:{name} -->"
+
+
+def main(argv: list[str]) -> int:
+    names = argv or sorted(p.stem.removeprefix("bench_") for p in (ROOT / "bench").glob("bench_*.py"))
+    text = DOC.read_text() if DOC.exists() else "# Performance\n\nWritten by `make bench`; each section is replaced when its benchmark runs again.\n"
+    for name in names:
+        module = importlib.import_module(f"bench.bench_{name}")
+        print(f"== {module.TITLE}", flush=True)
+        started = time.monotonic()
+        body = module.run()
+        stamp = (f"\n_Run {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC on {os.cpu_count()} cores, Python "
+                 f"{platform.python_version()}, in {time.monotonic() - started:.0f} s: "
+                 f"`make bench` (or `.venv/bin/python -m bench {name}`)._\n")
+        section = f"{MARK.format(name=name)}\n## {module.TITLE}\n{stamp}\n{body.strip()}\n{MARK.format(name=name)}\n"
+        start_mark = MARK.format(name=name)
+        if text.count(start_mark) == 2:
+            before, _, rest = text.partition(start_mark)
+            _, _, after = rest.partition(start_mark)
+            text = before + section.rstrip("\n") + after
+        else:
+            text = text.rstrip("\n") + "\n\n" + section
+        DOC.parent.mkdir(exist_ok=True)
+        DOC.write_text(text)
+        print(body, flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.path.insert(0, str(ROOT))
+    raise SystemExit(main(sys.argv[1:]))
