@@ -1,0 +1,119 @@
+"""A real hub for browser tests: daphne serving the demo from a fresh SQLite database.
+
+Session-scoped: migrated and seeded once (``demo_setup``), shared by every browser test. Sign in
+through the real pages with ``sign_in(page, username)``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from base64 import b32decode
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+from django_otp.oath import TOTP
+
+ROOT = Path(__file__).resolve().parents[2]
+CHROMIUM = "/usr/bin/chromium"
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@dataclass
+class LiveHub:
+    base_url: str
+    var_dir: Path
+    users: dict[str, dict[str, Any]]
+    process: subprocess.Popen
+    _last_step: dict[str, int] = field(default_factory=dict)
+
+    def totp(self, username: str) -> str:
+        """A fresh code for the user, waiting for the next time step if this one was used."""
+        totp = TOTP(b32decode(self.users[username]["totp_secret"]))
+        while self._last_step.get(username) == totp.t():
+            time.sleep(0.5)
+            totp = TOTP(b32decode(self.users[username]["totp_secret"]))
+        self._last_step[username] = totp.t()
+        return f"{totp.token():06d}"
+
+    def sign_in(self, page: Any, username: str, next_path: str = "/") -> None:
+        page.goto(f"{self.base_url}/accounts/login/?next={next_path}")
+        page.fill("input[name=username]", username)
+        page.fill("input[name=password]", self.users[username]["password"])
+        page.click("button[type=submit]")
+        page.wait_for_url("**/accounts/verify/**")
+        page.fill("input[name=code]", self.totp(username))
+        page.click("button[type=submit]")
+        page.wait_for_url(f"{self.base_url}{next_path}")
+
+
+@pytest.fixture(scope="session")
+def live_hub(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveHub]:
+    if not os.path.exists(CHROMIUM):
+        pytest.skip("needs browser (install Chromium)")
+    var_dir = tmp_path_factory.mktemp("hub-var")
+    port = _free_port()
+    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL", "CENCOMM_TESTING")}
+    env.update(CENCOMM_VAR_DIR=str(var_dir), PORT=str(port), CENCOMM_ENV="development")
+    python = sys.executable
+    for command in (["migrate", "--noinput", "-v0"], ["demo_setup"]):
+        subprocess.run([python, "manage.py", *command], cwd=ROOT, env=env, check=True, capture_output=True)
+    log = open(var_dir / "daphne.log", "w")  # noqa: SIM115 - closed below
+    process = subprocess.Popen(
+        [str(Path(python).parent / "daphne"), "-b", "127.0.0.1", "-p", str(port), "asgi:application"],
+        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+    )
+    base_url = f"http://127.0.0.1:{port}"
+    for _ in range(100):
+        try:
+            urllib.request.urlopen(f"{base_url}/healthz", timeout=1)  # noqa: S310 - our own server
+            break
+        except OSError:
+            time.sleep(0.2)
+    else:
+        process.kill()
+        raise RuntimeError(f"daphne did not start: {(var_dir / 'daphne.log').read_text()[-2000:]}")
+    users = {u["username"]: u for u in json.loads((var_dir / "demo-credentials.json").read_text())["users"]}
+    try:
+        yield LiveHub(base_url=base_url, var_dir=var_dir, users=users, process=process)
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+        log.close()
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Any]:
+    if not os.path.exists(CHROMIUM):
+        pytest.skip("needs browser (install Chromium)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM,
+            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                  "--no-first-run", "--disable-sync", "--disable-quic"],
+        )
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser: Any) -> Iterator[Any]:
+    context = browser.new_context(viewport={"width": 412, "height": 915})  # a phone
+    page = context.new_page()
+    yield page
+    context.close()
