@@ -1,0 +1,283 @@
+"""Seizure results: one Result per inspection, corrected only by adding ResultVersions.
+
+The fields the board aggregates (entry point, time, route, outcome, goods lines) are stored plain;
+the notes, the conveyance references and anything that names a person or company (parties, brand
+or rights holder) are sealed with :mod:`cencomm.crypto` under the operation's scope. Nothing here is
+ever hard-deleted: a correction or a reclassification is a new version, and only the version marked
+current counts.
+"""
+
+from __future__ import annotations
+
+import uuid
+from decimal import Decimal
+
+import pycountry
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
+from django.db import models
+
+from operations.models import validate_country
+
+MAX_QUANTITY = Decimal("50000000")  # more than any single consignment; a typo guard
+MAX_VALUE = Decimal("10000000000")
+CURRENCIES = frozenset(c.alpha_3 for c in pycountry.currencies)
+
+
+def validate_gtin(code: str) -> None:
+    """GTIN-8/12/13/14 with a correct GS1 check digit."""
+    if not code.isdigit() or len(code) not in (8, 12, 13, 14):
+        raise ValidationError("A GTIN has 8, 12, 13 or 14 digits.")
+    digits = [int(c) for c in code]
+    body, check = digits[:-1], digits[-1]
+    total = sum(d * (3 if i % 2 == 0 else 1) for i, d in enumerate(reversed(body)))
+    if (10 - total % 10) % 10 != check:
+        raise ValidationError("The GTIN check digit does not match.")
+
+
+def validate_hs_code(code: str) -> None:
+    """4, 6, 8 or 10 digits, in a Harmonized System chapter that exists (01-97, not 77)."""
+    if not code.isdigit() or len(code) not in (4, 6, 8, 10):
+        raise ValidationError("An HS code has 4, 6, 8 or 10 digits.")
+    chapter = int(code[:2])
+    if not 1 <= chapter <= 97 or chapter == 77:
+        raise ValidationError(f"HS chapter {code[:2]} does not exist.")
+
+
+def validate_currency(code: str) -> None:
+    if code not in CURRENCIES:
+        raise ValidationError(f"{code!r} is not an ISO 4217 currency code.")
+
+
+def validate_countries(codes: object) -> None:
+    if not isinstance(codes, list) or len(codes) > 20:
+        raise ValidationError("Give a list of at most 20 country codes.")
+    for code in codes:
+        validate_country(str(code))
+
+
+class TransportMode(models.TextChoices):
+    SEA_CONTAINER = "sea_container", "Sea container"
+    AIR_CARGO = "air_cargo", "Air cargo"
+    ROAD_VEHICLE = "road_vehicle", "Road vehicle"
+    RAIL = "rail", "Rail"
+    POST = "post", "Post"
+    EXPRESS_COURIER = "express_courier", "Express courier"
+    PASSENGER = "passenger", "Passenger"
+
+
+class DetectionMethod(models.TextChoices):
+    RISK_PROFILE = "risk_profile", "Risk profile / targeting"
+    WARNING = "warning", "Warning received"
+    RANDOM = "random", "Random check"
+    SCANNER = "scanner", "Scanner / X-ray"
+    DOG = "dog", "Detector dog"
+    INTELLIGENCE = "intelligence", "Intelligence"
+    IPM = "ipm", "IPM"
+
+
+class Outcome(models.TextChoices):
+    SEIZED = "seized", "Seized"
+    DETAINED = "detained", "Detained pending decision"
+    RELEASED = "released", "Released"
+    NO_IRREGULARITY = "no_irregularity", "No irregularity"
+
+
+#: Outcomes whose goods count as intercepted units on the board.
+INTERCEPTED = (Outcome.SEIZED, Outcome.DETAINED)
+
+
+class Infringement(models.TextChoices):
+    TRADEMARK = "trademark", "Counterfeit trademark"
+    COPYRIGHT = "copyright", "Pirated copyright"
+    OTHER_IP = "other_ip", "Other IP right"
+    FALSIFIED = "falsified", "Substandard or falsified"
+    PROHIBITED = "prohibited", "Prohibited or restricted"
+
+
+class HandlingCode(models.TextChoices):
+    H0 = "H0", "H0: may leave the operation"
+    H1 = "H1", "H1: operation participants"
+    H2 = "H2", "H2: coordinators and own administration"
+    H3 = "H3", "H3: own administration only"
+
+
+class Unit(models.TextChoices):
+    PIECES = "pieces", "Pieces"
+    KG = "kg", "Kilograms"
+    LITRES = "litres", "Litres"
+    PACKS = "packs", "Packs"
+
+
+class Result(models.Model):
+    """The identity of one inspection outcome; its content lives in its versions."""
+
+    class Validation(models.TextChoices):
+        PENDING = "pending", "Pending"
+        VALIDATED = "validated", "Validated"
+        RETURNED = "returned", "Returned"
+
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    operation = models.ForeignKey(
+        "operations.Operation", on_delete=models.PROTECT, related_name="results"
+    )
+    client_id = models.CharField(max_length=64)
+    entry_point = models.ForeignKey("operations.EntryPoint", on_delete=models.PROTECT)
+    administration = models.ForeignKey("operations.Administration", on_delete=models.PROTECT)
+    reported_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    late = models.BooleanField(default=False)
+    validation = models.CharField(
+        max_length=10, choices=Validation.choices, default=Validation.PENDING
+    )
+    validation_comment = models.CharField(max_length=1000, blank=True)
+    validated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    validated_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["operation", "client_id"], name="result_client_id"),
+        ]
+
+    def __str__(self) -> str:
+        return f"result {self.uuid}"
+
+
+class ResultVersion(models.Model):
+    """One stored state of a result. A correction adds a version; earlier ones stay readable."""
+
+    result = models.ForeignKey(Result, on_delete=models.PROTECT, related_name="versions")
+    number = models.PositiveIntegerField()
+    is_current = models.BooleanField(default=True)
+    created_at = models.DateTimeField()
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    reason = models.CharField(max_length=500, blank=True)
+
+    inspected_at = models.DateTimeField()
+    transport_mode = models.CharField(max_length=20, choices=TransportMode.choices, blank=True)
+    origin_country = models.CharField(max_length=2, validators=[validate_country])
+    departure_country = models.CharField(max_length=2, blank=True, validators=[validate_country])
+    transit_countries = models.JSONField(default=list, blank=True, validators=[validate_countries])
+    destination_country = models.CharField(max_length=2, blank=True, validators=[validate_country])
+    detection_method = models.CharField(max_length=20, choices=DetectionMethod.choices, blank=True)
+    outcome = models.CharField(max_length=20, choices=Outcome.choices)
+    infringement = models.CharField(max_length=20, choices=Infringement.choices, blank=True)
+    concealment = models.CharField(max_length=200, blank=True)
+    estimated_value = models.DecimalField(
+        max_digits=14,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(Decimal("0")), MaxValueValidator(MAX_VALUE)],
+    )
+    currency = models.CharField(max_length=3, blank=True, validators=[validate_currency])
+    handling_code = models.CharField(
+        max_length=2, choices=HandlingCode.choices, default=HandlingCode.H1
+    )
+    # The Warning (messaging) this result answers; a UUID checked through messaging's selector.
+    answers_warning = models.UUIDField(null=True, blank=True)
+
+    # Sealed with cencomm.crypto under scope operation:<id>, context result:<uuid>:v<n>:<field>.
+    notes_sealed = models.BinaryField(null=True, blank=True)
+    reference_sealed = models.BinaryField(null=True, blank=True)
+    parties_sealed = models.BinaryField(null=True, blank=True)
+
+    # Link in the operation's results hash chain ("results:<operation id>").
+    chain_seq = models.PositiveBigIntegerField()
+    prev_hash = models.CharField(max_length=64)
+    hash = models.CharField(max_length=64)
+
+    class Meta:
+        ordering = ["result_id", "number"]
+        constraints = [
+            models.UniqueConstraint(fields=["result", "number"], name="result_version_number"),
+            models.UniqueConstraint(
+                fields=["result"], condition=models.Q(is_current=True), name="result_one_current"
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(currency="") | models.Q(estimated_value__isnull=True),
+                name="result_value_has_currency",
+            ),
+        ]
+        indexes = [models.Index(fields=["is_current", "inspected_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.result_id} v{self.number}"
+
+
+class GoodsLine(models.Model):
+    version = models.ForeignKey(ResultVersion, on_delete=models.PROTECT, related_name="lines")
+    position = models.PositiveSmallIntegerField()
+    category = models.ForeignKey("operations.CommodityCategory", on_delete=models.PROTECT)
+    description = models.CharField(max_length=300, blank=True)
+    brand_sealed = models.BinaryField(null=True, blank=True)
+    gtin = models.CharField(max_length=14, blank=True, validators=[validate_gtin])
+    hs_code = models.CharField(
+        max_length=10,
+        blank=True,
+        validators=[validate_hs_code, RegexValidator(r"^\d+$", "Digits only.")],
+    )
+    quantity = models.DecimalField(
+        max_digits=14,
+        decimal_places=3,
+        validators=[MinValueValidator(Decimal("0.001")), MaxValueValidator(MAX_QUANTITY)],
+    )
+    unit = models.CharField(max_length=10, choices=Unit.choices, default=Unit.PIECES)
+
+    class Meta:
+        ordering = ["version_id", "position"]
+        constraints = [
+            models.UniqueConstraint(fields=["version", "position"], name="goods_line_position"),
+            models.CheckConstraint(condition=models.Q(quantity__gt=0), name="goods_line_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.quantity} {self.unit} of {self.category_id}"
+
+
+class NilReturn(models.Model):
+    """An entry point reporting that it found nothing on one (UTC) day of the window."""
+
+    operation = models.ForeignKey(
+        "operations.Operation", on_delete=models.PROTECT, related_name="nil_returns"
+    )
+    entry_point = models.ForeignKey("operations.EntryPoint", on_delete=models.PROTECT)
+    day = models.DateField()
+    reported_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["day", "entry_point_id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["operation", "entry_point", "day"], name="nil_return_unique"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"nil {self.entry_point_id} {self.day}"
+
+
+class BoardSequence(models.Model):
+    """A per-operation counter bumped by every write that changes the board.
+
+    Live events carry it; a client that sees a gap re-fetches the snapshot.
+    """
+
+    operation = models.OneToOneField(
+        "operations.Operation", on_delete=models.CASCADE, related_name="board_sequence"
+    )
+    seq = models.PositiveBigIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"board {self.operation_id} #{self.seq}"
