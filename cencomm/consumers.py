@@ -9,15 +9,15 @@ from __future__ import annotations
 import json
 import logging
 import time
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Literal
 
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.utils import timezone
 from django_otp.models import Device
 from pydantic import ValidationError
-from typing import Literal
 
 from cencomm import protocol
 from cencomm.live import user_group
@@ -87,7 +87,7 @@ class HubConsumer(AsyncWebsocketConsumer):
         return (
             device is not None
             and type(device).objects.filter(pk=device.pk, user_id=self.user.pk, confirmed=True).exists()
-            and type(self.user).objects.filter(pk=self.user.pk, is_active=True).exists()
+            and get_user_model().objects.filter(pk=self.user.pk, is_active=True).exists()
         )
 
     # --- frames in ----------------------------------------------------------------------------

@@ -135,6 +135,25 @@ if not CENCOMM_MASTER_KEY:
         "master.key", lambda: urlsafe_b64encode(secrets.token_bytes(32)).decode()
     )
 
+# Previous master keys, still accepted for unwrapping while a re-wrap rolls out (comma-separated).
+CENCOMM_PREVIOUS_MASTER_KEYS = env_list("CENCOMM_PREVIOUS_MASTER_KEYS", [])
+
+
+def _check_master_key(name: str, encoded: str) -> None:
+    from base64 import urlsafe_b64decode
+
+    try:
+        raw = urlsafe_b64decode(encoded + "=" * (-len(encoded) % 4))
+    except ValueError:
+        raw = b""
+    if len(raw) != 32:
+        raise ImproperlyConfigured(f"{name} must be 32 random bytes in URL-safe base64")
+
+
+_check_master_key("CENCOMM_MASTER_KEY", CENCOMM_MASTER_KEY)
+for _previous in CENCOMM_PREVIOUS_MASTER_KEYS:
+    _check_master_key("CENCOMM_PREVIOUS_MASTER_KEYS", _previous)
+
 PORT = env_int("PORT", 8000, minimum=1)
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", [] if PRODUCTION else ["127.0.0.1", "localhost"])
 if TESTING:
@@ -175,6 +194,7 @@ INSTALLED_APPS = [
     "operations",
     "messaging",
     "results",
+    "results.reports",
     "frontend",
 ]
 

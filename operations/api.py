@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 from django.http import HttpRequest
-from ninja import Field, Router, Schema
+from ninja import Field, Router, Schema, Status
 
 from cencomm.api import principal_of, session_only
 from cencomm.errors import NotFound
@@ -140,20 +140,20 @@ def list_tokens(request: HttpRequest) -> list[dict]:
 
 
 @router.post("/tokens", response={201: TokenCreatedOut}, auth=session_only, tags=["tokens"])
-def create_token(request: HttpRequest, payload: TokenIn) -> tuple[int, dict]:
+def create_token(request: HttpRequest, payload: TokenIn) -> Status:
     principal = principal_of(request)
     operation = selectors.access_operation(principal, payload.operation)
     token, plaintext = services.api_token_create(
         user=principal.user, operation=operation, name=payload.name, days=payload.days
     )
-    return 201, {**_token_out(token), "token": plaintext}
+    return Status(201, {**_token_out(token), "token": plaintext})
 
 
 @router.delete("/tokens/{token_id}", response={204: None}, auth=session_only, tags=["tokens"])
-def revoke_token(request: HttpRequest, token_id: int) -> tuple[int, None]:
+def revoke_token(request: HttpRequest, token_id: int) -> Status:
     principal = principal_of(request)
     token = ApiToken.objects.filter(pk=token_id, user=principal.user).select_related("operation").first()
     if token is None:
         raise NotFound("token")
     services.api_token_revoke(token=token, actor=principal.user)
-    return 204, None
+    return Status(204, None)
