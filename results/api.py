@@ -1,3 +1,412 @@
-from ninja import Router
+"""API: post, correct, validate and list results; nil returns; categories; the board's aggregates.
 
-router = Router()
+The web form posts through these same endpoints; every write goes through results.services.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from decimal import Decimal
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest
+from ninja import Field, Query, Router, Schema
+from ninja.responses import Status
+from pydantic import ConfigDict
+
+from cencomm.api import principal_of
+from operations.models import CommodityCategory, Membership
+from operations.selectors import access_membership, require_role
+from results import selectors, services
+from results.models import HandlingCode, Result, ResultVersion, Unit
+
+router = Router(tags=["results"])
+CLIENT_ID = r"^[A-Za-z0-9_.:-]+$"
+
+
+class StrictSchema(Schema):
+    model_config = ConfigDict(extra="forbid")
+
+
+# --- in -----------------------------------------------------------------------------------------
+
+
+class LineIn(StrictSchema):
+    category: str = Field(max_length=40, description="A commodity category's code")
+    quantity: Decimal = Field(allow_inf_nan=False, max_digits=20)
+    unit: str = Unit.PIECES
+    description: str = Field("", max_length=300)
+    brand: str | None = Field(None, max_length=300, description="Brand or rights holder (sealed)")
+    gtin: str = Field("", max_length=14)
+    hs_code: str = Field("", max_length=10)
+
+
+class ContentIn(StrictSchema):
+    inspected_at: dt.datetime = Field(description="With its UTC offset")
+    origin: str = Field(max_length=2, description="ISO 3166-1 alpha-2")
+    outcome: str
+    lines: list[LineIn] = Field(min_length=1, max_length=50)
+    departure: str = Field("", max_length=2)
+    transit: list[str] = Field(default_factory=list, max_length=20)
+    destination: str = Field("", max_length=2)
+    transport_mode: str = ""
+    detection_method: str = ""
+    infringement: str = ""
+    concealment: str = Field("", max_length=200)
+    estimated_value: Decimal | None = Field(None, allow_inf_nan=False, max_digits=20)
+    currency: str = Field("", max_length=3)
+    handling_code: str = HandlingCode.H1
+    answers_warning: uuid.UUID | None = None
+    notes: str | None = Field(None, max_length=5000, description="Sealed at rest")
+    reference: str | None = Field(None, max_length=200, description="Container / AWB / B/L (sealed)")
+    parties: str | None = Field(None, max_length=2000, description="Persons and companies (sealed)")
+
+    def content(self) -> services.ResultInput:
+        data = self.model_dump(exclude={"lines", "transit", "client_id", "entry_point", "reason"})
+        lines = tuple(services.LineInput(**line.model_dump()) for line in self.lines)
+        return services.ResultInput(**data, lines=lines, transit=tuple(self.transit))
+
+
+class ResultIn(ContentIn):
+    client_id: str = Field(min_length=8, max_length=64, pattern=CLIENT_ID)
+    entry_point: int
+
+
+class CorrectionIn(ContentIn):
+    reason: str = Field(max_length=500)
+
+
+class ValidationIn(StrictSchema):
+    decision: str
+    comment: str = Field("", max_length=1000)
+
+
+class NilReturnIn(StrictSchema):
+    entry_point: int
+    day: dt.date
+
+
+class CategoryIn(StrictSchema):
+    code: str = Field(max_length=40)
+    name: str = Field(max_length=100)
+
+
+class CategoryRenameIn(StrictSchema):
+    name: str = Field(max_length=100)
+
+
+class ReclassifyIn(StrictSchema):
+    from_category: str = Field(max_length=40)
+    to_category: str = Field(max_length=40)
+    reason: str = Field(max_length=400)
+    results: list[uuid.UUID] | None = Field(None, max_length=1000)
+
+
+class FilterIn(Schema):
+    administration: int | None = None
+    entry_point: int | None = None
+    category: str | None = Field(None, max_length=40)
+    day: dt.date | None = None
+
+
+class ListFilterIn(FilterIn):
+    outcome: str | None = Field(None, max_length=20)
+    validation: str | None = Field(None, max_length=10)
+    limit: int = Field(50, ge=1, le=500)
+    offset: int = Field(0, ge=0)
+
+
+# --- out ----------------------------------------------------------------------------------------
+
+
+class LineOut(Schema):
+    position: int
+    category: str
+    category_name: str
+    description: str
+    brand: str | None
+    gtin: str
+    hs_code: str
+    quantity: Decimal
+    unit: str
+
+
+class VersionOut(Schema):
+    number: int
+    current: bool
+    created_at: dt.datetime
+    created_by: str
+    reason: str
+    inspected_at: dt.datetime
+    inspected_at_local: str
+    origin: str
+    departure: str
+    transit: list[str]
+    destination: str
+    transport_mode: str
+    detection_method: str
+    outcome: str
+    infringement: str
+    concealment: str
+    estimated_value: Decimal | None
+    currency: str
+    handling_code: str
+    answers_warning: uuid.UUID | None
+    notes: str | None
+    reference: str | None
+    parties: str | None
+    sealed_visible: bool
+    lines: list[LineOut]
+    chain_seq: int
+    hash: str
+
+
+class ResultOut(Schema):
+    uuid: uuid.UUID
+    client_id: str
+    entry_point: int
+    entry_point_name: str
+    administration: str
+    reported_by: str
+    created_at: dt.datetime
+    late: bool
+    validation: str
+    validation_comment: str
+    current: VersionOut
+    versions: int
+
+
+class ResultPage(Schema):
+    count: int
+    results: list[dict[str, Any]]
+
+
+class NilReturnOut(Schema):
+    entry_point: int
+    day: dt.date
+    created_at: dt.datetime
+
+
+class CategoryOut(Schema):
+    code: str
+    name: str
+    active: bool
+
+
+class ReclassifyOut(Schema):
+    results: int
+
+
+# --- helpers ------------------------------------------------------------------------------------
+
+
+def _membership(request: HttpRequest, code: str) -> Membership:
+    return access_membership(principal_of(request), operation_code=code)
+
+
+def _filter(membership: Membership, query: FilterIn) -> selectors.BoardFilter:
+    category_id = None
+    if query.category is not None:
+        category = CommodityCategory.objects.filter(code=query.category).first()
+        if category is None:
+            raise ValidationError({"category": [f"Unknown commodity category {query.category!r}."]})
+        category_id = category.pk
+    return selectors.BoardFilter(
+        administration_id=query.administration,
+        entry_point_id=query.entry_point,
+        category_id=category_id,
+        day=query.day,
+    )
+
+
+def _version_out(membership: Membership, version: ResultVersion) -> dict[str, Any]:
+    result = version.result
+    visible = selectors.may_see_sealed(membership, result)
+    sealed = selectors.sealed_fields(version) if visible else dict.fromkeys(selectors.SEALED_FIELDS)
+    tz = ZoneInfo(result.entry_point.time_zone)
+    return {
+        "number": version.number,
+        "current": version.is_current,
+        "created_at": version.created_at,
+        "created_by": version.created_by.username,
+        "reason": version.reason,
+        "inspected_at": version.inspected_at,
+        "inspected_at_local": version.inspected_at.astimezone(tz).strftime(f"%Y-%m-%d %H:%M {result.entry_point.time_zone}"),
+        "origin": version.origin_country,
+        "departure": version.departure_country,
+        "transit": version.transit_countries,
+        "destination": version.destination_country,
+        "transport_mode": version.transport_mode,
+        "detection_method": version.detection_method,
+        "outcome": version.outcome,
+        "infringement": version.infringement,
+        "concealment": version.concealment,
+        "estimated_value": version.estimated_value,
+        "currency": version.currency,
+        "handling_code": version.handling_code,
+        "answers_warning": version.answers_warning,
+        **sealed,
+        "sealed_visible": visible,
+        "lines": [
+            {
+                "position": line.position,
+                "category": line.category.code,
+                "category_name": line.category.name,
+                "description": line.description,
+                "brand": selectors.line_brand(version, line) if visible else None,
+                "gtin": line.gtin,
+                "hs_code": line.hs_code,
+                "quantity": line.quantity,
+                "unit": line.unit,
+            }
+            for line in version.lines.select_related("category").order_by("position")
+        ],
+        "chain_seq": version.chain_seq,
+        "hash": version.hash,
+    }
+
+
+def _result_out(membership: Membership, result: Result) -> dict[str, Any]:
+    versions = list(result.versions.select_related("created_by", "result__entry_point"))
+    current = next(v for v in versions if v.is_current)
+    return {
+        "uuid": result.uuid,
+        "client_id": result.client_id,
+        "entry_point": result.entry_point_id,
+        "entry_point_name": result.entry_point.name,
+        "administration": result.administration.country,
+        "reported_by": result.reported_by.username,
+        "created_at": result.created_at,
+        "late": result.late,
+        "validation": result.validation,
+        "validation_comment": result.validation_comment,
+        "current": _version_out(membership, current),
+        "versions": len(versions),
+    }
+
+
+# --- results ------------------------------------------------------------------------------------
+
+
+@router.post("/operations/{code}/results", response={200: ResultOut, 201: ResultOut})
+def post_result(request: HttpRequest, code: str, payload: ResultIn) -> Status[Any]:
+    """Post one result. A retry with the same ``client_id`` returns the stored result with 200."""
+    membership = _membership(request, code)
+    result, created = services.result_post(
+        membership=membership,
+        entry_point_id=payload.entry_point,
+        client_id=payload.client_id,
+        content=payload.content(),
+    )
+    result = selectors.access_result(membership, result.uuid)
+    return Status(201 if created else 200, _result_out(membership, result))
+
+
+@router.get("/operations/{code}/results", response=ResultPage)
+def list_results(request: HttpRequest, code: str, query: Query[ListFilterIn]) -> dict[str, Any]:
+    membership = _membership(request, code)
+    flt = _filter(membership, query)
+    versions = selectors.current_versions(membership.operation, flt).filter(
+        result__in=selectors.visible_results(membership)
+    )
+    if query.outcome:
+        versions = versions.filter(outcome=query.outcome)
+    if query.validation:
+        versions = versions.filter(result__validation=query.validation)
+    versions = versions.select_related("result__entry_point", "result__administration").prefetch_related(
+        "lines__category"
+    )
+    page = versions.order_by("-inspected_at", "-pk")[query.offset : query.offset + query.limit]
+    return {"count": versions.count(), "results": [selectors.version_summary(v) for v in page]}
+
+
+@router.get("/operations/{code}/results/{result_uuid}", response=ResultOut)
+def get_result(request: HttpRequest, code: str, result_uuid: str) -> dict[str, Any]:
+    membership = _membership(request, code)
+    return _result_out(membership, selectors.access_result(membership, result_uuid))
+
+
+@router.get("/operations/{code}/results/{result_uuid}/versions", response=list[VersionOut])
+def list_versions(request: HttpRequest, code: str, result_uuid: str) -> list[dict[str, Any]]:
+    membership = _membership(request, code)
+    result = selectors.access_result(membership, result_uuid)
+    versions = result.versions.select_related("created_by", "result__entry_point").order_by("number")
+    return [_version_out(membership, v) for v in versions]
+
+
+@router.post("/operations/{code}/results/{result_uuid}/corrections", response={201: ResultOut})
+def correct_result(request: HttpRequest, code: str, result_uuid: str, payload: CorrectionIn) -> Status[Any]:
+    membership = _membership(request, code)
+    services.result_correct(
+        membership=membership, result_uuid=result_uuid, content=payload.content(), reason=payload.reason
+    )
+    return Status(201, _result_out(membership, selectors.access_result(membership, result_uuid)))
+
+
+@router.post("/operations/{code}/results/{result_uuid}/validation", response=ResultOut)
+def validate_result(request: HttpRequest, code: str, result_uuid: str, payload: ValidationIn) -> dict[str, Any]:
+    membership = _membership(request, code)
+    services.result_validate(
+        membership=membership, result_uuid=result_uuid, decision=payload.decision, comment=payload.comment
+    )
+    return _result_out(membership, selectors.access_result(membership, result_uuid))
+
+
+@router.post("/operations/{code}/nil-returns", response={200: NilReturnOut, 201: NilReturnOut})
+def post_nil_return(request: HttpRequest, code: str, payload: NilReturnIn) -> Status[Any]:
+    membership = _membership(request, code)
+    nil, created = services.nil_return_post(
+        membership=membership, entry_point_id=payload.entry_point, day=payload.day
+    )
+    return Status(
+        201 if created else 200,
+        {"entry_point": nil.entry_point_id, "day": nil.day, "created_at": nil.created_at},
+    )
+
+
+# --- the board ----------------------------------------------------------------------------------
+
+
+@router.get("/operations/{code}/board")
+def board(request: HttpRequest, code: str, query: Query[FilterIn]) -> dict[str, Any]:
+    """The board's aggregates (the same snapshot the board socket sends on connect)."""
+    membership = require_role(_membership(request, code), *selectors.BOARD_ROLES, what="board")
+    return selectors.board_snapshot(membership.operation, _filter(membership, query))
+
+
+# --- commodity categories -----------------------------------------------------------------------
+
+
+@router.get("/operations/{code}/categories", response=list[CategoryOut])
+def list_categories(request: HttpRequest, code: str) -> Any:
+    _membership(request, code)
+    return CommodityCategory.objects.order_by("position", "name")
+
+
+@router.post("/operations/{code}/categories", response={201: CategoryOut})
+def add_category(request: HttpRequest, code: str, payload: CategoryIn) -> Status[Any]:
+    membership = _membership(request, code)
+    return Status(201, services.category_add(membership=membership, code=payload.code, name=payload.name))
+
+
+@router.patch("/operations/{code}/categories/{category_code}", response=CategoryOut)
+def rename_category(request: HttpRequest, code: str, category_code: str, payload: CategoryRenameIn) -> Any:
+    membership = _membership(request, code)
+    return services.category_rename(membership=membership, code=category_code, name=payload.name)
+
+
+@router.post("/operations/{code}/reclassifications", response=ReclassifyOut)
+def reclassify(request: HttpRequest, code: str, payload: ReclassifyIn) -> dict[str, int]:
+    membership = _membership(request, code)
+    count = services.goods_reclassify(
+        membership=membership,
+        from_category=payload.from_category,
+        to_category=payload.to_category,
+        reason=payload.reason,
+        result_uuids=payload.results,
+    )
+    return {"results": count}
+

@@ -57,6 +57,11 @@ def validate_countries(codes: object) -> None:
         validate_country(str(code))
 
 
+def sealed_context(result_uuid: object, number: int, field: str) -> str:
+    """Binds a sealed field to its result, its version and its name (lines: ``line<n>:brand``)."""
+    return f"result:{result_uuid}:v{number}:{field}"
+
+
 class TransportMode(models.TextChoices):
     SEA_CONTAINER = "sea_container", "Sea container"
     AIR_CARGO = "air_cargo", "Air cargo"

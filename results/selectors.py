@@ -7,14 +7,17 @@ current outcome is seized or detained. ``BoardFilter`` narrows every aggregate t
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import uuid
 from dataclasses import dataclass
 from typing import Any
 
+from django.db import transaction
 from django.db.models import Count, Exists, OuterRef, QuerySet, Sum
 from django.db.models.functions import TruncDate
 
 from cencomm.chain import chain_head
+from cencomm.crypto import open_text
 from cencomm.errors import NotFound
 from operations.models import Membership, Operation
 from operations.selectors import operation_entry_points
@@ -25,6 +28,7 @@ from results.models import (
     NilReturn,
     Result,
     ResultVersion,
+    sealed_context,
 )
 
 Role = Membership.Role
@@ -265,7 +269,22 @@ def version_summary(version: ResultVersion) -> dict[str, Any]:
 
 
 def board_snapshot(operation: Operation, flt: BoardFilter = NO_FILTER) -> dict[str, Any]:
-    """Everything the board shows, from one consistent read of the database."""
+    """Everything the board shows, from one consistent read of the database.
+
+    The sequence number and the figures come from the same snapshot (REPEATABLE READ on
+    PostgreSQL; SQLite's read transaction), so applying later events never counts one twice.
+    """
+    connection = transaction.get_connection()
+    if connection.in_atomic_block:
+        return _board_snapshot(operation, flt)
+    with transaction.atomic():
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+        return _board_snapshot(operation, flt)
+
+
+def _board_snapshot(operation: Operation, flt: BoardFilter) -> dict[str, Any]:
     head = chain_head(results_chain_name(operation.pk))
     seq = BoardSequence.objects.filter(operation=operation).values_list("seq", flat=True).first()
     return {
@@ -285,7 +304,152 @@ def board_snapshot(operation: Operation, flt: BoardFilter = NO_FILTER) -> dict[s
     }
 
 
+def compliance_cells(operation: Operation, pairs: list[tuple[int, dt.date]]) -> list[dict[str, Any]]:
+    """The compliance state of a few (entry point, UTC day) cells."""
+    cells = []
+    for entry_point_id, day in dict.fromkeys(pairs):
+        has_results = (
+            ResultVersion.objects.filter(
+                result__operation=operation, result__entry_point_id=entry_point_id, is_current=True
+            )
+            .annotate(utc_day=UTC_DAY)
+            .filter(utc_day=day)
+            .exists()
+        )
+        nil = NilReturn.objects.filter(operation=operation, entry_point_id=entry_point_id, day=day).exists()
+        state = "results" if has_results else "nil" if nil else "none"
+        cells.append({"entry_point": entry_point_id, "day": day.isoformat(), "state": state})
+    return cells
+
+
+def utc_day(moment: dt.datetime) -> dt.date:
+    return moment.astimezone(dt.UTC).date()
+
+
+def ciphertext_digest(blob: Any) -> str | None:
+    return hashlib.sha256(bytes(blob)).hexdigest() if blob is not None else None
+
+
+def version_payload(version: ResultVersion) -> dict[str, Any]:
+    """What the results chain hashes for one stored version: every stored field, ciphertexts by digest."""
+    result = version.result
+    return {
+        "operation": result.operation_id,
+        "result": str(result.uuid),
+        "client_id": result.client_id,
+        "entry_point": result.entry_point_id,
+        "administration": result.administration_id,
+        "reported_by": result.reported_by_id,
+        "late": result.late,
+        "version": version.number,
+        "created_at": version.created_at.isoformat(),
+        "created_by": version.created_by_id,
+        "reason": version.reason,
+        "inspected_at": version.inspected_at.isoformat(),
+        "transport_mode": version.transport_mode,
+        "origin": version.origin_country,
+        "departure": version.departure_country,
+        "transit": list(version.transit_countries),
+        "destination": version.destination_country,
+        "detection_method": version.detection_method,
+        "outcome": version.outcome,
+        "infringement": version.infringement,
+        "concealment": version.concealment,
+        "estimated_value": None if version.estimated_value is None else f"{version.estimated_value:.2f}",
+        "currency": version.currency,
+        "handling_code": version.handling_code,
+        "answers_warning": str(version.answers_warning) if version.answers_warning else None,
+        "notes": ciphertext_digest(version.notes_sealed),
+        "reference": ciphertext_digest(version.reference_sealed),
+        "parties": ciphertext_digest(version.parties_sealed),
+        "lines": [
+            {
+                "position": line.position,
+                "category": line.category_id,
+                "description": line.description,
+                "brand": ciphertext_digest(line.brand_sealed),
+                "gtin": line.gtin,
+                "hs_code": line.hs_code,
+                "quantity": f"{line.quantity:.3f}",
+                "unit": line.unit,
+            }
+            for line in GoodsLine.objects.filter(version_id=version.pk).order_by("position")
+        ],
+    }
+
+
+def chain_links(operation_id: int) -> list[tuple[int, str, str, dict[str, Any]]]:
+    """The operation's results chain as stored: ``(seq, prev_hash, hash, payload)`` in order."""
+    versions = (
+        ResultVersion.objects.filter(result__operation_id=operation_id)
+        .select_related("result")
+        .order_by("chain_seq")
+    )
+    return [(v.chain_seq, v.prev_hash, v.hash, version_payload(v)) for v in versions]
+
+
+def stale_current_versions(operation_id: int) -> list[str]:
+    """Results whose current version is not their latest one (or that have none): tampering."""
+    bad = []
+    results = Result.objects.filter(operation_id=operation_id).prefetch_related("versions")
+    for result in results:
+        versions = sorted(result.versions.all(), key=lambda v: v.number)
+        current = [v for v in versions if v.is_current]
+        if not versions or current != versions[-1:]:
+            bad.append(str(result.uuid))
+    return bad
+
+
+SEALED_FIELDS = ("notes", "reference", "parties")
+
+
+def sealed_scope(result: Result) -> str:
+    return f"operation:{result.operation_id}"
+
+
+def _unseal(result: Result, number: int, field: str, blob: Any) -> str | None:
+    if blob is None:
+        return None
+    return open_text(
+        context=sealed_context(result.uuid, number, field), blob=bytes(blob), scope=sealed_scope(result)
+    )
+
+
+def sealed_fields(version: ResultVersion) -> dict[str, str | None]:
+    """The version's sealed text fields, decrypted (callers decide who may see them)."""
+    result = version.result
+    return {f: _unseal(result, version.number, f, getattr(version, f"{f}_sealed")) for f in SEALED_FIELDS}
+
+
+def line_brand(version: ResultVersion, line: GoodsLine) -> str | None:
+    return _unseal(version.result, version.number, f"line{line.position}:brand", line.brand_sealed)
+
+
+def may_see_sealed(membership: Membership, result: Result) -> bool:
+    """Nominal data and references stay national: members of the result's administration only."""
+    return membership.administration_id is not None and membership.administration_id == result.administration_id
+
+
+def warning_visible(membership: Membership, warning_uuid: uuid.UUID) -> bool:
+    """Whether the member can see a Warning with this id in one of their rooms."""
+    try:
+        from messaging.models import Message
+        from messaging.selectors import rooms_for
+    except ImportError:  # messaging not installed: no warning can be linked
+        return False
+    return Message.objects.filter(
+        uid=warning_uuid, kind=Message.Kind.WARNING, room__in=rooms_for(membership)
+    ).exists()
+
+
 __all__ = [
+    "chain_links",
+    "ciphertext_digest",
+    "compliance_cells",
+    "stale_current_versions",
+    "utc_day",
+    "version_payload",
+    "warning_visible",
     "BoardFilter",
     "NO_FILTER",
     "access_result",
