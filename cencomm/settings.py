@@ -331,6 +331,9 @@ CENCOMM_API_TOKEN_MAX_DAYS = env_int("CENCOMM_API_TOKEN_MAX_DAYS", 90, minimum=1
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 CENCOMM_UPLOAD_MAX_BYTES = env_int("CENCOMM_UPLOAD_MAX_BYTES", 10 * 1024 * 1024, minimum=1024)
+# Reports: a thread in the web process generates queued reports (the demo needs no other process);
+# in production run `manage.py run_report_worker` instead (see results/reports/services.py).
+CENCOMM_REPORT_THREAD = env_bool("CENCOMM_REPORT_THREAD", not PRODUCTION and not TESTING)
 
 
 # --- static files, time, language --------------------------------------------------------------

@@ -1,0 +1,7 @@
+from django.apps import AppConfig
+
+
+class ReportsConfig(AppConfig):
+    name = "results.reports"
+    label = "reports"
+    verbose_name = "Post-operation reports"
