@@ -16,7 +16,7 @@ from django.db import transaction
 from django.db.models import Count, Exists, OuterRef, QuerySet, Sum
 from django.db.models.functions import TruncDate
 
-from cencomm.chain import chain_head
+from cencomm.chain import chain_head, first_broken_link
 from cencomm.crypto import open_text
 from cencomm.errors import NotFound
 from operations.models import Membership, Operation
@@ -388,6 +388,12 @@ def chain_links(operation_id: int) -> list[tuple[int, str, str, dict[str, Any]]]
     return [(v.chain_seq, v.prev_hash, v.hash, version_payload(v)) for v in versions]
 
 
+def results_chain_verify(operation_id: int) -> int | None:
+    """The chain position of the first stored version that does not match its link, or None."""
+    name = results_chain_name(operation_id)
+    return first_broken_link(chain_links(operation_id), chain_head(name))
+
+
 def stale_current_versions(operation_id: int) -> list[str]:
     """Results whose current version is not their latest one (or that have none): tampering."""
     bad = []
@@ -444,6 +450,7 @@ def warning_visible(membership: Membership, warning_uuid: uuid.UUID) -> bool:
 
 __all__ = [
     "chain_links",
+    "results_chain_verify",
     "ciphertext_digest",
     "compliance_cells",
     "stale_current_versions",

@@ -1,0 +1,126 @@
+"""The live board socket: ``/ws/operations/<code>/board/``.
+
+On connect (and on every ``snapshot`` or ``filter`` frame) the board gets a full snapshot read from
+the database; after that, each board event becomes a ``board.delta`` frame computed for the
+socket's filter from the event alone. A gap in the sequence, or an event that cannot be a delta,
+sends a fresh snapshot instead. See docs/protocol.md, section "Board".
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any, Literal
+
+from channels.db import database_sync_to_async
+from pydantic import Field
+
+from cencomm import protocol
+from cencomm.consumers import HubConsumer
+from cencomm.errors import NotFound
+from cencomm.live import board_group
+from cencomm.principal import Principal
+from operations.models import CommodityCategory, Membership
+from operations.selectors import access_membership, require_role
+from results.events import board_delta
+from results.selectors import BOARD_ROLES, NO_FILTER, BoardFilter, board_snapshot
+
+
+class SnapshotFrame(protocol.ClientFrame):
+    type: Literal["snapshot"]
+
+
+class FilterFrame(protocol.ClientFrame):
+    type: Literal["filter"]
+    administration: int | None = None
+    entry_point: int | None = None
+    category: str | None = Field(default=None, max_length=40)
+    day: str | None = Field(default=None, pattern=r"^\d{4}-\d{2}-\d{2}$")
+
+
+class PingFrame(protocol.ClientFrame):
+    type: Literal["ping"]
+
+
+class BoardConsumer(HubConsumer):
+    frames = {
+        "snapshot": (SnapshotFrame, "handle_snapshot"),
+        "filter": (FilterFrame, "handle_filter"),
+        "ping": (PingFrame, "handle_ping"),
+    }
+
+    membership: Membership
+    board_filter: BoardFilter = NO_FILTER
+    seq: int = 0
+    group: str | None = None
+
+    async def authorize(self) -> bool:
+        return await super().authorize() and await self._board_member()
+
+    @database_sync_to_async
+    def _board_member(self) -> bool:
+        code = self.scope["url_route"]["kwargs"]["code"]
+        try:
+            membership = access_membership(Principal(self.user), operation_code=code)
+            self.membership = require_role(membership, *BOARD_ROLES, what="board")
+        except NotFound:
+            return False
+        return True
+
+    async def opened(self) -> None:
+        self.group = board_group(self.membership.operation_id)
+        await self.channel_layer.group_add(self.group, self.channel_name)
+        await self.send_snapshot()
+
+    async def closed(self) -> None:
+        if self.group is not None:
+            await self.channel_layer.group_discard(self.group, self.channel_name)
+
+    async def send_snapshot(self, ref: str | None = None) -> None:
+        snapshot = await database_sync_to_async(board_snapshot)(self.membership.operation, self.board_filter)
+        self.seq = snapshot["seq"]
+        frame: dict[str, Any] = {"type": "board.snapshot", **snapshot}
+        if ref is not None:
+            frame["ref"] = ref
+        await self.send_json(frame)
+
+    # --- client frames ---------------------------------------------------------------------------
+
+    async def handle_snapshot(self, frame: SnapshotFrame) -> None:
+        await self.send_snapshot(frame.ref)
+
+    async def handle_filter(self, frame: FilterFrame) -> None:
+        try:
+            self.board_filter = await self._board_filter(frame)
+        except ValueError as exc:
+            await self.reject_frame("invalid_filter", str(exc), ref=frame.ref)
+            return
+        await self.send_snapshot(frame.ref)
+
+    async def handle_ping(self, frame: PingFrame) -> None:
+        await self.send_json({"type": "pong", "ref": frame.ref, "seq": self.seq})
+
+    @database_sync_to_async
+    def _board_filter(self, frame: FilterFrame) -> BoardFilter:
+        category_id = None
+        if frame.category is not None:
+            category_id = CommodityCategory.objects.filter(code=frame.category).values_list("pk", flat=True).first()
+            if category_id is None:
+                raise ValueError(f"Unknown commodity category {frame.category!r}.")
+        return BoardFilter(
+            administration_id=frame.administration,
+            entry_point_id=frame.entry_point,
+            category_id=category_id,
+            day=dt.date.fromisoformat(frame.day) if frame.day else None,
+        )
+
+    # --- board events (written by results.services, never by clients) ---------------------------
+
+    async def board_event(self, event: dict[str, Any]) -> None:
+        if event["seq"] <= self.seq:
+            return  # already in the snapshot this board started from
+        frame = board_delta(event, self.board_filter) if event["seq"] == self.seq + 1 else None
+        if frame is None:
+            await self.send_snapshot()
+            return
+        self.seq = event["seq"]
+        await self.send_json(frame)
