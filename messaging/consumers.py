@@ -1,0 +1,357 @@
+"""``/ws/operations/<code>/rooms/``: one socket per operation for all of the member's rooms.
+
+The database is the truth. Live events are hints ("room 7 has seq 42"); on each hint, and on each
+heartbeat, the consumer reads what this client has not had yet from the database, in order, so a
+dropped event or a Redis restart only delays a message. Per room it keeps a cursor (seq, rev): the
+highest sequence number and change number this socket has delivered. See docs/protocol.md.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import uuid
+from collections.abc import Callable
+from typing import Any, ClassVar
+
+from channels.db import database_sync_to_async
+from django.core.exceptions import ValidationError
+from django.db.models import Q
+from django.utils import timezone
+
+from cencomm import protocol
+from cencomm.consumers import HubConsumer
+from cencomm.errors import NotFound, Refused
+from cencomm.live import room_group
+from cencomm.principal import Principal
+from messaging import events, selectors, services
+from messaging.frames import (
+    AckFrame,
+    EditFrame,
+    HistoryFrame,
+    PingFrame,
+    ReadFrame,
+    SendFrame,
+    SubscribeFrame,
+    WithdrawFrame,
+)
+from messaging.models import Message, Room
+from operations.models import Membership
+from operations.selectors import access_membership
+
+log = logging.getLogger(__name__)
+SYNC_BATCH = 100
+
+
+class RoomsConsumer(HubConsumer):
+    frames = {
+        "subscribe": (SubscribeFrame, "handle_subscribe"),
+        "send": (SendFrame, "handle_send"),
+        "edit": (EditFrame, "handle_edit"),
+        "withdraw": (WithdrawFrame, "handle_withdraw"),
+        "ack": (AckFrame, "handle_ack"),
+        "read": (ReadFrame, "handle_read"),
+        "history": (HistoryFrame, "handle_history"),
+        "ping": (PingFrame, "handle_ping"),
+    }
+    heartbeat_seconds: ClassVar[float] = 25.0
+
+    membership: Membership | None = None
+    room_ids: frozenset[int] = frozenset()
+
+    # --- access -----------------------------------------------------------------------------------
+
+    async def authorize(self) -> bool:
+        if not await super().authorize():
+            return False
+        access = await self._load_access()
+        if access is None:
+            return False
+        self.membership, allowed = access
+        if allowed != self.room_ids:
+            previous, self.room_ids = self.room_ids, allowed
+            for room_id in set(self.cursors) - allowed:  # lost access to a room: stop at once
+                del self.cursors[room_id]
+                await self.channel_layer.group_discard(room_group(room_id), self.channel_name)
+            if previous:
+                await self.send_json({"type": "rooms", "rooms": await self._rooms_info()})
+        return True
+
+    @database_sync_to_async
+    def _load_access(self) -> tuple[Membership, frozenset[int]] | None:
+        try:
+            membership = access_membership(Principal(self.user), operation_code=self.scope["url_route"]["kwargs"]["code"])
+        except NotFound:
+            return None
+        return membership, frozenset(selectors.rooms_for(membership).values_list("pk", flat=True))
+
+    # --- lifecycle ----------------------------------------------------------------------------------
+
+    async def connect(self) -> None:
+        self.cursors: dict[int, list[int]] = {}
+        self.sync_lock = asyncio.Lock()  # the heartbeat task and the event handlers both sync
+        self.heartbeat: asyncio.Task[None] | None = None
+        self.presence_task: asyncio.Task[None] | None = None
+        await super().connect()
+
+    async def opened(self) -> None:
+        assert self.membership is not None
+        await self._open_connection()
+        await self.channel_layer.group_add(events.presence_group(self.membership.operation_id), self.channel_name)
+        hello = await self._hello()
+        await self.send_json(hello)
+        self.heartbeat = asyncio.ensure_future(self._beat())
+
+    async def closed(self) -> None:
+        for task in (self.heartbeat, self.presence_task):
+            if task is not None:
+                task.cancel()
+        for room_id in list(getattr(self, "cursors", {})):
+            await self.channel_layer.group_discard(room_group(room_id), self.channel_name)
+        if self.membership is not None:
+            await self.channel_layer.group_discard(events.presence_group(self.membership.operation_id), self.channel_name)
+            await database_sync_to_async(services.connection_close)(
+                operation_id=self.membership.operation_id, channel_name=self.channel_name)
+
+    @database_sync_to_async
+    def _open_connection(self) -> None:
+        assert self.membership is not None
+        services.rooms_ensure(operation=self.membership.operation)
+        self.room_ids = frozenset(selectors.rooms_for(self.membership).values_list("pk", flat=True))
+        services.connection_open(membership=self.membership, channel_name=self.channel_name)
+
+    @database_sync_to_async
+    def _hello(self) -> dict[str, Any]:
+        m = self.membership
+        assert m is not None
+        pending = selectors.pending_acknowledgements(m)
+        rendered = []
+        for message in pending:
+            rendered.extend(self._with_acks(selectors.render_messages(message.room, [message])))
+        return {
+            "type": "hello",
+            "protocol": protocol.PROTOCOL_VERSION,
+            "me": {"id": m.user_id, "username": m.user.username, "role": m.role,
+                   "entry_point": m.entry_point.name if m.entry_point else None,
+                   "entry_point_id": m.entry_point_id},
+            "rooms": self._rooms_info_sync(),
+            "pending": rendered,
+            "online": selectors.online_members(m.operation_id, max_age=0),
+            "heartbeat_seconds": self.heartbeat_seconds,
+            "limits": {"text_chars": services.MAX_TEXT_CHARS, "attachments": services.MAX_ATTACHMENTS_PER_MESSAGE,
+                       "edit_seconds": int(services.EDIT_WINDOW.total_seconds())},
+        }
+
+    def _rooms_info_sync(self) -> list[dict[str, Any]]:
+        assert self.membership is not None
+        rooms = selectors.rooms_for(self.membership)
+        return [
+            {"id": r.pk, "name": r.name, "kind": r.kind, "seq": r.last_seq, "rev": r.last_rev,
+             "read": selectors.read_position(r, self.membership.user)}
+            for r in rooms
+        ]
+
+    @database_sync_to_async
+    def _rooms_info(self) -> list[dict[str, Any]]:
+        return self._rooms_info_sync()
+
+    # --- heartbeat and presence -----------------------------------------------------------------------
+
+    async def _beat(self) -> None:
+        try:
+            while True:
+                await asyncio.sleep(self.heartbeat_seconds)
+                heads = await self._heads()
+                await self.send_json({
+                    "type": "heartbeat",
+                    "server_time": timezone.now().isoformat(),
+                    "rooms": {str(k): {"seq": v[0], "rev": v[1]} for k, v in heads.items()},
+                })
+                for room_id, (seq, rev) in heads.items():  # a hint was lost: fill the gap now
+                    cursor = self.cursors.get(room_id)
+                    if cursor is not None and (seq > cursor[0] or rev > cursor[1]):
+                        await self._deliver(room_id)
+        except asyncio.CancelledError:
+            pass
+        except Exception:  # the socket went away under us; nothing to keep alive
+            log.debug("heartbeat stopped", exc_info=True)
+
+    @database_sync_to_async
+    def _heads(self) -> dict[int, tuple[int, int]]:
+        services.connection_seen(channel_name=self.channel_name)
+        return selectors.room_heads(self.cursors)
+
+    async def presence_changed(self, event: dict[str, Any]) -> None:
+        # Many sockets connect at once: answer a burst of hints with one frame, a moment later.
+        if self.presence_task is None or self.presence_task.done():
+            self.presence_task = asyncio.ensure_future(self._send_presence())
+
+    async def _send_presence(self) -> None:
+        await asyncio.sleep(1.0)
+        assert self.membership is not None
+        online = await database_sync_to_async(selectors.online_members)(self.membership.operation_id)
+        await self.send_json({"type": "presence", "online": online})
+
+    # --- catching up --------------------------------------------------------------------------------
+
+    async def _deliver(self, room_id: int) -> None:
+        """Send this client everything in ``room_id`` past its cursor, in order of change."""
+        async with self.sync_lock:
+            await self._deliver_unlocked(room_id)
+
+    async def _deliver_unlocked(self, room_id: int) -> None:
+        while room_id in self.cursors:
+            batch = await self._read_batch(room_id, *self.cursors[room_id])
+            if batch is None:
+                self.cursors.clear()
+                await self.close(code=protocol.CLOSE_NOT_FOUND)
+                return
+            if not batch:
+                return
+            cursor = self.cursors[room_id]
+            cursor[0] = max(cursor[0], *(m["seq"] for m in batch))
+            cursor[1] = max(cursor[1], *(m["rev"] for m in batch))
+            await self.send_json({"type": "messages", "room": room_id, "messages": batch})
+            if len(batch) < SYNC_BATCH:
+                return
+
+    @database_sync_to_async
+    def _read_batch(self, room_id: int, seq: int, rev: int) -> list[dict[str, Any]] | None:
+        """The next messages past (seq, rev), ordered by rev; None once the member has gone."""
+        assert self.membership is not None
+        if not Membership.objects.filter(pk=self.membership.pk).exists():
+            return None
+        room = Room.objects.get(pk=room_id)
+        messages = list(room.messages.filter(Q(seq__gt=seq) | Q(rev__gt=rev)).order_by("rev")[:SYNC_BATCH])
+        return self._with_acks(selectors.render_messages(room, messages))
+
+    def _with_acks(self, rendered: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        asked = [m["id"] for m in rendered if m["kind"] in (Message.Kind.WARNING, Message.Kind.ALERT)]
+        acked = selectors.acknowledged_ids(self.user, asked) if asked else set()
+        for m in rendered:
+            m["acked"] = m["id"] in acked if m["id"] in asked else None
+        return rendered
+
+    @database_sync_to_async
+    def _head(self, room_id: int) -> tuple[int, int]:
+        return selectors.room_heads([room_id])[room_id]
+
+    # --- frames from the client -----------------------------------------------------------------------
+
+    async def handle_subscribe(self, frame: SubscribeFrame) -> None:
+        for cursor in frame.rooms:
+            if cursor.room not in self.room_ids:
+                await self.send_json(protocol.error_frame("not_found", "No such room.", ref=frame.ref, fields={"room": [str(cursor.room)]}))
+                continue
+            # Join first, read second: a message posted in between arrives as a hint and is skipped
+            # if the read already delivered it.
+            await self.channel_layer.group_add(room_group(cursor.room), self.channel_name)
+            head_rev = (await self._head(cursor.room))[1] if cursor.after_rev is None else cursor.after_rev
+            self.cursors[cursor.room] = [cursor.after_seq, head_rev]
+            await self._deliver(cursor.room)
+            seq, rev = self.cursors[cursor.room]
+            await self.send_json({"type": "subscribed", "ref": frame.ref, "room": cursor.room, "seq": seq, "rev": rev})
+
+    async def handle_send(self, frame: SendFrame) -> None:
+        if frame.room not in self.room_ids:
+            await self.send_json(protocol.error_frame("not_found", "No such room.", ref=frame.ref))
+            return
+        result = await self._call(frame.ref, self._post, frame)
+        if result is None:
+            return
+        message, created = result
+        await self.send_json({"type": "sent", "ref": frame.ref, "client_id": frame.client_id, "room": frame.room,
+                              "id": message.pk, "seq": message.seq, "created": created})
+        if frame.room in self.cursors:
+            await self._deliver(frame.room)
+
+    def _post(self, frame: SendFrame) -> tuple[Message, bool]:
+        assert self.membership is not None
+        room = Room.objects.get(pk=frame.room)
+        return services.message_post(
+            membership=self.membership, room=room, client_id=uuid.UUID(frame.client_id), text=frame.text,
+            kind=frame.kind, handling=frame.handling, reply_to_id=frame.reply_to, warning_id=frame.warning,
+            entry_point_ids=frame.entry_points, attachment_ids=frame.attachments,
+        )
+
+    async def handle_edit(self, frame: EditFrame) -> None:
+        await self._change(frame, lambda m, msg: services.message_edit(membership=m, message=msg, text=frame.text))
+
+    async def handle_withdraw(self, frame: WithdrawFrame) -> None:
+        await self._change(frame, lambda m, msg: services.message_withdraw(membership=m, message=msg))
+
+    async def handle_ack(self, frame: AckFrame) -> None:
+        await self._change(frame, lambda m, msg: services.message_acknowledge(membership=m, message=msg) and msg)
+
+    async def _change(self, frame: EditFrame | WithdrawFrame | AckFrame, action: Callable[[Membership, Message], Any]) -> None:
+        def run() -> Message:
+            assert self.membership is not None
+            message = selectors.access_message(self.membership, frame.message)
+            action(self.membership, message)
+            return message
+
+        message = await self._call(frame.ref, run)
+        if message is not None:
+            await self.send_json({"type": "done", "ref": frame.ref, "action": frame.type, "message": message.pk})
+            if message.room_id in self.cursors:
+                await self._deliver(message.room_id)
+
+    async def handle_read(self, frame: ReadFrame) -> None:
+        if frame.room not in self.room_ids:
+            await self.send_json(protocol.error_frame("not_found", "No such room.", ref=frame.ref))
+            return
+
+        def run() -> int:
+            assert self.membership is not None
+            return services.read_position_set(membership=self.membership, room=Room.objects.get(pk=frame.room), seq=frame.seq).seq
+
+        seq = await self._call(frame.ref, run)
+        if seq is not None:
+            await self.send_json({"type": "read", "ref": frame.ref, "room": frame.room, "seq": seq})
+
+    async def handle_history(self, frame: HistoryFrame) -> None:
+        if frame.room not in self.room_ids:
+            await self.send_json(protocol.error_frame("not_found", "No such room.", ref=frame.ref))
+            return
+
+        @database_sync_to_async
+        def read() -> list[dict[str, Any]]:
+            room = Room.objects.get(pk=frame.room)
+            page = selectors.messages_before(room, before_seq=frame.before_seq, limit=frame.limit)
+            return self._with_acks(selectors.render_messages(room, page))
+
+        page = await read()
+        await self.send_json({"type": "history", "ref": frame.ref, "room": frame.room, "messages": page,
+                              "complete": not page or page[0]["seq"] == 1})
+
+    async def handle_ping(self, frame: PingFrame) -> None:
+        await self.send_json({"type": "pong", "ref": frame.ref, "server_time": timezone.now().isoformat()})
+
+    async def _call(self, ref: str | None, fn: Callable[..., Any], *args: Any) -> Any:
+        """Run a service; its refusals become error frames (the socket stays open)."""
+        try:
+            return await database_sync_to_async(fn)(*args)
+        except NotFound:
+            await self.send_json(protocol.error_frame("not_found", "Not found.", ref=ref))
+        except Refused as exc:
+            await self.send_json(protocol.error_frame("refused", exc.message, ref=ref, fields={exc.field: [exc.message]} if exc.field else None))
+        except ValidationError as exc:
+            fields = exc.message_dict if hasattr(exc, "error_dict") else {"__all__": exc.messages}
+            await self.send_json(protocol.error_frame("invalid", "The request was not accepted.", ref=ref, fields=fields))
+        return None
+
+    # --- events from the channel layer (types written by messaging.events, never by clients) ----------
+
+    async def room_message(self, event: dict[str, Any]) -> None:
+        cursor = self.cursors.get(event.get("room"))  # type: ignore[arg-type]
+        if cursor is not None and (event["seq"] > cursor[0] or event["rev"] > cursor[1]):
+            await self._deliver(event["room"])
+
+    async def room_changed(self, event: dict[str, Any]) -> None:
+        cursor = self.cursors.get(event.get("room"))  # type: ignore[arg-type]
+        if cursor is not None and event["rev"] > cursor[1]:
+            await self._deliver(event["room"])
+
+    async def room_ack(self, event: dict[str, Any]) -> None:
+        if event.get("room") in self.cursors:
+            await self.send_json({"type": "ack", "room": event["room"], "message": event["message"], "user": event["user"]})

@@ -1,0 +1,33 @@
+"""Live-event payloads for rooms: hints only (ids, sequence numbers), never text.
+
+Consumers read what they send to a client from the database; an event that is lost is filled in
+by the next one or by the heartbeat.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from messaging.models import Message
+
+Event = dict[str, Any]
+
+
+def presence_group(operation_id: int) -> str:
+    return f"presence.{operation_id}"
+
+
+def message_posted(message: Message) -> Event:
+    return {"type": "room.message", "room": message.room_id, "seq": message.seq, "rev": message.rev}
+
+
+def message_changed(message: Message) -> Event:
+    return {"type": "room.changed", "room": message.room_id, "message": message.pk, "rev": message.rev}
+
+
+def message_acknowledged(message: Message, user_id: int) -> Event:
+    return {"type": "room.ack", "room": message.room_id, "message": message.pk, "user": user_id}
+
+
+def presence_changed(operation_id: int) -> Event:
+    return {"type": "presence.changed", "operation": operation_id}

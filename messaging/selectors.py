@@ -1,0 +1,348 @@
+"""Reads for rooms and messages. ``access_*`` raise NotFound for anything the caller may not see.
+
+Who is in which room is never stored for the standard rooms: it is worked out from operation
+membership on every read, so removing someone from the operation removes them from its rooms.
+"""
+
+from __future__ import annotations
+
+import statistics
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Iterable
+from typing import Any
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.db.models import Count, Q, QuerySet
+from django.utils import timezone
+
+from cencomm.crypto import open_text
+from cencomm.errors import NotFound
+from cencomm.principal import Principal
+from messaging.models import (
+    Acknowledgement,
+    Attachment,
+    Connection,
+    Message,
+    ReadPosition,
+    Room,
+    attachment_context,
+    message_context,
+)
+from operations.models import Membership, Operation
+from operations.selectors import access_membership
+
+Role = Membership.Role
+ONLINE_SECONDS = 90
+PAGE_SIZE = 100
+
+
+# --- rooms and who is in them --------------------------------------------------------------------
+
+
+def rooms_for(membership: Membership) -> QuerySet[Room]:
+    """The rooms of the member's operation that the member is in."""
+    visible = Q(kind=Room.Kind.OPERATION) | Q(kind=Room.Kind.CUSTOM, members__user_id=membership.user_id)
+    if membership.role == Role.COORDINATOR:
+        visible |= Q(kind__in=[Room.Kind.COORDINATORS, Room.Kind.ADMINISTRATION])
+    elif membership.administration_id:
+        visible |= Q(kind=Room.Kind.ADMINISTRATION, administration_id=membership.administration_id)
+    return Room.objects.filter(visible, operation_id=membership.operation_id).distinct().order_by("pk")
+
+
+def room_members(room: Room) -> QuerySet[Membership]:
+    """The operation memberships that are in ``room`` now."""
+    members = Membership.objects.filter(operation_id=room.operation_id).select_related("user", "entry_point", "administration")
+    if room.kind == Room.Kind.COORDINATORS:
+        members = members.filter(role=Role.COORDINATOR)
+    elif room.kind == Room.Kind.ADMINISTRATION:
+        members = members.filter(Q(administration_id=room.administration_id) | Q(role=Role.COORDINATOR))
+    elif room.kind == Room.Kind.CUSTOM:
+        members = members.filter(user__in=room.members.values("user_id"))
+    return members.order_by("user__username")
+
+
+def access_room(principal: Principal, *, operation_code: str, room_id: int) -> tuple[Membership, Room]:
+    membership = access_membership(principal, operation_code=operation_code)
+    room = rooms_for(membership).filter(pk=int(room_id)).select_related("operation").first()
+    if room is None:
+        raise NotFound("room")
+    return membership, room
+
+
+def access_message(membership: Membership, message_id: int) -> Message:
+    """A message in one of the member's rooms, or NotFound."""
+    message = (
+        Message.objects.filter(pk=int(message_id), room__in=rooms_for(membership))
+        .select_related("room", "room__operation")
+        .first()
+    )
+    if message is None:
+        raise NotFound("message")
+    return message
+
+
+def access_attachment(membership: Membership, uid: str) -> Attachment:
+    attachment = Attachment.objects.filter(uid=uid, room__in=rooms_for(membership)).select_related("room").first()
+    if attachment is None:
+        raise NotFound("attachment")
+    return attachment
+
+
+def room_heads(room_ids: Iterable[int]) -> dict[int, tuple[int, int]]:
+    """Each room's latest (seq, rev)."""
+    return {pk: (seq, rev) for pk, seq, rev in Room.objects.filter(pk__in=list(room_ids)).values_list("pk", "last_seq", "last_rev")}
+
+
+# --- messages as clients see them -----------------------------------------------------------------
+
+
+class _RenderCache:
+    """Decrypted, rendered messages keyed by (message id, rev), per process.
+
+    A thousand sockets in one process that all receive the same message decrypt it once.
+    """
+
+    def __init__(self, size: int = 4096) -> None:
+        self._size = size
+        self._lock = threading.Lock()
+        self._items: OrderedDict[tuple[int, int], dict[str, Any]] = OrderedDict()
+
+    def get(self, key: tuple[int, int]) -> dict[str, Any] | None:
+        with self._lock:
+            item = self._items.get(key)
+            if item is not None:
+                self._items.move_to_end(key)
+            return item
+
+    def put(self, key: tuple[int, int], item: dict[str, Any]) -> None:
+        with self._lock:
+            self._items[key] = item
+            while len(self._items) > self._size:
+                self._items.popitem(last=False)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._items.clear()
+
+
+render_cache = _RenderCache()
+
+
+def message_text(message: Message) -> str:
+    return open_text(context=message_context(message, message.version), blob=message.body, scope=message.room.scope)
+
+
+def attachment_name(attachment: Attachment) -> str:
+    return open_text(context=attachment_context(attachment, "name"), blob=attachment.name, scope=attachment.room.scope)
+
+
+def _author_labels(operation_id: int, user_ids: set[int]) -> dict[int, dict[str, Any]]:
+    labels = {}
+    for m in Membership.objects.filter(operation_id=operation_id, user_id__in=user_ids).select_related("user", "entry_point"):
+        labels[m.user_id] = {
+            "id": m.user_id,
+            "username": m.user.username,
+            "role": m.role,
+            "entry_point": m.entry_point.name if m.entry_point else None,
+        }
+    return labels
+
+
+def render_messages(room: Room, messages: list[Message]) -> list[dict[str, Any]]:
+    """Messages as frames and API responses carry them, in the given order."""
+    missing = [m for m in messages if render_cache.get((m.pk, m.rev)) is None]
+    if missing:
+        labels = _author_labels(room.operation_id, {m.author_id for m in missing})
+        attachments: dict[int, list[Attachment]] = {}
+        for a in Attachment.objects.filter(message__in=missing).order_by("pk"):
+            attachments.setdefault(a.message_id, []).append(a)
+        targets: dict[int, list[int]] = {}
+        through = Message.entry_points.through
+        for message_id, entry_point_id in through.objects.filter(message__in=missing).values_list("message_id", "entrypoint_id"):
+            targets.setdefault(message_id, []).append(entry_point_id)
+        for m in missing:
+            m.room = room
+            for a in attachments.get(m.pk, []):
+                a.room = room
+            render_cache.put((m.pk, m.rev), _render(m, labels, attachments.get(m.pk, []), targets.get(m.pk, [])))
+    return [dict(render_cache.get((m.pk, m.rev)) or {}) for m in messages]
+
+
+def _render(m: Message, labels: dict[int, dict[str, Any]], attachments: list[Attachment], targets: list[int]) -> dict[str, Any]:
+    withdrawn = m.withdrawn_at is not None
+    return {
+        "id": m.pk,
+        "room": m.room_id,
+        "seq": m.seq,
+        "rev": m.rev,
+        "client_id": str(m.client_id),
+        "author": labels.get(m.author_id, {"id": m.author_id, "username": None, "role": None, "entry_point": None}),
+        "kind": m.kind,
+        "handling": m.handling,
+        "text": None if withdrawn else message_text(m),
+        "reply_to": m.reply_to_id,
+        "warning": m.warning_id,
+        "entry_points": sorted(targets),
+        "version": m.version,
+        "created_at": m.created_at.isoformat(),
+        "edited_at": m.edited_at.isoformat() if m.edited_at else None,
+        "withdrawn": withdrawn,
+        "attachments": [] if withdrawn else [
+            {
+                "id": str(a.uid),
+                "content_type": a.content_type,
+                "size": a.size,
+                "name": attachment_name(a),
+                "sha256": a.sha256,
+                "preview": a.display is not None,
+                "width": a.width,
+                "height": a.height,
+                "handling": a.handling,
+            }
+            for a in attachments
+        ],
+    }
+
+
+def messages_after(room: Room, *, after_seq: int, limit: int = PAGE_SIZE) -> list[Message]:
+    return list(room.messages.filter(seq__gt=after_seq).order_by("seq")[:limit])
+
+
+def messages_before(room: Room, *, before_seq: int, limit: int = PAGE_SIZE) -> list[Message]:
+    page = list(room.messages.filter(seq__lt=before_seq).order_by("-seq")[:limit])
+    return page[::-1]
+
+
+def messages_changed(room: Room, *, after_rev: int, up_to_seq: int, limit: int = PAGE_SIZE) -> list[Message]:
+    """Messages the client already has (seq <= up_to_seq) that changed since ``after_rev``."""
+    return list(room.messages.filter(rev__gt=after_rev, seq__lte=up_to_seq).order_by("rev")[:limit])
+
+
+def acknowledged_ids(user: AbstractBaseUser, message_ids: Iterable[int]) -> set[int]:
+    return set(Acknowledgement.objects.filter(user_id=user.pk, message_id__in=list(message_ids)).values_list("message_id", flat=True))
+
+
+# --- acknowledgements -------------------------------------------------------------------------------
+
+
+def is_addressee(message: Message, membership: Membership, targets: set[int] | None = None) -> bool:
+    """Whether ``membership`` is asked to acknowledge ``message``."""
+    if not message.needs_acknowledgement or message.author_id == membership.user_id or message.withdrawn_at:
+        return False
+    if message.kind == Message.Kind.ALERT:
+        return True
+    targets = set(message.entry_points.values_list("pk", flat=True)) if targets is None else targets
+    if not targets:
+        return True
+    if membership.entry_point_id:
+        return membership.entry_point_id in targets
+    # A national contact point answers for their administration's targeted entry points.
+    return membership.role == Role.NATIONAL_CONTACT and membership.administration.entry_points.filter(pk__in=targets).exists()
+
+
+def pending_acknowledgements(membership: Membership) -> list[Message]:
+    """Warnings and alerts the member is asked to acknowledge and has not (shown again until they do)."""
+    candidates = (
+        Message.objects.filter(room__in=rooms_for(membership), kind__in=[Message.Kind.WARNING, Message.Kind.ALERT], withdrawn_at__isnull=True)
+        .exclude(author_id=membership.user_id)
+        .exclude(acknowledgements__user_id=membership.user_id)
+        .select_related("room")
+        .order_by("created_at")
+    )
+    return [m for m in candidates if is_addressee(m, membership)]
+
+
+def acknowledgement_status(message: Message) -> list[dict[str, Any]]:
+    """For each addressee of a warning or alert: who they are and when they acknowledged, if they did."""
+    acks = {a.user_id: a.at for a in message.acknowledgements.all()}
+    targets = set(message.entry_points.values_list("pk", flat=True))
+    rows = []
+    for m in room_members(message.room):
+        if is_addressee(message, m, targets):
+            rows.append({
+                "user": m.user_id,
+                "username": m.user.username,
+                "role": m.role,
+                "entry_point": m.entry_point.name if m.entry_point else None,
+                "acknowledged_at": acks.get(m.user_id),
+            })
+    return rows
+
+
+def acknowledgement_overview(membership: Membership) -> list[dict[str, Any]]:
+    """The coordinators' view: every warning and alert in their rooms with who has acknowledged it."""
+    messages = (
+        Message.objects.filter(room__in=rooms_for(membership), kind__in=[Message.Kind.WARNING, Message.Kind.ALERT])
+        .select_related("room", "author")
+        .prefetch_related("acknowledgements")
+        .order_by("-created_at")
+    )
+    overview = []
+    for message in messages:
+        status = acknowledgement_status(message)
+        overview.append({
+            "message": message,
+            "rendered": render_messages(message.room, [message])[0],
+            "status": status,
+            "acknowledged": sum(1 for s in status if s["acknowledged_at"]),
+            "total": len(status),
+        })
+    return overview
+
+
+def read_position(room: Room, user: AbstractBaseUser) -> int:
+    position = ReadPosition.objects.filter(room=room, user_id=user.pk).values_list("seq", flat=True).first()
+    return position or 0
+
+
+# --- presence -----------------------------------------------------------------------------------------
+
+_presence_cache: dict[int, tuple[float, list[dict[str, Any]]]] = {}
+
+
+def online_members(operation_id: int, *, max_age: float = 2.0) -> list[dict[str, Any]]:
+    """Who has a socket open to the operation's rooms, and at which entry point (cached briefly)."""
+    hit = _presence_cache.get(operation_id)
+    if hit and time.monotonic() - hit[0] < max_age:
+        return hit[1]
+    since = timezone.now() - timezone.timedelta(seconds=ONLINE_SECONDS)
+    user_ids = set(Connection.objects.filter(operation_id=operation_id, seen_at__gte=since).values_list("user_id", flat=True))
+    online = [
+        {"user": m.user_id, "username": m.user.username, "role": m.role, "entry_point": m.entry_point.name if m.entry_point else None}
+        for m in Membership.objects.filter(operation_id=operation_id, user_id__in=user_ids).select_related("user", "entry_point").order_by("user__username")
+    ]
+    _presence_cache[operation_id] = (time.monotonic(), online)
+    return online
+
+
+# --- statistics for reports -----------------------------------------------------------------------
+
+
+def communication_stats(operation: Operation) -> dict[str, Any]:
+    """Counts and acknowledgement times for the post-operation report. Never any text."""
+    messages = Message.objects.filter(room__operation=operation)
+    by_kind = dict(messages.order_by().values("kind").annotate(n=Count("pk")).values_list("kind", "n"))
+    ack_seconds: list[float] = []
+    acknowledged = unacknowledged = 0
+    for message in messages.filter(kind__in=[Message.Kind.WARNING, Message.Kind.ALERT], withdrawn_at__isnull=True).select_related("room"):
+        for row in acknowledgement_status(message):
+            if row["acknowledged_at"]:
+                acknowledged += 1
+                ack_seconds.append((row["acknowledged_at"] - message.created_at).total_seconds())
+            else:
+                unacknowledged += 1
+    return {
+        "rooms": operation.rooms.count(),
+        "messages": messages.count(),
+        "by_kind": {kind: by_kind.get(kind, 0) for kind in Message.Kind.values},
+        "edited": messages.filter(edited_at__isnull=False).count(),
+        "withdrawn": messages.filter(withdrawn_at__isnull=False).count(),
+        "attachments": Attachment.objects.filter(room__operation=operation, message__isnull=False).count(),
+        "authors": messages.values("author_id").distinct().count(),
+        "acknowledgements_given": acknowledged,
+        "acknowledgements_missing": unacknowledged,
+        "ack_seconds_median": statistics.median(ack_seconds) if ack_seconds else None,
+        "ack_seconds_max": max(ack_seconds) if ack_seconds else None,
+    }

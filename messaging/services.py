@@ -1,0 +1,466 @@
+"""Every write to rooms and messages: keyword-only, atomic, audited, published on commit.
+
+Message text and files are sealed with the room's data key before they reach the database; audit
+events and live events carry identifiers only.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import io
+import uuid
+import warnings
+from collections.abc import Sequence
+from pathlib import PurePath
+
+from django.conf import settings
+from django.contrib.auth.models import AbstractBaseUser
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+from PIL import Image, ImageOps
+
+from cencomm.audit import audit_record
+from cencomm.crypto import data_key_rotate, open_sealed, seal, seal_text
+from cencomm.errors import Refused
+from cencomm.live import publish_on_commit, room_group
+from messaging import events
+from messaging.models import (
+    Acknowledgement,
+    Attachment,
+    Connection,
+    Handling,
+    Message,
+    MessageVersion,
+    ReadPosition,
+    Room,
+    RoomMember,
+    attachment_context,
+    message_context,
+)
+from messaging.selectors import rooms_for
+from operations.models import Membership, Operation
+from operations.selectors import operation_entry_points, require_role
+
+Role = Membership.Role
+MAX_TEXT_CHARS = 4000
+MAX_ATTACHMENTS_PER_MESSAGE = 10
+EDIT_WINDOW = dt.timedelta(minutes=15)
+MAX_IMAGE_PIXELS = 40_000_000
+DISPLAY_MAX_SIDE = 2048
+POSTING_STATES = {Operation.State.PLANNED, Operation.State.ACTIVE, Operation.State.FOLLOW_UP}
+# Who may send what; observers read only.
+KINDS_BY_ROLE: dict[str, set[str]] = {
+    Role.COORDINATOR: set(Message.Kind.values),
+    Role.NATIONAL_CONTACT: set(Message.Kind.values),
+    Role.OFFICER: {Message.Kind.CHAT, Message.Kind.FEEDBACK},
+    Role.ANALYST: {Message.Kind.CHAT},
+    Role.OBSERVER: set(),
+}
+
+
+# --- rooms ---------------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def rooms_ensure(*, operation: Operation) -> list[Room]:
+    """The operation-wide room, the coordinators' room and one room per administration (idempotent)."""
+    wanted = [
+        (Room.Kind.OPERATION, None, f"{operation.code}: everyone"),
+        (Room.Kind.COORDINATORS, None, "Coordinators"),
+        *((Room.Kind.ADMINISTRATION, p.administration, p.administration.name)
+          for p in operation.participations.select_related("administration").order_by("administration__name")),
+    ]
+    rooms = []
+    for kind, administration, name in wanted:
+        room = Room.objects.filter(operation=operation, kind=kind, administration=administration).first()
+        if room is None:
+            room = Room.objects.create(operation=operation, kind=kind, administration=administration, name=name)
+            audit_record(action="room.create", actor=None, operation=operation, target=room, data={"kind": kind})
+        rooms.append(room)
+    return rooms
+
+
+@transaction.atomic
+def room_create(*, membership: Membership, name: str, user_ids: Sequence[int]) -> Room:
+    """A coordinator opens a room for some of the operation's members (and themselves)."""
+    require_role(membership, Role.COORDINATOR, what="room")
+    name = (name or "").strip()
+    if not 1 <= len(name) <= 120:
+        raise ValidationError({"name": "Give the room a name of at most 120 characters."})
+    operation = membership.operation
+    members = set(operation.memberships.filter(user_id__in=[int(u) for u in user_ids]).values_list("user_id", flat=True))
+    if len(members) != len(set(user_ids)):
+        raise ValidationError({"members": "Every member must take part in this operation."})
+    room = Room.objects.create(operation=operation, kind=Room.Kind.CUSTOM, name=name, created_by=membership.user)
+    RoomMember.objects.bulk_create([RoomMember(room=room, user_id=u) for u in members | {membership.user_id}])
+    audit_record(action="room.create", actor=membership.user, operation=operation, target=room,
+                 data={"kind": room.kind, "members": sorted(members | {membership.user_id})})
+    return room
+
+
+def _locked_room(room: Room) -> Room:
+    return Room.objects.select_for_update().select_related("operation").get(pk=room.pk)
+
+
+def _require_open(room: Room) -> None:
+    if room.operation.state not in POSTING_STATES:
+        raise Refused("The operation is closed to new messages.")
+
+
+# --- messages ------------------------------------------------------------------------------------
+
+
+def clean_text(text: str, *, allow_empty: bool = False) -> str:
+    text = (text or "").strip()
+    if not text and not allow_empty:
+        raise ValidationError({"text": "Write something."})
+    if len(text) > MAX_TEXT_CHARS:
+        raise ValidationError({"text": f"A message is at most {MAX_TEXT_CHARS} characters."})
+    return text
+
+
+@transaction.atomic
+def message_post(
+    *,
+    membership: Membership,
+    room: Room,
+    client_id: uuid.UUID,
+    text: str,
+    kind: str = Message.Kind.CHAT,
+    handling: str = Handling.OPERATION,
+    reply_to_id: int | None = None,
+    warning_id: int | None = None,
+    entry_point_ids: Sequence[int] = (),
+    attachment_ids: Sequence[str] = (),
+) -> tuple[Message, bool]:
+    """Store a message with the room's next sequence number; ``(message, created)``.
+
+    A retry with the same client ID returns the stored message and stores nothing.
+    """
+    room = _locked_room(room)  # serialises sequence numbers and client-ID checks per room
+    existing = Message.objects.filter(room=room, client_id=client_id).first()
+    if existing is not None:
+        if existing.author_id != membership.user_id:
+            raise ValidationError({"client_id": "This client ID is already used."})
+        return existing, False
+    _require_open(room)
+    if kind not in KINDS_BY_ROLE.get(membership.role, set()):
+        raise Refused(f"Your role cannot send a {Message.Kind(kind).label.lower()}." if kind in Message.Kind.values
+                      else "Unknown message kind.", field="kind")
+    if handling not in Handling.values:
+        raise ValidationError({"handling": "Unknown handling code."})
+    text = clean_text(text, allow_empty=bool(attachment_ids))
+    reply_to = _reply_target(room, reply_to_id)
+    warning = _warning_target(membership, kind, warning_id)
+    entry_points = _entry_point_targets(membership, kind, entry_point_ids)
+    attachments = _unattached(membership, room, attachment_ids)
+
+    room.last_seq += 1
+    room.last_rev += 1
+    room.save(update_fields=["last_seq", "last_rev"])
+    message = Message(room=room, seq=room.last_seq, rev=room.last_rev, client_id=client_id, author=membership.user,
+                      kind=kind, handling=handling, reply_to=reply_to, warning=warning)
+    message.body = seal_text(scope=room.scope, context=message_context(message, 1), text=text)
+    message.save()
+    MessageVersion.objects.create(message=message, version=1, body=message.body)
+    if entry_points:
+        message.entry_points.set(entry_points)
+    for attachment in attachments:
+        attachment.message = message
+        attachment.save(update_fields=["message"])
+    audit_record(action="message.post", actor=membership.user, operation=room.operation, target=message,
+                 data={"room": room.pk, "seq": message.seq, "kind": kind, "handling": handling,
+                       "attachments": [str(a.uid) for a in attachments]})
+    publish_on_commit(room_group(room.pk), events.message_posted(message))
+    return message, True
+
+
+def _reply_target(room: Room, reply_to_id: int | None) -> Message | None:
+    if reply_to_id is None:
+        return None
+    target = Message.objects.filter(room=room, pk=int(reply_to_id)).first()
+    if target is None:
+        raise ValidationError({"reply_to": "Reply to a message of this room."})
+    return target
+
+
+def _warning_target(membership: Membership, kind: str, warning_id: int | None) -> Message | None:
+    if kind != Message.Kind.FEEDBACK:
+        if warning_id is not None:
+            raise ValidationError({"warning": "Only feedback answers a warning."})
+        return None
+    if warning_id is None:
+        raise ValidationError({"warning": "Feedback answers a warning: say which."})
+    warning = Message.objects.filter(pk=int(warning_id), kind=Message.Kind.WARNING, room__in=rooms_for(membership)).first()
+    if warning is None:
+        raise ValidationError({"warning": "No such warning in your rooms."})
+    return warning
+
+
+def _entry_point_targets(membership: Membership, kind: str, ids: Sequence[int]) -> list[int]:
+    ids = sorted({int(i) for i in ids})
+    if not ids:
+        return []
+    if kind != Message.Kind.WARNING:
+        raise ValidationError({"entry_points": "Only a warning is addressed to entry points."})
+    known = set(operation_entry_points(membership.operation).filter(pk__in=ids).values_list("pk", flat=True))
+    if known != set(ids):
+        raise ValidationError({"entry_points": "Choose entry points of this operation."})
+    return ids
+
+
+def _unattached(membership: Membership, room: Room, uids: Sequence[str]) -> list[Attachment]:
+    uids = list(dict.fromkeys(str(u) for u in uids))
+    if len(uids) > MAX_ATTACHMENTS_PER_MESSAGE:
+        raise ValidationError({"attachments": f"At most {MAX_ATTACHMENTS_PER_MESSAGE} attachments per message."})
+    try:
+        parsed = [uuid.UUID(u) for u in uids]
+    except ValueError:
+        raise ValidationError({"attachments": "Unknown attachment."}) from None
+    found = list(Attachment.objects.filter(uid__in=parsed, room=room, uploaded_by_id=membership.user_id, message__isnull=True))
+    if len(found) != len(parsed):
+        raise ValidationError({"attachments": "Attach files you uploaded to this room and have not sent yet."})
+    return found
+
+
+def _own_recent(membership: Membership, message: Message) -> Message:
+    if message.author_id != membership.user_id:
+        raise Refused("Only the author may change a message.")
+    if message.withdrawn_at is not None:
+        raise Refused("This message was withdrawn.")
+    if timezone.now() - message.created_at > EDIT_WINDOW:
+        raise Refused(f"Messages can be changed for {int(EDIT_WINDOW.total_seconds() // 60)} minutes after sending.")
+    return message
+
+
+def _bump(room: Room, message: Message) -> None:
+    room.last_rev += 1
+    room.save(update_fields=["last_rev"])
+    message.rev = room.last_rev
+
+
+@transaction.atomic
+def message_edit(*, membership: Membership, message: Message, text: str) -> Message:
+    """A new version; the earlier ones stay, sealed, in MessageVersion."""
+    room = _locked_room(message.room)
+    message = _own_recent(membership, Message.objects.select_for_update().get(pk=message.pk))
+    _require_open(room)
+    has_files = message.attachments.exists()
+    text = clean_text(text, allow_empty=has_files)
+    message.room = room
+    _bump(room, message)
+    message.version += 1
+    message.body = seal_text(scope=room.scope, context=message_context(message, message.version), text=text)
+    message.edited_at = timezone.now()
+    message.save(update_fields=["rev", "version", "body", "edited_at"])
+    MessageVersion.objects.create(message=message, version=message.version, body=message.body)
+    audit_record(action="message.edit", actor=membership.user, operation=room.operation, target=message,
+                 data={"room": room.pk, "seq": message.seq, "version": message.version})
+    publish_on_commit(room_group(room.pk), events.message_changed(message))
+    return message
+
+
+@transaction.atomic
+def message_withdraw(*, membership: Membership, message: Message) -> Message:
+    room = _locked_room(message.room)
+    message = _own_recent(membership, Message.objects.select_for_update().get(pk=message.pk))
+    message.room = room
+    _bump(room, message)
+    message.withdrawn_at = timezone.now()
+    message.save(update_fields=["rev", "withdrawn_at"])
+    audit_record(action="message.withdraw", actor=membership.user, operation=room.operation, target=message,
+                 data={"room": room.pk, "seq": message.seq, "version": message.version})
+    publish_on_commit(room_group(room.pk), events.message_changed(message))
+    return message
+
+
+@transaction.atomic
+def message_acknowledge(*, membership: Membership, message: Message) -> Acknowledgement:
+    if not message.needs_acknowledgement:
+        raise ValidationError({"message": "Only warnings and alerts are acknowledged."})
+    if message.withdrawn_at is not None:
+        raise Refused("This message was withdrawn.")
+    ack, created = Acknowledgement.objects.get_or_create(message=message, user=membership.user)
+    if created:
+        audit_record(action="message.acknowledge", actor=membership.user, operation=membership.operation,
+                     target=message, data={"room": message.room_id, "seq": message.seq})
+        publish_on_commit(room_group(message.room_id), events.message_acknowledged(message, membership.user_id))
+    return ack
+
+
+@transaction.atomic
+def read_position_set(*, membership: Membership, room: Room, seq: int) -> ReadPosition:
+    """Read positions only move forward. Not audited: they change on every glance at a room."""
+    seq = max(0, min(int(seq), room.last_seq))
+    position, _ = ReadPosition.objects.select_for_update().get_or_create(room=room, user=membership.user)
+    if seq > position.seq:
+        position.seq = seq
+        position.save(update_fields=["seq", "updated_at"])
+    return position
+
+
+# --- attachments ---------------------------------------------------------------------------------
+
+MAGIC = {
+    b"\xff\xd8\xff": Attachment.ContentType.JPEG,
+    b"\x89PNG\r\n\x1a\n": Attachment.ContentType.PNG,
+    b"%PDF-": Attachment.ContentType.PDF,
+}
+PILLOW_FORMATS = {Attachment.ContentType.JPEG: "JPEG", Attachment.ContentType.PNG: "PNG"}
+
+
+class UploadRejected(ValidationError):
+    """A file the hub will not store; the API answers 422 (413 for size)."""
+
+    def __init__(self, message: str, *, too_large: bool = False) -> None:
+        super().__init__({"file": message})
+        self.too_large = too_large
+
+
+def sniff(data: bytes) -> str:
+    for magic, content_type in MAGIC.items():
+        if data.startswith(magic):
+            return content_type
+    raise UploadRejected("Upload a JPEG or PNG photo or a PDF document.")
+
+
+def _display_copy(data: bytes, content_type: str) -> tuple[bytes, int, int]:
+    """The image re-encoded from its pixels alone: no EXIF, no GPS, no comments."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            with Image.open(io.BytesIO(data)) as probe:
+                if probe.format != PILLOW_FORMATS[content_type]:
+                    raise UploadRejected("The file is not what its content says it is.")
+                if probe.width * probe.height > MAX_IMAGE_PIXELS:
+                    raise UploadRejected("The image has too many pixels.")
+                probe.verify()
+            with Image.open(io.BytesIO(data)) as image:
+                image.load()
+                image = ImageOps.exif_transpose(image)
+                width, height = image.size
+                image.thumbnail((DISPLAY_MAX_SIDE, DISPLAY_MAX_SIDE))
+                out = io.BytesIO()
+                if content_type == Attachment.ContentType.JPEG:
+                    image.convert("RGB").save(out, format="JPEG", quality=85)
+                else:
+                    clean = image.convert("RGBA") if image.mode not in ("RGB", "RGBA", "L", "LA") else image
+                    clean.save(out, format="PNG")
+    except UploadRejected:
+        raise
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        raise UploadRejected("The image has too many pixels.") from None
+    except Exception:  # Pillow raises many types for a damaged file
+        raise UploadRejected("The image could not be read.") from None
+    return out.getvalue(), width, height
+
+
+def _safe_name(name: str) -> str:
+    base = PurePath((name or "").replace("\\", "/")).name
+    cleaned = "".join(ch for ch in base if ch.isprintable()).strip()[:200]
+    return cleaned or "file"
+
+
+@transaction.atomic
+def attachment_upload(
+    *, membership: Membership, room: Room, data: bytes, name: str, handling: str = Handling.OPERATION
+) -> Attachment:
+    """Check the real type and size, keep the sealed original with its SHA-256 and a clean copy."""
+    _require_open(room)
+    if membership.role == Role.OBSERVER:
+        raise Refused("Observers read only.")
+    if len(data) > settings.CENCOMM_UPLOAD_MAX_BYTES:
+        raise UploadRejected(f"A file is at most {settings.CENCOMM_UPLOAD_MAX_BYTES // (1024 * 1024)} MB.", too_large=True)
+    if not data:
+        raise UploadRejected("The file is empty.")
+    if handling not in Handling.values:
+        raise ValidationError({"handling": "Unknown handling code."})
+    content_type = sniff(data)
+    display = width = height = None
+    if content_type in PILLOW_FORMATS:
+        display, width, height = _display_copy(data, content_type)
+    elif b"%%EOF" not in data[-2048:]:
+        raise UploadRejected("The PDF is incomplete.")
+    attachment = Attachment(room=room, uploaded_by=membership.user, content_type=content_type, handling=handling,
+                            size=len(data), sha256=hashlib.sha256(data).hexdigest(), width=width, height=height)
+    _seal_attachment(attachment, name=_safe_name(name), original=data, display=display)
+    attachment.save()
+    audit_record(action="attachment.upload", actor=membership.user, operation=room.operation, target=attachment,
+                 data={"room": room.pk, "content_type": content_type, "size": len(data), "sha256": attachment.sha256})
+    return attachment
+
+
+def _seal_attachment(attachment: Attachment, *, name: str, original: bytes, display: bytes | None) -> None:
+    scope = f"room:{attachment.room_id}"
+    attachment.name = seal_text(scope=scope, context=attachment_context(attachment, "name"), text=name)
+    attachment.original = seal(scope=scope, context=attachment_context(attachment, "original"), plaintext=original)
+    attachment.display = (
+        None if display is None
+        else seal(scope=scope, context=attachment_context(attachment, "display"), plaintext=display)
+    )
+
+
+def attachment_content(attachment: Attachment, *, part: str) -> bytes:
+    """The decrypted display copy (the original when there is none) or the original."""
+    if part == "display" and attachment.display is not None:
+        blob = attachment.display
+    else:
+        blob, part = attachment.original, "original"
+    return open_sealed(context=attachment_context(attachment, part), blob=blob, scope=f"room:{attachment.room_id}")
+
+
+# --- keys ----------------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def room_key_rotate(*, room: Room, actor: AbstractBaseUser | None) -> int:
+    """A new data key for the room, and everything in it re-sealed under it; returns the count.
+
+    The old key version stays (inactive) so a record sealed concurrently still opens.
+    """
+    room = _locked_room(room)
+    old = {}
+    for version in MessageVersion.objects.filter(message__room=room).select_related("message"):
+        old[("v", version.pk)] = open_sealed(context=message_context(version.message, version.version), blob=version.body, scope=room.scope)
+    key = data_key_rotate(scope=room.scope)
+    count = 0
+    for version in MessageVersion.objects.filter(message__room=room).select_related("message"):
+        version.body = seal(scope=room.scope, context=message_context(version.message, version.version), plaintext=old[("v", version.pk)])
+        version.save(update_fields=["body"])
+        if version.version == version.message.version:
+            Message.objects.filter(pk=version.message_id).update(body=version.body)
+        count += 1
+    for attachment in Attachment.objects.filter(room=room):
+        attachment.room = room
+        name = open_sealed(context=attachment_context(attachment, "name"), blob=attachment.name, scope=room.scope)
+        original = attachment_content(attachment, part="original")
+        display = attachment_content(attachment, part="display") if attachment.display is not None else None
+        _seal_attachment(attachment, name=name.decode(), original=original, display=display)
+        attachment.save(update_fields=["name", "original", "display"])
+        count += 1
+    audit_record(action="room.key_rotate", actor=actor, operation=room.operation, target=room,
+                 data={"key_version": key.version, "resealed": count})
+    return count
+
+
+# --- connections (presence) ----------------------------------------------------------------------
+
+
+@transaction.atomic
+def connection_open(*, membership: Membership, channel_name: str) -> None:
+    """Not audited: a socket opening is not an act on the record."""
+    Connection.objects.update_or_create(channel_name=channel_name, defaults={
+        "operation_id": membership.operation_id, "user_id": membership.user_id, "seen_at": timezone.now()})
+    publish_on_commit(events.presence_group(membership.operation_id), events.presence_changed(membership.operation_id))
+
+
+@transaction.atomic
+def connection_close(*, operation_id: int, channel_name: str) -> None:
+    if Connection.objects.filter(channel_name=channel_name).delete()[0]:
+        publish_on_commit(events.presence_group(operation_id), events.presence_changed(operation_id))
+
+
+def connection_seen(*, channel_name: str) -> None:
+    Connection.objects.filter(channel_name=channel_name).update(seen_at=timezone.now())
