@@ -8,7 +8,8 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import HttpRequest, HttpResponse
 from django.middleware.csrf import CsrfViewMiddleware
 from ninja import NinjaAPI
-from ninja.errors import AuthenticationError, ValidationError as NinjaValidationError
+from ninja.errors import AuthenticationError
+from ninja.errors import ValidationError as NinjaValidationError
 from ninja.security import HttpBearer
 from ninja.security.base import AuthBase
 
@@ -120,6 +121,7 @@ def mount_routers() -> None:
     api.add_router("/", operations_router)
     api.add_router("/", messaging_router)
     api.add_router("/", results_router)
+    api.add_router("/", __import__("results.reports.api", fromlist=["router"]).router)
 
 
 mount_routers()

@@ -27,7 +27,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from cencomm.models import ApiToken
 from operations.models import Membership, Operation
 from operations.selectors import operation_administrations, operation_entry_points
-from operations.services import api_token_create, api_token_authenticate, membership_add, operation_load
+from operations.services import api_token_authenticate, api_token_create, membership_add, operation_load
 
 FIXTURE = settings.BASE_DIR / "operations" / "fixtures" / "balkan-gate.yaml"
 DEMO_SEEDERS = ["results.demo", "messaging.demo"]

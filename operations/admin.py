@@ -9,6 +9,7 @@ from operations.models import (
     OperationTransition,
     Participation,
 )
+from operations.services import membership_add, membership_remove
 
 
 class ParticipationInline(admin.TabularInline):
@@ -18,9 +19,17 @@ class ParticipationInline(admin.TabularInline):
 
 
 class MembershipInline(admin.TabularInline):
+    """Read-only here: membership changes go through MembershipAdmin, so they are audited and
+    close the sockets of people removed."""
+
     model = Membership
     extra = 0
-    raw_id_fields = ["user"]
+    fields = ["user", "role", "administration", "entry_point"]
+    readonly_fields = fields
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
+        return False
 
 
 @admin.register(Operation)
@@ -45,4 +54,22 @@ class OperationTransitionAdmin(admin.ModelAdmin):
 admin.site.register(Administration)
 admin.site.register(EntryPoint, list_display=["name", "administration", "kind", "unlocode", "time_zone"])
 admin.site.register(CommodityCategory, list_display=["name", "code", "position", "active"])
-admin.site.register(Membership, list_display=["user", "operation", "role", "administration", "entry_point"])
+@admin.register(Membership)
+class MembershipAdmin(admin.ModelAdmin):
+    list_display = ["user", "operation", "role", "administration", "entry_point"]
+    list_filter = ["operation", "role"]
+    raw_id_fields = ["user"]
+
+    def save_model(self, request, obj, form, change):  # type: ignore[no-untyped-def]
+        saved = membership_add(
+            operation=obj.operation, user=obj.user, role=obj.role, actor=request.user,
+            administration=obj.administration, entry_point=obj.entry_point,
+        )
+        obj.pk = saved.pk
+
+    def delete_model(self, request, obj):  # type: ignore[no-untyped-def]
+        membership_remove(membership=obj, actor=request.user)
+
+    def delete_queryset(self, request, queryset):  # type: ignore[no-untyped-def]
+        for membership in queryset:
+            membership_remove(membership=membership, actor=request.user)

@@ -164,6 +164,9 @@ class OperationTransition(models.Model):
     class Meta:
         ordering = ["at"]
 
+    def __str__(self) -> str:
+        return f"{self.operation_id}: {self.from_state} -> {self.to_state}"
+
 
 class Participation(models.Model):
     """An administration taking part in an operation, with the entry points it brings."""

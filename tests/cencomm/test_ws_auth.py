@@ -5,7 +5,7 @@ from django.contrib.auth import get_user_model
 from django.test import Client
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from tests.conftest import PASSWORD, ws_communicator, verified_client
+from tests.conftest import PASSWORD, verified_client, ws_communicator
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
