@@ -15,4 +15,5 @@ urlpatterns = [
     path("operations/<str:code>/results/", include("results.urls")),
     path("operations/<str:code>/reports/", include("results.reports.urls")),
     path("operations/<str:code>/", views.operation_detail, name="operation"),
+    path("operations/<str:code>/transition/", views.operation_transition, name="operation-transition"),
 ]

@@ -7,6 +7,7 @@ from typing import Any
 
 import segno
 from django.conf import settings
+from django.contrib import messages
 from django.contrib.auth import authenticate
 from django.contrib.auth import login as auth_login
 from django.contrib.auth import logout as auth_logout
@@ -18,12 +19,13 @@ from django.views.decorators.http import require_http_methods, require_POST
 from django_otp import login as otp_login
 
 from cencomm import twofactor
-from cencomm.errors import NotFound
+from cencomm.errors import NotFound, Refused
 from cencomm.live import publish_on_commit, user_group
 from cencomm.middleware import session_fingerprint
 from cencomm.models import ApiToken
 from cencomm.principal import Principal
 from operations import selectors, services
+from operations.models import Operation
 
 
 def _next_url(request: HttpRequest) -> str:
@@ -158,8 +160,24 @@ def operation_detail(request: HttpRequest, code: str) -> HttpResponse:
             "administrations": administrations,
             "member_count": operation.memberships.count(),
             "transitions": operation.transitions.select_related("by"),
+            "next_states": [
+                (state, Operation.State(state).label) for state in sorted(services.TRANSITIONS[operation.state])
+            ] if membership.is_coordinator else [],
+            "tab": "overview",
         },
     )
+
+
+@require_POST
+def operation_transition(request: HttpRequest, code: str) -> HttpResponse:
+    membership = selectors.require_role(
+        selectors.access_membership(Principal(request.user), operation_code=code), selectors.Role.COORDINATOR, what="operation"
+    )
+    try:
+        services.operation_transition(operation=membership.operation, to_state=request.POST.get("to_state", ""), actor=request.user)
+    except Refused as exc:
+        messages.error(request, exc.message)
+    return redirect("operation", code=code)
 
 
 @require_http_methods(["GET", "POST"])

@@ -101,6 +101,21 @@ def get_operation(request: HttpRequest, code: str) -> OperationOut:
     return _operation_out(membership.operation, membership)
 
 
+class TransitionIn(Schema):
+    to_state: Operation.State = Field(..., description="The state to move the operation to")
+
+
+@router.post("/operations/{code}/transitions", response=OperationOut, summary="Move an operation through its lifecycle (coordinators)")
+def transition_operation(request: HttpRequest, code: str, payload: TransitionIn) -> OperationOut:
+    principal = principal_of(request)
+    membership = selectors.require_role(
+        selectors.access_membership(principal, operation_code=code), selectors.Role.COORDINATOR, what="operation"
+    )
+    operation = services.operation_transition(operation=membership.operation, to_state=payload.to_state, actor=principal.user)
+    membership.operation = operation
+    return _operation_out(operation, membership)
+
+
 # --- tokens: made and revoked from a signed-in session only -------------------------------------
 
 
