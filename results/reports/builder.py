@@ -28,7 +28,17 @@ from operations.countries import country_name
 from operations.models import Operation
 from operations.selectors import operation_administrations, operation_entry_points
 from results import selectors as rs
-from results.models import INTERCEPTED, BoardSequence, DetectionMethod, GoodsLine, NilReturn, Outcome, Result, TransportMode
+from results.models import (
+    INTERCEPTED,
+    BoardSequence,
+    DetectionMethod,
+    GoodsLine,
+    NilReturn,
+    Outcome,
+    Result,
+    TransportMode,
+)
+from results.reports import record
 from results.reports.models import Report
 from results.reports.selectors import MAY_LEAVE_OPERATION, Audience, case_visibility
 
@@ -239,9 +249,15 @@ def notable_seizures(operation: Operation, *, edition: str, audience: Audience) 
     }
 
 
-def _seizure(version: Any, *, restricted: bool, audience: Audience) -> dict[str, Any]:
-    from results.reports import sealed_fields
+def _sealed(version: Any, audience: Audience) -> dict[str, str]:
+    """References, notes and names stay national (results.selectors.may_see_sealed): they appear
+    only in a restricted edition built for the result's own administration."""
+    if not audience.sees_nominal(version.result.administration_id):
+        return {field: "" for field in rs.SEALED_FIELDS}
+    return record.reveal(version)
 
+
+def _seizure(version: Any, *, restricted: bool, audience: Audience) -> dict[str, Any]:
     result: Result = version.result
     lines = list(version.lines.all())
     item: dict[str, Any] = {
@@ -257,12 +273,11 @@ def _seizure(version: Any, *, restricted: bool, audience: Audience) -> dict[str,
         "value": number(version.estimated_value) if version.estimated_value is not None else None,
         "currency": version.currency,
         "handling_code": version.handling_code,
-        "photos": sealed_fields.photos(version),
+        "photos": record.photos(version),
     }
     if restricted:
         item["case"] = str(result.uuid)
-        item["reference"] = sealed_fields.reveal(version, "reference")
-        item["notes"] = sealed_fields.reveal(version, "notes")
+        item.update(_sealed(version, audience))
         item["descriptions"] = [line.description for line in lines if line.description]
         item["concealment"] = version.concealment
     return item
@@ -343,10 +358,8 @@ def record_state(operation: Operation) -> dict[str, Any]:
 
 
 def verify_results_chain(operation: Operation) -> dict[str, Any]:
-    """Run the results app's chain check; ``None`` for first_broken means every link matches."""
-    from results.reports import sealed_fields
-
-    return sealed_fields.verify_chain(operation)
+    """The results chain check; ``first_broken`` None means every link matches its record."""
+    return record.verify_chain(operation)
 
 
 # --- the whole -----------------------------------------------------------------------------------
@@ -438,8 +451,6 @@ def build(operation: Operation, *, edition: str, audience: Audience, kind: str, 
 
 def case_rows(operation: Operation, *, audience: Audience) -> Iterator[dict[str, Any]]:
     """Restricted edition only: one row per visible current result, streamed from the database."""
-    from results.reports import sealed_fields
-
     versions = (
         rs.current_versions(operation)
         .filter(case_visibility(audience))
@@ -472,9 +483,7 @@ def case_rows(operation: Operation, *, audience: Audience) -> Iterator[dict[str,
             "handling_code": v.handling_code,
             "validation": result.validation,
             "late": result.late,
-            "reference": sealed_fields.reveal(v, "reference"),
-            "notes": sealed_fields.reveal(v, "notes"),
-            "parties": sealed_fields.reveal(v, "parties") if audience.sees_nominal(result.administration_id) else "",
+            **_sealed(v, audience),
         }
         yield row
 

@@ -1,0 +1,137 @@
+"""The report's adapters to the results app's record: sealed fields, photos, the chain check.
+
+The results app owns how fields are sealed and how the chain is hashed. The chain check here is the
+same as ``manage.py verify_chain`` but batched (goods lines fetched 2,000 versions at a time rather
+than one query per version), so a report over a million goods lines does not wait minutes for it.
+Its payload mirrors ``results.selectors.version_payload``; whenever the fast check finds a link that
+does not match, the authoritative ``results_chain_verify`` decides, so a drift between the two can
+only slow the check, never change its verdict (tests/reports/test_integrity.py pins them together).
+"""
+
+from __future__ import annotations
+
+import base64
+from collections import defaultdict
+from typing import Any
+
+from django.db.models import Count, F, Max, Q
+
+from cencomm.chain import chain_head, link_hash
+from cencomm.crypto import DecryptionError
+from operations.models import Operation
+from results import selectors as rs
+from results.models import GoodsLine, Result, ResultVersion
+
+BATCH = 2000
+
+
+def reveal(version: ResultVersion) -> dict[str, str]:
+    """The version's sealed text fields (notes, reference, parties) in the clear; "" when empty."""
+    try:
+        fields = rs.sealed_fields(version)
+    except DecryptionError:
+        return {field: "[unreadable]" for field in rs.SEALED_FIELDS}
+    return {field: value or "" for field, value in fields.items()}
+
+
+def photos(version: ResultVersion) -> list[str]:
+    """Photos of a result as data URIs, once the results app stores them (it does not yet)."""
+    return []
+
+
+def data_uri(content_type: str, data: bytes) -> str:
+    return f"data:{content_type};base64,{base64.b64encode(data).decode()}"
+
+
+def _lines_by_version(version_ids: list[int]) -> dict[int, list[dict[str, Any]]]:
+    lines: dict[int, list[dict[str, Any]]] = defaultdict(list)
+    rows = (
+        GoodsLine.objects.filter(version_id__in=version_ids)
+        .order_by("version_id", "position")
+        .values_list("version_id", "position", "category_id", "description", "brand_sealed", "gtin", "hs_code", "quantity", "unit")
+    )
+    for version_id, position, category, description, brand, gtin, hs_code, quantity, unit in rows:
+        lines[version_id].append({
+            "position": position, "category": category, "description": description,
+            "brand": rs.ciphertext_digest(brand), "gtin": gtin, "hs_code": hs_code,
+            "quantity": f"{quantity:.3f}", "unit": unit,
+        })
+    return lines
+
+
+def _payload(version: ResultVersion, lines: list[dict[str, Any]]) -> dict[str, Any]:
+    result = version.result
+    return {
+        "operation": result.operation_id, "result": str(result.uuid), "client_id": result.client_id,
+        "entry_point": result.entry_point_id, "administration": result.administration_id,
+        "reported_by": result.reported_by_id, "late": result.late, "version": version.number,
+        "created_at": version.created_at.isoformat(), "created_by": version.created_by_id, "reason": version.reason,
+        "inspected_at": version.inspected_at.isoformat(), "transport_mode": version.transport_mode,
+        "origin": version.origin_country, "departure": version.departure_country,
+        "transit": list(version.transit_countries), "destination": version.destination_country,
+        "detection_method": version.detection_method, "outcome": version.outcome,
+        "infringement": version.infringement, "concealment": version.concealment,
+        "estimated_value": None if version.estimated_value is None else f"{version.estimated_value:.2f}",
+        "currency": version.currency, "handling_code": version.handling_code,
+        "answers_warning": str(version.answers_warning) if version.answers_warning else None,
+        "notes": rs.ciphertext_digest(version.notes_sealed), "reference": rs.ciphertext_digest(version.reference_sealed),
+        "parties": rs.ciphertext_digest(version.parties_sealed), "lines": lines,
+    }
+
+
+def _fast_first_broken(operation_id: int) -> int | None:
+    """Like cencomm.chain.first_broken_link over the stored versions, streamed in batches."""
+    versions = (
+        ResultVersion.objects.filter(result__operation_id=operation_id).select_related("result").order_by("chain_seq")
+    )
+    expected_prev, expected_seq = "0" * 64, 1
+    batch: list[ResultVersion] = []
+
+    def check(batch: list[ResultVersion]) -> int | None:
+        nonlocal expected_prev, expected_seq
+        lines = _lines_by_version([v.pk for v in batch])
+        for v in batch:
+            if v.chain_seq != expected_seq or v.prev_hash != expected_prev:
+                return expected_seq
+            if link_hash(v.prev_hash, v.chain_seq, _payload(v, lines.get(v.pk, []))) != v.hash:
+                return v.chain_seq
+            expected_prev, expected_seq = v.hash, expected_seq + 1
+        return None
+
+    for version in versions.iterator(chunk_size=BATCH):
+        batch.append(version)
+        if len(batch) == BATCH:
+            broken = check(batch)
+            batch = []
+            if broken is not None:
+                return broken
+    broken = check(batch)
+    if broken is not None:
+        return broken
+    head = chain_head(rs.results_chain_name(operation_id))
+    if head.seq != expected_seq - 1 or head.hash != expected_prev:
+        return expected_seq
+    return None
+
+
+def stale_current(operation_id: int) -> int:
+    """Results whose current version is missing, doubled, or not their latest: counted in SQL."""
+    return (
+        Result.objects.filter(operation_id=operation_id)
+        .annotate(
+            latest=Max("versions__number"),
+            current=Max("versions__number", filter=Q(versions__is_current=True)),
+            currents=Count("versions", filter=Q(versions__is_current=True)),
+        )
+        .exclude(currents=1, current=F("latest"))
+        .count()
+    )
+
+
+def verify_chain(operation: Operation) -> dict[str, Any]:
+    """The verdict of ``manage.py verify_chain``: the first link that does not match, if any."""
+    first_broken = _fast_first_broken(operation.pk)
+    if first_broken is not None:  # let the results app's own check have the last word
+        first_broken = rs.results_chain_verify(operation.pk)
+    stale = stale_current(operation.pk)
+    return {"checked": True, "ok": first_broken is None and not stale, "first_broken": first_broken, "stale_results": stale}

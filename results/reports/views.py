@@ -1,0 +1,53 @@
+"""Pages: the operation's reports (ask for one, watch its progress, download the finished ones)."""
+
+from __future__ import annotations
+
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_GET, require_http_methods
+
+from cencomm.principal import Principal
+from operations.selectors import access_membership
+from results.reports import selectors, services
+from results.reports.api import download_response, report_out
+from results.reports.models import Report
+
+
+@require_http_methods(["GET", "POST"])
+def report_index(request: HttpRequest, code: str) -> HttpResponse:
+    membership = access_membership(Principal(request.user), operation_code=code)
+    errors: dict[str, list[str]] = {}
+    if request.method == "POST":
+        try:
+            services.report_request_for_member(
+                membership=membership,
+                edition=request.POST.get("edition", ""),
+                format=request.POST.get("format", ""),
+            )
+            return redirect("reports:index", code=code)
+        except ValidationError as exc:
+            errors = exc.message_dict
+    reports = list(selectors.reports_for(membership).select_related("operation")[:50])
+    return render(
+        request,
+        "reports/index.html",
+        {
+            "operation": membership.operation,
+            "membership": membership,
+            "tab": "reports",
+            "reports": [report_out(r) for r in reports],
+            "editions": Report.Edition.choices,
+            "formats": Report.Format.choices,
+            "may_restricted": selectors.Audience.of(membership).may_read_restricted,
+            "errors": errors,
+            "member_count": membership.operation.memberships.count(),
+        },
+        status=422 if errors else 200,
+    )
+
+
+@require_GET
+def report_download(request: HttpRequest, code: str, report_id: int) -> HttpResponse:
+    _, report = selectors.access_report(Principal(request.user), operation_code=code, report_id=report_id)
+    return download_response(report, inline=request.GET.get("view") == "1" and report.format == Report.Format.PDF)
