@@ -1,3 +1,284 @@
-from ninja import Router
+"""REST equivalents of the rooms socket, for programs and clients that cannot keep a socket open."""
 
-router = Router()
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from typing import Any, Literal
+
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse
+from ninja import File, Form, Router, Schema
+from ninja.responses import Status
+from ninja.files import UploadedFile
+from pydantic import ConfigDict, Field
+
+from cencomm.api import principal_of
+from messaging import selectors, services
+from messaging.models import Attachment
+from operations.selectors import access_membership, require_role
+
+router = Router(tags=["rooms"])
+Role = services.Role
+
+
+class Closed(Schema):
+    model_config = ConfigDict(extra="forbid")
+
+
+class RoomOut(Schema):
+    id: int
+    name: str
+    kind: str
+    seq: int
+    rev: int
+    read: int
+
+
+class RoomIn(Closed):
+    name: str = Field(max_length=120)
+    members: list[int] = Field(default_factory=list, max_length=500)
+
+
+class AuthorOut(Schema):
+    id: int
+    username: str | None
+    role: str | None
+    entry_point: str | None
+
+
+class AttachmentOut(Schema):
+    id: str
+    content_type: str
+    size: int
+    name: str
+    sha256: str
+    preview: bool
+    width: int | None
+    height: int | None
+    handling: str
+
+
+class MessageOut(Schema):
+    id: int
+    room: int
+    seq: int
+    rev: int
+    client_id: str
+    author: AuthorOut
+    kind: str
+    handling: str
+    text: str | None
+    reply_to: int | None
+    warning: int | None
+    entry_points: list[int]
+    version: int
+    created_at: dt.datetime
+    edited_at: dt.datetime | None
+    withdrawn: bool
+    attachments: list[AttachmentOut]
+    acked: bool | None = None
+
+
+class MessagePage(Schema):
+    room: int
+    seq: int
+    rev: int
+    messages: list[MessageOut]
+
+
+class MessageIn(Closed):
+    client_id: uuid.UUID
+    text: str = Field(default="", max_length=services.MAX_TEXT_CHARS)
+    kind: Literal["chat", "warning", "feedback", "alert"] = "chat"
+    handling: Literal["operation", "hub_only"] = "operation"
+    reply_to: int | None = None
+    warning: int | None = None
+    entry_points: list[int] = Field(default_factory=list, max_length=100)
+    attachments: list[str] = Field(default_factory=list, max_length=services.MAX_ATTACHMENTS_PER_MESSAGE)
+
+
+class EditIn(Closed):
+    text: str = Field(default="", max_length=services.MAX_TEXT_CHARS)
+
+
+class ReadIn(Closed):
+    seq: int = Field(ge=0)
+
+
+class ReadOut(Schema):
+    room: int
+    seq: int
+
+
+class AckOut(Schema):
+    message: int
+    acknowledged_at: dt.datetime
+
+
+class AckStatusOut(Schema):
+    user: int
+    username: str
+    role: str
+    entry_point: str | None
+    acknowledged_at: dt.datetime | None
+
+
+class AckOverviewOut(Schema):
+    message: MessageOut
+    acknowledged: int
+    total: int
+    status: list[AckStatusOut]
+
+
+def _with_acks(user: Any, rendered: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    asked = [m["id"] for m in rendered if m["kind"] in ("warning", "alert")]
+    acked = selectors.acknowledged_ids(user, asked)
+    for m in rendered:
+        m["acked"] = (m["id"] in acked) if m["id"] in asked else None
+    return rendered
+
+
+@router.get("/operations/{code}/rooms", response=list[RoomOut])
+def rooms_list(request: HttpRequest, code: str) -> list[dict[str, Any]]:
+    membership = access_membership(principal_of(request), operation_code=code)
+    services.rooms_ensure(operation=membership.operation)
+    return [
+        {"id": r.pk, "name": r.name, "kind": r.kind, "seq": r.last_seq, "rev": r.last_rev,
+         "read": selectors.read_position(r, membership.user)}
+        for r in selectors.rooms_for(membership)
+    ]
+
+
+@router.post("/operations/{code}/rooms", response={201: RoomOut})
+def room_create(request: HttpRequest, code: str, payload: RoomIn) -> Status:
+    membership = access_membership(principal_of(request), operation_code=code)
+    room = services.room_create(membership=membership, name=payload.name, user_ids=payload.members)
+    return Status(201, {"id": room.pk, "name": room.name, "kind": room.kind, "seq": 0, "rev": 0, "read": 0})
+
+
+@router.get("/operations/{code}/rooms/{room_id}/messages", response=MessagePage)
+def messages_list(
+    request: HttpRequest, code: str, room_id: int, after_seq: int = 0, before_seq: int | None = None, limit: int = 100
+) -> dict[str, Any]:
+    """Messages after ``after_seq`` in order (or the page before ``before_seq``, for history)."""
+    membership, room = selectors.access_room(principal_of(request), operation_code=code, room_id=room_id)
+    limit = max(1, min(int(limit), selectors.PAGE_SIZE))
+    if before_seq is not None:
+        page = selectors.messages_before(room, before_seq=max(1, before_seq), limit=limit)
+    else:
+        page = selectors.messages_after(room, after_seq=max(0, after_seq), limit=limit)
+    return {"room": room.pk, "seq": room.last_seq, "rev": room.last_rev,
+            "messages": _with_acks(membership.user, selectors.render_messages(room, page))}
+
+
+@router.post("/operations/{code}/rooms/{room_id}/messages", response={200: MessageOut, 201: MessageOut})
+def message_post(request: HttpRequest, code: str, room_id: int, payload: MessageIn) -> Status:
+    """201 with the new message; 200 with the stored one when this client ID was already used."""
+    membership, room = selectors.access_room(principal_of(request), operation_code=code, room_id=room_id)
+    message, created = services.message_post(
+        membership=membership, room=room, client_id=payload.client_id, text=payload.text, kind=payload.kind,
+        handling=payload.handling, reply_to_id=payload.reply_to, warning_id=payload.warning,
+        entry_point_ids=payload.entry_points, attachment_ids=payload.attachments,
+    )
+    rendered = _with_acks(membership.user, selectors.render_messages(room, [message]))[0]
+    return Status(201 if created else 200, rendered)
+
+
+def _message(request: HttpRequest, code: str, message_id: int) -> tuple[Any, Any]:
+    membership = access_membership(principal_of(request), operation_code=code)
+    return membership, selectors.access_message(membership, message_id)
+
+
+@router.patch("/operations/{code}/messages/{message_id}", response=MessageOut)
+def message_edit(request: HttpRequest, code: str, message_id: int, payload: EditIn) -> dict[str, Any]:
+    membership, message = _message(request, code, message_id)
+    message = services.message_edit(membership=membership, message=message, text=payload.text)
+    return selectors.render_messages(message.room, [message])[0]
+
+
+@router.delete("/operations/{code}/messages/{message_id}", response=MessageOut)
+def message_withdraw(request: HttpRequest, code: str, message_id: int) -> dict[str, Any]:
+    membership, message = _message(request, code, message_id)
+    message = services.message_withdraw(membership=membership, message=message)
+    return selectors.render_messages(message.room, [message])[0]
+
+
+@router.post("/operations/{code}/messages/{message_id}/ack", response=AckOut)
+def message_acknowledge(request: HttpRequest, code: str, message_id: int) -> dict[str, Any]:
+    membership, message = _message(request, code, message_id)
+    ack = services.message_acknowledge(membership=membership, message=message)
+    return {"message": message.pk, "acknowledged_at": ack.at}
+
+
+@router.get("/operations/{code}/messages/{message_id}/acks", response=list[AckStatusOut])
+def message_acknowledgements(request: HttpRequest, code: str, message_id: int) -> list[dict[str, Any]]:
+    membership, message = _message(request, code, message_id)
+    require_role(membership, Role.COORDINATOR, Role.NATIONAL_CONTACT, what="message")
+    return selectors.acknowledgement_status(message)
+
+
+@router.get("/operations/{code}/acknowledgements", response=list[AckOverviewOut])
+def acknowledgements_overview(request: HttpRequest, code: str) -> list[dict[str, Any]]:
+    """Every warning and alert in the coordinator's rooms, with who has and has not acknowledged."""
+    membership = access_membership(principal_of(request), operation_code=code)
+    require_role(membership, Role.COORDINATOR, Role.NATIONAL_CONTACT, what="operation")
+    return [
+        {"message": row["rendered"], "acknowledged": row["acknowledged"], "total": row["total"], "status": row["status"]}
+        for row in selectors.acknowledgement_overview(membership)
+    ]
+
+
+@router.put("/operations/{code}/rooms/{room_id}/read", response=ReadOut)
+def read_position_set(request: HttpRequest, code: str, room_id: int, payload: ReadIn) -> dict[str, Any]:
+    membership, room = selectors.access_room(principal_of(request), operation_code=code, room_id=room_id)
+    position = services.read_position_set(membership=membership, room=room, seq=payload.seq)
+    return {"room": room.pk, "seq": position.seq}
+
+
+def _attachment_out(attachment: Attachment, name: str) -> dict[str, Any]:
+    return {"id": str(attachment.uid), "content_type": attachment.content_type, "size": attachment.size, "name": name,
+            "sha256": attachment.sha256, "preview": attachment.display is not None, "width": attachment.width,
+            "height": attachment.height, "handling": attachment.handling}
+
+
+@router.post("/operations/{code}/rooms/{room_id}/attachments", response={201: AttachmentOut, 413: dict})
+def attachment_upload(
+    request: HttpRequest, code: str, room_id: int, file: UploadedFile = File(...),  # noqa: B008
+    handling: Literal["operation", "hub_only"] = Form("operation"),  # noqa: B008
+) -> Status:
+    """A JPEG, PNG or PDF; send its id with the message. 413 over the size limit, 422 for anything else."""
+    membership, room = selectors.access_room(principal_of(request), operation_code=code, room_id=room_id)
+    limit = settings.CENCOMM_UPLOAD_MAX_BYTES
+    if file.size is not None and file.size > limit:
+        return Status(413, {"detail": "File too large.", "errors": {"file": [f"A file is at most {limit // (1024 * 1024)} MB."]}})
+    data = file.read(limit + 1)
+    try:
+        attachment = services.attachment_upload(membership=membership, room=room, data=data,
+                                                name=file.name or "file", handling=handling)
+    except services.UploadRejected as exc:
+        if exc.too_large:
+            return Status(413, {"detail": "File too large.", "errors": exc.message_dict})
+        raise
+    return Status(201, _attachment_out(attachment, file.name or "file"))
+
+
+@router.get("/operations/{code}/attachments/{uid}")
+def attachment_download(request: HttpRequest, code: str, uid: uuid.UUID, original: bool = False) -> HttpResponse:
+    """The display copy (metadata removed) by default; ``?original=true`` for the evidence file."""
+    membership = access_membership(principal_of(request), operation_code=code)
+    attachment = selectors.access_attachment(membership, str(uid))
+    part = "original" if original or attachment.display is None else "display"
+    data = services.attachment_content(attachment, part=part)
+    response = HttpResponse(data, content_type=attachment.content_type)
+    disposition = "attachment" if attachment.content_type == Attachment.ContentType.PDF or part == "original" else "inline"
+    response["Content-Disposition"] = f'{disposition}; filename="{attachment.uid}{_extension(attachment)}"'
+    response["Cache-Control"] = "private, no-store"
+    response["X-Content-Type-Options"] = "nosniff"
+    if part == "original":
+        response["X-Content-SHA256"] = attachment.sha256
+    return response
+
+
+def _extension(attachment: Attachment) -> str:
+    return {"image/jpeg": ".jpg", "image/png": ".png", "application/pdf": ".pdf"}[attachment.content_type]

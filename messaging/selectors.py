@@ -99,7 +99,7 @@ def room_heads(room_ids: Iterable[int]) -> dict[int, tuple[int, int]]:
 
 
 class _RenderCache:
-    """Decrypted, rendered messages keyed by (message id, rev), per process.
+    """Decrypted, rendered messages keyed by (message uid, rev), per process.
 
     A thousand sockets in one process that all receive the same message decrypt it once.
     """
@@ -107,16 +107,16 @@ class _RenderCache:
     def __init__(self, size: int = 4096) -> None:
         self._size = size
         self._lock = threading.Lock()
-        self._items: OrderedDict[tuple[int, int], dict[str, Any]] = OrderedDict()
+        self._items: OrderedDict[tuple[Any, int], dict[str, Any]] = OrderedDict()
 
-    def get(self, key: tuple[int, int]) -> dict[str, Any] | None:
+    def get(self, key: tuple[Any, int]) -> dict[str, Any] | None:
         with self._lock:
             item = self._items.get(key)
             if item is not None:
                 self._items.move_to_end(key)
             return item
 
-    def put(self, key: tuple[int, int], item: dict[str, Any]) -> None:
+    def put(self, key: tuple[Any, int], item: dict[str, Any]) -> None:
         with self._lock:
             self._items[key] = item
             while len(self._items) > self._size:
@@ -152,7 +152,7 @@ def _author_labels(operation_id: int, user_ids: set[int]) -> dict[int, dict[str,
 
 def render_messages(room: Room, messages: list[Message]) -> list[dict[str, Any]]:
     """Messages as frames and API responses carry them, in the given order."""
-    missing = [m for m in messages if render_cache.get((m.pk, m.rev)) is None]
+    missing = [m for m in messages if render_cache.get((m.uid, m.rev)) is None]
     if missing:
         labels = _author_labels(room.operation_id, {m.author_id for m in missing})
         attachments: dict[int, list[Attachment]] = {}
@@ -166,8 +166,8 @@ def render_messages(room: Room, messages: list[Message]) -> list[dict[str, Any]]
             m.room = room
             for a in attachments.get(m.pk, []):
                 a.room = room
-            render_cache.put((m.pk, m.rev), _render(m, labels, attachments.get(m.pk, []), targets.get(m.pk, [])))
-    return [dict(render_cache.get((m.pk, m.rev)) or {}) for m in messages]
+            render_cache.put((m.uid, m.rev), _render(m, labels, attachments.get(m.pk, []), targets.get(m.pk, [])))
+    return [dict(render_cache.get((m.uid, m.rev)) or {}) for m in messages]
 
 
 def _render(m: Message, labels: dict[int, dict[str, Any]], attachments: list[Attachment], targets: list[int]) -> dict[str, Any]:

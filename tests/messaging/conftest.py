@@ -95,3 +95,12 @@ async def open_socket(user: Any, code: str = "TEST-OP", *, subscribe: dict[int, 
 @pytest.fixture
 def sockets() -> Any:
     return open_socket
+
+
+@pytest.fixture(autouse=True)
+def _fresh_caches() -> None:
+    from cencomm.crypto import key_cache
+    from messaging.selectors import render_cache
+
+    render_cache.clear()
+    key_cache.clear()
