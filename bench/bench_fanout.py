@@ -1,0 +1,296 @@
+"""Fan-out: N clients in one room, senders posting; deliveries per second and send-to-receipt latency.
+
+Four servers on the same client harness, in the same run: the hub (daphne, the real app and room
+protocol, signed-in members with TOTP-verified sessions, PostgreSQL, in-memory channel layer), the
+hub as two daphne processes on the Redis channel layer, a bare Channels relay (daphne, group_send,
+nothing else) and a bare ``websockets`` broadcast server.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import resource
+import time
+import uuid
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from bench._harness import (
+    HubEnv,
+    Server,
+    close_sockets,
+    daphne,
+    free_port,
+    hub_database,
+    log,
+    mean,
+    ms,
+    open_sockets,
+    percentile,
+    python_server,
+    raise_nofile,
+    ratio,
+    seed,
+    serving,
+    table,
+)
+
+TITLE = "Fan-out: one room, many clients"
+
+SIZES = (100, 1000)
+SENDERS = 2  # each keeps one message in flight: a message is sent once the previous one reached all
+MESSAGES = {100: 200, 1000: 40}  # measured messages per run (after WARMUP)
+WARMUP = 4
+TIMEOUT = 20.0  # a message not delivered to every client within this counts the rest as missing
+PAD = "x" * 400  # the baselines' frames are about the size of the hub's rendered message frame
+
+
+@dataclass
+class Target:
+    """How the harness talks to one server: where to connect, how to join, how to send."""
+
+    name: str
+    receivers: Callable[[int], list[tuple[str, dict[str, str]]]]
+    senders: list[tuple[str, dict[str, str]]]
+    frame: Callable[[str], str]
+    joined: Callable[[Any], Any] | None = None
+    greeted: Callable[[Any], Any] | None = None
+    servers: Sequence[Server] = ()
+
+
+@dataclass
+class Run:
+    target: str
+    n: int
+    messages: int = 0
+    deliveries: int = 0
+    missing: int = 0
+    seconds: float = 0.0
+    latencies: list[float] = field(default_factory=list)
+    server_cpu: float = 0.0
+    client_cpu: float = 0.0
+    connect_seconds: float = 0.0
+
+    @property
+    def per_second(self) -> float:
+        return self.deliveries / self.seconds if self.seconds else float("nan")
+
+
+def texts(raw: str | bytes) -> list[str]:
+    """The tags in one frame: the hub's ``messages`` frame and the baselines' copies of it."""
+    data = json.loads(raw)
+    if data.get("type") != "messages":
+        return []
+    return [m.get("text") or "" for m in data["messages"]]
+
+
+def baseline_frame(tag: str) -> str:
+    return json.dumps({"type": "messages", "room": 1, "messages": [{"seq": 0, "text": tag, "pad": PAD}]})
+
+
+# --- the hub's room protocol ------------------------------------------------------------------------
+
+
+def hub_target(name: str, world: dict[str, Any], ports: Sequence[int], servers: Sequence[Server]) -> Target:
+    room = world["room"]
+
+    def url(i: int) -> tuple[str, dict[str, str]]:
+        port = ports[i % len(ports)]
+        return (f"ws://127.0.0.1:{port}/ws/operations/{world['code']}/rooms/", {"Origin": f"http://127.0.0.1:{port}"})
+
+    def receivers(n: int) -> list[tuple[str, dict[str, str]]]:
+        return [(u, {**h, "Cookie": f"sessionid={world['officers'][i]}"}) for i, (u, h) in enumerate(url(i) for i in range(n))]
+
+    senders = [(u, {**h, "Cookie": f"sessionid={world['coordinators'][i]}"}) for i, (u, h) in enumerate(url(i) for i in range(SENDERS))]
+
+    async def greeted(ws: Any) -> dict[str, Any]:
+        hello = json.loads(await ws.recv())
+        assert hello["type"] == "hello", hello
+        return hello
+
+    async def joined(ws: Any) -> None:
+        hello = await greeted(ws)
+        head = next(r["seq"] for r in hello["rooms"] if r["id"] == room)
+        await ws.send(json.dumps({"type": "subscribe", "rooms": [{"room": room, "after_seq": head}]}))
+        while json.loads(await ws.recv())["type"] != "subscribed":
+            pass
+
+    def frame(tag: str) -> str:
+        return json.dumps({"type": "send", "room": room, "client_id": str(uuid.uuid4()), "text": tag})
+
+    return Target(name, receivers, senders, frame, joined, greeted, servers)
+
+
+def bare_target(name: str, port: int, server: Server) -> Target:
+    base = f"ws://127.0.0.1:{port}"
+    return Target(name, lambda n: [(f"{base}/recv/", {})] * n, [(f"{base}/send/", {})] * SENDERS, baseline_frame, servers=[server])
+
+
+# --- the measurement ------------------------------------------------------------------------------
+
+
+async def measure(target: Target, n: int, messages: int) -> Run:
+    run = Run(target.name, n)
+    started = time.monotonic()
+    receivers = await open_sockets(target.receivers(n), ready=target.joined, concurrency=25)
+    senders = await open_sockets(target.senders, ready=target.greeted)
+    run.connect_seconds = time.monotonic() - started
+    pending: dict[str, list[Any]] = {}  # tag -> [sent at, still to arrive, event, measured]
+    last_frame = [time.monotonic()]
+
+    async def read(ws: Any) -> None:
+        async for raw in ws:
+            now = time.perf_counter()
+            last_frame[0] = time.monotonic()
+            for tag in texts(raw):
+                entry = pending.get(tag)
+                if entry is None:
+                    continue
+                if entry[3]:
+                    run.latencies.append(now - entry[0])
+                entry[1] -= 1
+                if entry[1] == 0:
+                    entry[2].set()
+
+    async def drain(ws: Any) -> None:
+        async for _ in ws:
+            pass
+
+    async def send(ws: Any, sender: int, count: int, measured: bool) -> None:
+        for i in range(count):
+            tag = f"{sender}:{i}:{measured}"
+            entry = pending[tag] = [time.perf_counter(), n, asyncio.Event(), measured]
+            await ws.send(target.frame(tag))
+            try:
+                await asyncio.wait_for(entry[2].wait(), TIMEOUT)
+            except TimeoutError:
+                pass
+            del pending[tag]
+            if measured:
+                run.messages += 1
+                run.deliveries += n - entry[1]
+                run.missing += entry[1]
+
+    readers = [asyncio.ensure_future(read(ws)) for ws in receivers] + [asyncio.ensure_future(drain(ws)) for ws in senders]
+    try:
+        # Let the connection burst settle (the hub tells every member who came online).
+        deadline = time.monotonic() + 60
+        while time.monotonic() - last_frame[0] < 2.0 and time.monotonic() < deadline:
+            await asyncio.sleep(0.25)
+        await asyncio.gather(*(send(ws, s, WARMUP // SENDERS, False) for s, ws in enumerate(senders)))
+        cpu0 = sum(s.cpu_seconds() for s in target.servers)
+        rusage0 = resource.getrusage(resource.RUSAGE_SELF)
+        t0 = time.perf_counter()
+        await asyncio.gather(*(send(ws, s, messages // SENDERS, True) for s, ws in enumerate(senders)))
+        run.seconds = time.perf_counter() - t0
+        rusage1 = resource.getrusage(resource.RUSAGE_SELF)
+        run.server_cpu = (sum(s.cpu_seconds() for s in target.servers) - cpu0) / run.seconds
+        run.client_cpu = (rusage1.ru_utime + rusage1.ru_stime - rusage0.ru_utime - rusage0.ru_stime) / run.seconds
+    finally:
+        for task in readers:
+            task.cancel()
+        await close_sockets([*receivers, *senders])
+    log(f"{target.name} n={n}: {run.per_second:,.0f} deliveries/s, p50 {ms(percentile(run.latencies, 50))} ms, "
+        f"p99 {ms(percentile(run.latencies, 99))} ms, missing {run.missing}")
+    return run
+
+
+def measure_all(target: Target, sizes: Sequence[int]) -> list[Run]:
+    return [asyncio.run(measure(target, n, MESSAGES.get(n, 40))) for n in sizes]
+
+
+# --- the run --------------------------------------------------------------------------------------
+
+
+def collect(sizes: Sequence[int] = SIZES) -> list[Run]:
+    raise_nofile()
+    runs: list[Run] = []
+    port = free_port()
+    ws_server = python_server("websockets", "bench.bare_ws", port)
+    with serving(ws_server):
+        runs += measure_all(bare_target("bare websockets", port, ws_server), sizes)
+    port = free_port()
+    relay = daphne("channels relay", "bench.baseline_app:application", port, {})
+    with serving(relay):
+        runs += measure_all(bare_target("bare Channels relay", port, relay), sizes)
+    with hub_database("cencomm_bench_fanout") as hub:
+        world = seed(hub, officers=max(sizes), coordinators=SENDERS, rooms=True)
+        runs += hub_runs(hub, world, sizes)
+    return runs
+
+
+def hub_runs(hub: HubEnv, world: dict[str, Any], sizes: Sequence[int]) -> list[Run]:
+    runs = []
+    port = free_port()
+    one = daphne("hub", "asgi:application", port, hub.env(port))
+    with serving(one):
+        runs += measure_all(hub_target("hub, 1 process", world, [port], [one]), sizes)
+    ports = [free_port(), free_port()]
+    two = [daphne(f"hub {i}", "asgi:application", p, hub.env(p, redis=True, origins=ports)) for i, p in enumerate(ports)]
+    with serving(*two):
+        runs += measure_all(hub_target("hub, 2 processes + Redis", world, ports, two), sizes)
+    return runs
+
+
+def report(runs: list[Run]) -> str:
+    rows = [
+        [r.target, f"{r.n:,}", r.messages, f"{r.deliveries:,}", r.missing, f"{r.per_second:,.0f}",
+         ms(percentile(r.latencies, 50)), ms(percentile(r.latencies, 99)), f"{r.server_cpu:.0%}", f"{r.client_cpu:.0%}",
+         f"{r.connect_seconds:.1f}"]
+        for r in runs
+    ]
+    header = ["server", "clients", "messages", "deliveries", "missing", "deliveries/s", "p50 ms", "p99 ms",
+              "server CPU", "client CPU", "connect s"]
+    by = {(r.target, r.n): r for r in runs}
+    ratio_rows = []
+    for hub_name in ("hub, 1 process", "hub, 2 processes + Redis"):
+        for base in ("bare Channels relay", "bare websockets"):
+            for n in sorted({r.n for r in runs}):
+                h, b = by.get((hub_name, n)), by.get((base, n))
+                if h and b:
+                    ratio_rows.append([hub_name, base, f"{n:,}", ratio(h.per_second, b.per_second),
+                                       ratio(percentile(h.latencies, 50), percentile(b.latencies, 50)),
+                                       ratio(percentile(h.latencies, 99), percentile(b.latencies, 99))])
+    return "\n\n".join([
+        HOW_MEASURED.format(senders=SENDERS, timeout=TIMEOUT, warmup=WARMUP),
+        table(header, rows),
+        "Ratios, hub / baseline (deliveries per second: below 1 is slower; latency: above 1 is slower):",
+        table(["hub", "baseline", "clients", "deliveries/s", "p50 latency", "p99 latency"], ratio_rows),
+        FINDINGS,
+    ])
+
+
+HOW_MEASURED = """\
+**How measured.** One client process (Python, `websockets`) opens N receiving sockets and {senders}
+sending sockets to the server under test, all on 127.0.0.1, on the same 2 cores as the server. Each
+sender keeps one message in flight: it sends, waits until all N receivers have it (or {timeout:.0f} s
+pass, after which the rest count as *missing*), then sends the next, so there are at most
+{senders} messages in flight and the latency is fan-out latency, not queueing behind a backlog.
+Latency is from the sender's `send()` to each receiver's receipt of the frame that carries the
+message (same clock, same process). {warmup} warm-up messages are not counted. *Hub*: daphne serving
+`asgi:application` on PostgreSQL (a fresh database `cencomm_bench_fanout`, dropped afterwards), each
+receiver a different officer with a TOTP-verified session cookie and an allowed Origin, joined to the
+operation-wide room with the real `subscribe` frame; senders are coordinators posting real `send`
+frames (stored encrypted, sequence-numbered, published on commit; each receiving socket then reads
+the message from the database, as the protocol requires). Only the per-socket frame rate limit is
+raised for the senders (`bench/hub_settings.py`). *2 processes + Redis*: two daphne processes on
+the Redis channel layer, receivers and senders split between them. *Bare Channels relay*
+(`bench/baseline_app.py`): daphne, one consumer class that `group_send`s each frame to the group,
+in-memory layer. *Bare websockets* (`bench/bare_ws.py`): `websockets.broadcast` of each frame. The
+baselines relay a frame of about the size of the hub's rendered message. *Server CPU* is the server
+processes' CPU time over the measured phase divided by its length (100% = one core); *client CPU*
+the same for the harness."""
+
+FINDINGS = ""
+
+
+def run() -> str:
+    return report(collect())
+
+
+if __name__ == "__main__":  # a quick try at other sizes: python -m bench.bench_fanout 20 50
+    import sys
+
+    print(report(collect([int(a) for a in sys.argv[1:]] or SIZES)))
