@@ -104,3 +104,13 @@ def _fresh_caches() -> None:
 
     render_cache.clear()
     key_cache.clear()
+
+
+@pytest.fixture(autouse=True)
+def _fresh_channel_layer() -> Any:
+    """channels-redis binds locks and pools to an event loop; every async test has its own loop."""
+    from channels.layers import channel_layers
+
+    channel_layers.backends.clear()
+    yield
+    channel_layers.backends.clear()
