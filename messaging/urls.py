@@ -1,4 +1,10 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from messaging import views
 
 app_name = "messaging"
-urlpatterns: list = []
+urlpatterns = [
+    path("", views.room_page, name="rooms"),
+    path("acknowledgements/", views.acknowledgements_page, name="acknowledgements"),
+    path("<int:room_id>/", views.room_page, name="room"),
+]
