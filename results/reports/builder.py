@@ -14,12 +14,14 @@ whose handling code lets them leave the operation (H0).
 from __future__ import annotations
 
 import datetime as dt
+import time
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import Count, DurationField, ExpressionWrapper, F, Max, Min, Sum
 from django.utils import timezone
 
@@ -413,21 +415,33 @@ def _tables(data: dict[str, Any]) -> list[Table]:
     return tables
 
 
+@contextmanager
+def snapshot() -> Iterator[None]:
+    """One read-only REPEATABLE READ transaction on PostgreSQL, so every figure and the chain head
+    come from the same state of the record (inside a caller's transaction, that transaction)."""
+    connection = transaction.get_connection()
+    if connection.in_atomic_block:
+        yield
+        return
+    with transaction.atomic():
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+        yield
+
+
 def build(operation: Operation, *, edition: str, audience: Audience, kind: str, progress: Progress | None = None) -> dict[str, Any]:
     """Everything the report says, read in one snapshot so that figures and chain head agree."""
     step = progress or (lambda percent, stage: None)
-    with transaction.atomic():
-        if connection.vendor == "postgresql":
-            connection.cursor().execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
-        step(10, "Reading the record")
+    started = time.monotonic()
+    step(10, "Reading the record")  # progress is written outside the read-only snapshot
+    with snapshot():
         state = record_state(operation)
         totals = rs.board_totals(operation)
         totals["units"] = number(totals["units"])
-        step(20, "Aggregating")
         breakdowns = _breakdowns(operation, totals["units"])
         totals["seized_units"] = sum(r["units"] for r in breakdowns["seized_pending"] if r["key"] == Outcome.SEIZED)
         totals["pending_units"] = sum(r["units"] for r in breakdowns["seized_pending"] if r["key"] == Outcome.DETAINED)
-        step(35, "Compliance, notable seizures, communications")
         data: dict[str, Any] = {
             "report": {
                 "edition": edition,
@@ -443,8 +457,9 @@ def build(operation: Operation, *, edition: str, audience: Audience, kind: str, 
             "notable": notable_seizures(operation, edition=edition, audience=audience),
             "communications": communications(operation),
         }
-        step(45, "Checking the hash chain")
         data["integrity"] = {**state, "verify": verify_results_chain(operation)}
+    data["report"]["read_seconds"] = round(time.monotonic() - started, 2)
+    step(50, "Record read and chain checked")
     data["tables"] = _tables(data)
     return data
 

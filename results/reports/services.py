@@ -22,7 +22,7 @@ from typing import Any
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
-from django.db import close_old_connections, transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from cencomm.audit import audit_record
@@ -257,7 +257,7 @@ def _thread_main() -> None:
         while report_run_pending():
             pass
     finally:
-        close_old_connections()
+        connection.close()  # this thread's own connection
 
 
 def start_thread_worker() -> None:
