@@ -1,0 +1,327 @@
+// The room page: one socket for all of the member's rooms, an outbox that survives reloads,
+// catch-up by sequence number, history on scroll back. Protocol: docs/protocol.md.
+"use strict";
+(function () {
+  const config = JSON.parse(document.getElementById("room-config").textContent);
+  const $ = (id) => document.getElementById(id);
+  const list = $("messages");
+  const outboxKey = `hub-outbox:${config.code}:${config.me.id}`;
+  const rooms = {};          // id -> {seq, rev, name, read, messages: Map(seq -> message)}
+  let current = config.room;
+  let socket = null;
+  let oldestLoaded = null;   // lowest seq shown in the current room
+  let historyPending = false, historyComplete = false;
+  let context = null;        // {reply_to, warning, label}
+  const pending = new Map(); // message id -> message awaiting my acknowledgement
+  const files = [];          // attachments uploaded for the next message: {id, name, content_type}
+
+  // --- the outbox: every message I send lives here until the server confirms it ----------------
+  const outbox = {
+    load() { try { return JSON.parse(localStorage.getItem(outboxKey) || "[]"); } catch (e) { return []; } },
+    save(items) { localStorage.setItem(outboxKey, JSON.stringify(items)); },
+    add(item) { const items = this.load(); items.push(item); this.save(items); },
+    update(clientId, patch) { this.save(this.load().map((i) => (i.client_id === clientId ? { ...i, ...patch } : i))); },
+    remove(clientId) { this.save(this.load().filter((i) => i.client_id !== clientId)); },
+  };
+
+  function flushOutbox() {
+    for (const item of outbox.load()) {
+      if (item.state === "failed") continue; // refused by the server: the author decides
+      const frame = { type: "send", ref: item.client_id, room: item.room, client_id: item.client_id, text: item.text,
+        kind: item.kind, handling: item.handling, entry_points: item.entry_points, attachments: item.attachments };
+      if (item.reply_to) frame.reply_to = item.reply_to;
+      if (item.warning) frame.warning = item.warning;
+      const sent = socket && socket.send(frame);
+      const state = sent ? "sending" : "retrying";
+      outbox.update(item.client_id, { state, tries: (item.tries || 0) + 1 });
+      renderOutboxItem({ ...item, state });
+    }
+  }
+  setInterval(() => { if (outbox.load().some((i) => i.state !== "failed")) flushOutbox(); }, 5000);
+
+  // --- rendering (text always through textContent, never as HTML) ------------------------------
+  const el = (tag, cls, text) => { const e = document.createElement(tag); if (cls) e.className = cls; if (text != null) e.textContent = text; return e; };
+  const time = (iso) => new Date(iso).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
+  const kindLabel = { chat: "", warning: "Warning", feedback: "Feedback", alert: "Alert" };
+
+  function messageNode(m) {
+    const node = el("article", `msg kind-${m.kind}${m.author.id === config.me.id ? " mine" : ""}${m.withdrawn ? " withdrawn" : ""}`);
+    node.id = `msg-${m.room}-${m.seq}`;
+    node.dataset.seq = m.seq; node.dataset.clientId = m.client_id;
+    const head = el("header", "msg-head");
+    if (kindLabel[m.kind]) head.append(el("span", `badge kind-badge kind-${m.kind}`, kindLabel[m.kind]));
+    head.append(el("strong", null, m.author.username || "former member"));
+    if (m.author.entry_point) head.append(el("span", "muted", ` @ ${m.author.entry_point}`));
+    head.append(el("span", "muted msg-time", ` ${time(m.created_at)}${m.edited_at ? " · edited" : ""}`));
+    if (m.handling === "hub_only") head.append(el("span", "badge handling", "hub only"));
+    node.append(head);
+    if (m.reply_to || m.warning) {
+      const ref = rooms[m.room] && [...rooms[m.room].messages.values()].find((x) => x.id === (m.warning || m.reply_to));
+      node.append(el("p", "msg-ref muted", `${m.warning ? "Feedback on warning" : "Reply to"} ${ref ? "#" + ref.seq + ": " + (ref.text || "").slice(0, 80) : "an earlier message"}`));
+    }
+    if (m.kind === "warning" && m.entry_points.length) {
+      const names = m.entry_points.map((id) => (config.entryPoints.find((e) => e.id === id) || {}).name).filter(Boolean);
+      node.append(el("p", "msg-targets muted", `To: ${names.join(", ")}`));
+    }
+    node.append(el("p", "msg-text prewrap", m.withdrawn ? "(withdrawn by the author)" : m.text));
+    if (m.attachments.length) {
+      const box = el("div", "attachments");
+      for (const a of m.attachments) {
+        const url = `/api/v1/operations/${encodeURIComponent(config.code)}/attachments/${a.id}`;
+        const link = el("a", "attachment"); link.href = url; link.target = "_blank"; link.rel = "noopener";
+        if (a.preview) { const img = el("img"); img.src = url; img.alt = a.name; img.loading = "lazy"; link.append(img); }
+        else link.append(el("span", "pdf", `📄 ${a.name}`));
+        box.append(link);
+      }
+      node.append(box);
+    }
+    const actions = el("div", "msg-actions");
+    if (m.acked === false) {
+      const ack = el("button", "primary ack-button", "Acknowledge"); ack.type = "button";
+      ack.onclick = () => acknowledge(m.id); actions.append(ack);
+    } else if (m.acked === true) actions.append(el("span", "badge acked", "acknowledged"));
+    if (!m.withdrawn && config.kinds.length) {
+      const reply = el("button", "link", "Reply"); reply.type = "button";
+      reply.onclick = () => setContext({ reply_to: m.id, label: `Reply to #${m.seq}` }); actions.append(reply);
+      if (m.kind === "warning" && config.kinds.includes("feedback")) {
+        const fb = el("button", "link", "Send feedback"); fb.type = "button";
+        fb.onclick = () => setContext({ warning: m.id, label: `Feedback on warning #${m.seq}` }); actions.append(fb);
+      }
+      const age = (Date.now() - new Date(m.created_at).getTime()) / 1000;
+      if (m.author.id === config.me.id && age < config.editSeconds) {
+        const edit = el("button", "link", "Edit"); edit.type = "button";
+        edit.onclick = () => { const text = prompt("Edit message", m.text); if (text != null && text.trim()) socket.send({ type: "edit", ref: `e${m.id}`, message: m.id, text }); };
+        const withdraw = el("button", "link danger", "Withdraw"); withdraw.type = "button";
+        withdraw.onclick = () => { if (confirm("Withdraw this message?")) socket.send({ type: "withdraw", ref: `w${m.id}`, message: m.id }); };
+        actions.append(edit, withdraw);
+      }
+    }
+    node.append(actions);
+    return node;
+  }
+
+  function placeMessage(m) {
+    const node = messageNode(m);
+    const existing = document.getElementById(node.id);
+    if (existing) { existing.replaceWith(node); return; }
+    const nearBottom = list.scrollHeight - list.scrollTop - list.clientHeight < 120;
+    const after = [...list.querySelectorAll("article.msg[data-seq]")].find((n) => Number(n.dataset.seq) > m.seq);
+    list.insertBefore(node, after || list.querySelector(".outbox-item") || null);
+    if (oldestLoaded === null || m.seq < oldestLoaded) oldestLoaded = m.seq;
+    if (nearBottom || m.author.id === config.me.id) list.scrollTop = list.scrollHeight;
+  }
+
+  function renderOutboxItem(item) {
+    if (item.room !== current) return;
+    let node = document.getElementById(`out-${item.client_id}`);
+    if (!node) {
+      node = el("article", "msg mine outbox-item");
+      node.id = `out-${item.client_id}`;
+      node.append(el("p", "msg-text prewrap", item.text || "(attachment)"), el("p", "send-state muted"));
+      list.append(node); list.scrollTop = list.scrollHeight;
+    }
+    const state = node.querySelector(".send-state");
+    state.textContent = { sending: "sending…", retrying: "not sent yet — retrying", failed: `failed: ${item.error || "refused"}` }[item.state] || item.state;
+    node.dataset.state = item.state;
+    if (item.state === "failed" && !node.querySelector(".discard")) {
+      const discard = el("button", "link danger discard", "Discard"); discard.type = "button";
+      discard.onclick = () => { outbox.remove(item.client_id); node.remove(); };
+      node.append(discard);
+    }
+  }
+
+  function setContext(ctx) {
+    context = ctx;
+    const box = $("composer-context");
+    if (!box) return;
+    box.hidden = !ctx; if (ctx) { box.querySelector("span").textContent = ctx.label; $("composer-text").focus(); }
+  }
+
+  function renderPending() {
+    const box = $("pending-acks");
+    box.replaceChildren();
+    for (const m of pending.values()) {
+      const row = el("div", `pending kind-${m.kind}`);
+      row.append(el("strong", null, `${kindLabel[m.kind]} from ${m.author.username}: `), el("span", null, m.text || ""));
+      const ack = el("button", "primary ack-button", "Acknowledge"); ack.type = "button"; ack.onclick = () => acknowledge(m.id);
+      row.append(ack); box.append(row);
+    }
+    box.hidden = pending.size === 0;
+  }
+
+  function acknowledge(id) { socket && socket.send({ type: "ack", ref: `a${id}`, message: id }); }
+
+  function markRead() {
+    const room = rooms[current];
+    if (!room || !socket || document.hidden) return;
+    const seen = Math.max(0, ...room.messages.keys());
+    if (seen > (room.read || 0)) { room.read = seen; socket.send({ type: "read", room: current, seq: seen }); }
+    updateUnread();
+  }
+
+  function updateUnread() {
+    for (const [id, room] of Object.entries(rooms)) {
+      const badge = document.querySelector(`#room-list a[data-room="${id}"] .unread`);
+      if (!badge) continue;
+      const unread = Number(id) === current ? 0 : Math.max(0, room.seq - (room.read || 0));
+      badge.hidden = unread === 0; badge.textContent = unread;
+    }
+  }
+
+  // --- frames from the server -----------------------------------------------------------------
+  function onFrame(frame) {
+    switch (frame.type) {
+      case "hello": {
+        for (const r of frame.rooms) {
+          const known = rooms[r.id];
+          rooms[r.id] = known || { seq: r.seq, rev: r.rev, read: r.read, name: r.name, messages: new Map(), cursor: null };
+          rooms[r.id].seq = r.seq; rooms[r.id].read = Math.max(rooms[r.id].read || 0, r.read);
+        }
+        pending.clear(); for (const m of frame.pending) pending.set(m.id, m); renderPending();
+        renderOnline(frame.online);
+        subscribeAll();
+        break;
+      }
+      case "messages": {
+        const room = rooms[frame.room]; if (!room) break;
+        for (const m of frame.messages) {
+          room.messages.set(m.seq, m);
+          room.cursor = room.cursor || { seq: 0, rev: 0 };
+          room.cursor.seq = Math.max(room.cursor.seq, m.seq); room.cursor.rev = Math.max(room.cursor.rev, m.rev);
+          room.seq = Math.max(room.seq, m.seq);
+          if (m.author.id === config.me.id) { outbox.remove(m.client_id); document.getElementById(`out-${m.client_id}`)?.remove(); }
+          if (m.acked === false && !m.withdrawn) pending.set(m.id, m); else pending.delete(m.id);
+          if (frame.room === current) placeMessage(m);
+        }
+        renderPending(); markRead(); updateUnread();
+        break;
+      }
+      case "subscribed": {
+        const room = rooms[frame.room];
+        room.cursor = { seq: Math.max(frame.seq, room.cursor ? room.cursor.seq : 0), rev: Math.max(frame.rev, room.cursor ? room.cursor.rev : 0) };
+        if (frame.room === current) {
+          historyComplete = oldestLoaded === null || oldestLoaded <= 1;
+          $("history-state").textContent = oldestLoaded === null ? "No messages yet." : historyComplete ? "Start of the room." : "";
+        }
+        break;
+      }
+      case "history": {
+        historyPending = false;
+        if (frame.room !== current) break;
+        const before = list.scrollHeight;
+        for (const m of frame.messages) { rooms[frame.room].messages.set(m.seq, m); placeMessage(m); }
+        list.scrollTop += list.scrollHeight - before;
+        historyComplete = frame.complete;
+        $("history-state").textContent = frame.complete ? "Start of the room." : "";
+        break;
+      }
+      case "sent": outbox.remove(frame.client_id); document.getElementById(`out-${frame.client_id}`)?.remove(); break;
+      case "done": if (frame.action === "ack") { pending.delete(frame.message); renderPending(); markAcked(frame.message); } break;
+      case "heartbeat": {
+        // A gap (a lost live event): ask again from where we are. The server also fills it.
+        const behind = Object.entries(frame.rooms).filter(([id, head]) => rooms[id] && rooms[id].cursor && head.seq > rooms[id].cursor.seq);
+        if (behind.length) setTimeout(() => {
+          const still = behind.filter(([id, head]) => head.seq > rooms[id].cursor.seq);
+          if (still.length) socket.send({ type: "subscribe", rooms: still.map(([id]) => ({ room: Number(id), after_seq: rooms[id].cursor.seq, after_rev: rooms[id].cursor.rev })) });
+        }, 2000);
+        break;
+      }
+      case "presence": renderOnline(frame.online); break;
+      case "rooms": location.reload(); break; // what I may see changed
+      case "error": {
+        const item = frame.ref && outbox.load().find((i) => i.client_id === frame.ref);
+        if (item) {
+          const detail = frame.fields ? Object.values(frame.fields).flat().join(" ") : frame.message;
+          outbox.update(item.client_id, { state: "failed", error: detail });
+          renderOutboxItem({ ...item, state: "failed", error: detail });
+        } else showError(frame.message);
+        break;
+      }
+    }
+  }
+
+  function markAcked(id) {
+    for (const room of Object.values(rooms)) for (const m of room.messages.values()) if (m.id === id) { m.acked = true; if (m.room === current) placeMessage(m); }
+  }
+
+  function renderOnline(online) {
+    const ul = $("online-list"); ul.replaceChildren();
+    for (const p of online) {
+      const li = el("li"); li.append(el("span", "status-dot online"), el("span", null, ` ${p.username}`));
+      li.append(el("span", "muted", p.entry_point ? ` @ ${p.entry_point}` : ` (${p.role})`)); ul.append(li);
+    }
+    if (!online.length) ul.append(el("li", "muted", "nobody"));
+  }
+
+  function subscribeAll() {
+    const cursors = Object.entries(rooms).map(([id, room]) => {
+      if (room.cursor) return { room: Number(id), after_seq: room.cursor.seq, after_rev: room.cursor.rev };
+      // First load: the last 50 messages of the room in view, live traffic only for the others.
+      return { room: Number(id), after_seq: Number(id) === current ? Math.max(0, room.seq - 50) : room.seq };
+    });
+    socket.send({ type: "subscribe", ref: "all", rooms: cursors });
+    flushOutbox();
+  }
+
+  function showError(message) { const p = $("composer-error"); if (p) { p.textContent = message; p.hidden = !message; } }
+
+  // --- sending ---------------------------------------------------------------------------------
+  async function uploadFiles(input) {
+    for (const file of input.files) {
+      const form = new FormData(); form.append("file", file); form.append("handling", $("composer-handling").value);
+      try {
+        const meta = await Hub.api(`/api/v1/operations/${encodeURIComponent(config.code)}/rooms/${current}/attachments`, { method: "POST", body: form });
+        files.push(meta);
+        const chip = el("span", "badge preview-chip", meta.name);
+        $("composer-previews").append(chip);
+      } catch (err) {
+        showError(err.data && err.data.errors ? Object.values(err.data.errors).flat().join(" ") : err.message);
+      }
+    }
+    input.value = "";
+  }
+
+  function send(event) {
+    event.preventDefault();
+    const text = $("composer-text").value.trim();
+    if (!text && !files.length) return;
+    showError("");
+    const kind = context && context.warning ? "feedback" : $("composer-kind").value;
+    const item = {
+      client_id: Hub.uuid(), room: current, text, kind, handling: $("composer-handling").value,
+      entry_points: kind === "warning" ? [...document.querySelectorAll("#composer-targets input:checked")].map((i) => Number(i.value)) : [],
+      attachments: files.map((f) => f.id), reply_to: context && context.reply_to, warning: context && context.warning,
+      state: "sending", tries: 0,
+    };
+    outbox.add(item);
+    renderOutboxItem(item);
+    $("composer-text").value = ""; files.length = 0; $("composer-previews").replaceChildren(); setContext(null);
+    flushOutbox();
+  }
+
+  // --- wiring ----------------------------------------------------------------------------------
+  function switchRoom(id) { location.href = `/operations/${encodeURIComponent(config.code)}/rooms/${id}/`; }
+  $("room-select").addEventListener("change", (e) => switchRoom(e.target.value));
+  list.addEventListener("scroll", () => {
+    if (list.scrollTop < 60 && !historyPending && !historyComplete && oldestLoaded > 1) {
+      historyPending = true; $("history-state").textContent = "Loading earlier messages…";
+      socket.send({ type: "history", ref: "h", room: current, before_seq: oldestLoaded, limit: 50 });
+    }
+  });
+  document.addEventListener("visibilitychange", markRead);
+  if ($("composer-text")) {
+    $("composer").addEventListener("submit", send);
+    $("composer-text").addEventListener("keydown", (e) => { if (e.key === "Enter" && (e.ctrlKey || e.metaKey)) send(e); });
+    $("composer-kind").addEventListener("change", (e) => { $("composer-targets").hidden = e.target.value !== "warning"; });
+    $("composer-files").addEventListener("change", (e) => uploadFiles(e.target));
+    $("composer-cancel").addEventListener("click", () => setContext(null));
+  }
+  for (const item of outbox.load()) renderOutboxItem(item);
+
+  const states = { connecting: "connecting…", online: "live", offline: "offline — will reconnect", "signed-out": "signed out" };
+  socket = Hub.liveSocket(`/ws/operations/${encodeURIComponent(config.code)}/rooms/`, {
+    onFrame,
+    onState: (state) => { const s = $("conn-state"); s.textContent = states[state] || state; s.dataset.state = state; },
+  });
+  window.HubRoom = { rooms, outbox, get socket() { return socket; } };
+})();
