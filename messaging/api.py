@@ -9,8 +9,8 @@ from typing import Any, Literal
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from ninja import File, Form, Router, Schema
-from ninja.responses import Status
 from ninja.files import UploadedFile
+from ninja.responses import Status
 from pydantic import ConfigDict, Field
 
 from cencomm.api import principal_of
@@ -131,14 +131,6 @@ class AckOverviewOut(Schema):
     status: list[AckStatusOut]
 
 
-def _with_acks(user: Any, rendered: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    asked = [m["id"] for m in rendered if m["kind"] in ("warning", "alert")]
-    acked = selectors.acknowledged_ids(user, asked)
-    for m in rendered:
-        m["acked"] = (m["id"] in acked) if m["id"] in asked else None
-    return rendered
-
-
 @router.get("/operations/{code}/rooms", response=list[RoomOut])
 def rooms_list(request: HttpRequest, code: str) -> list[dict[str, Any]]:
     membership = access_membership(principal_of(request), operation_code=code)
@@ -169,7 +161,7 @@ def messages_list(
     else:
         page = selectors.messages_after(room, after_seq=max(0, after_seq), limit=limit)
     return {"room": room.pk, "seq": room.last_seq, "rev": room.last_rev,
-            "messages": _with_acks(membership.user, selectors.render_messages(room, page))}
+            "messages": selectors.with_acknowledgements(membership, selectors.render_messages(room, page))}
 
 
 @router.post("/operations/{code}/rooms/{room_id}/messages", response={200: MessageOut, 201: MessageOut})
@@ -181,7 +173,7 @@ def message_post(request: HttpRequest, code: str, room_id: int, payload: Message
         handling=payload.handling, reply_to_id=payload.reply_to, warning_id=payload.warning,
         entry_point_ids=payload.entry_points, attachment_ids=payload.attachments,
     )
-    rendered = _with_acks(membership.user, selectors.render_messages(room, [message]))[0]
+    rendered = selectors.with_acknowledgements(membership, selectors.render_messages(room, [message]))[0]
     return Status(201 if created else 200, rendered)
 
 

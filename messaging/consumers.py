@@ -226,11 +226,8 @@ class RoomsConsumer(HubConsumer):
         return self._with_acks(selectors.render_messages(room, messages))
 
     def _with_acks(self, rendered: list[dict[str, Any]]) -> list[dict[str, Any]]:
-        asked = [m["id"] for m in rendered if m["kind"] in (Message.Kind.WARNING, Message.Kind.ALERT)]
-        acked = selectors.acknowledged_ids(self.user, asked) if asked else set()
-        for m in rendered:
-            m["acked"] = m["id"] in acked if m["id"] in asked else None
-        return rendered
+        assert self.membership is not None
+        return selectors.with_acknowledgements(self.membership, rendered)
 
     @database_sync_to_async
     def _head(self, room_id: int) -> tuple[int, int]:

@@ -72,6 +72,9 @@ class RoomMember(models.Model):
     class Meta:
         constraints = [models.UniqueConstraint(fields=["room", "user"], name="room_member_unique")]
 
+    def __str__(self) -> str:
+        return f"user {self.user_id} in room {self.room_id}"
+
 
 class Message(models.Model):
     class Kind(models.TextChoices):
@@ -131,6 +134,9 @@ class MessageVersion(models.Model):
         ordering = ["message", "version"]
         constraints = [models.UniqueConstraint(fields=["message", "version"], name="message_version_unique")]
 
+    def __str__(self) -> str:
+        return f"message {self.message_id} v{self.version}"
+
 
 class Acknowledgement(models.Model):
     message = models.ForeignKey(Message, on_delete=models.CASCADE, related_name="acknowledgements")
@@ -139,6 +145,9 @@ class Acknowledgement(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["message", "user"], name="acknowledgement_unique")]
+
+    def __str__(self) -> str:
+        return f"message {self.message_id} acknowledged by user {self.user_id}"
 
 
 class ReadPosition(models.Model):
@@ -149,6 +158,9 @@ class ReadPosition(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["room", "user"], name="read_position_unique")]
+
+    def __str__(self) -> str:
+        return f"user {self.user_id} read room {self.room_id} to #{self.seq}"
 
 
 class Attachment(models.Model):
@@ -193,3 +205,6 @@ class Connection(models.Model):
 
     class Meta:
         indexes = [models.Index(fields=["operation", "seen_at"], name="connection_recent")]
+
+    def __str__(self) -> str:
+        return f"user {self.user_id} online in operation {self.operation_id}"

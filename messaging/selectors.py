@@ -227,19 +227,34 @@ def acknowledged_ids(user: AbstractBaseUser, message_ids: Iterable[int]) -> set[
 # --- acknowledgements -------------------------------------------------------------------------------
 
 
-def is_addressee(message: Message, membership: Membership, targets: set[int] | None = None) -> bool:
-    """Whether ``membership`` is asked to acknowledge ``message``."""
-    if not message.needs_acknowledgement or message.author_id == membership.user_id or message.withdrawn_at:
+def _asked(kind: str, author_id: int | None, withdrawn: bool, targets: set[int], membership: Membership) -> bool:
+    if kind not in (Message.Kind.WARNING, Message.Kind.ALERT) or author_id == membership.user_id or withdrawn:
         return False
-    if message.kind == Message.Kind.ALERT:
-        return True
-    targets = set(message.entry_points.values_list("pk", flat=True)) if targets is None else targets
-    if not targets:
+    if kind == Message.Kind.ALERT or not targets:
         return True
     if membership.entry_point_id:
         return membership.entry_point_id in targets
     # A national contact point answers for their administration's targeted entry points.
-    return membership.role == Role.NATIONAL_CONTACT and membership.administration.entry_points.filter(pk__in=targets).exists()
+    return (membership.role == Role.NATIONAL_CONTACT and membership.administration is not None
+            and membership.administration.entry_points.filter(pk__in=targets).exists())
+
+
+def is_addressee(message: Message, membership: Membership, targets: set[int] | None = None) -> bool:
+    """Whether ``membership`` is asked to acknowledge ``message``."""
+    if not message.needs_acknowledgement:
+        return False
+    targets = set(message.entry_points.values_list("pk", flat=True)) if targets is None else targets
+    return _asked(message.kind, message.author_id, message.withdrawn_at is not None, targets, membership)
+
+
+def with_acknowledgements(membership: Membership, rendered: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Add ``acked`` to rendered messages: True/False where this member is asked to acknowledge, else None."""
+    asked = {m["id"] for m in rendered
+             if _asked(m["kind"], m["author"]["id"], m["withdrawn"], set(m["entry_points"]), membership)}
+    acked = acknowledged_ids(membership.user, asked) if asked else set()
+    for m in rendered:
+        m["acked"] = (m["id"] in acked) if m["id"] in asked else None
+    return rendered
 
 
 def pending_acknowledgements(membership: Membership) -> list[Message]:

@@ -250,7 +250,7 @@
       const li = el("li"); li.append(el("span", "status-dot online"), el("span", null, ` ${p.username}`));
       li.append(el("span", "muted", p.entry_point ? ` @ ${p.entry_point}` : ` (${p.role})`)); ul.append(li);
     }
-    if (!online.length) ul.append(el("li", "muted", "nobody"));
+    $("online-count").textContent = online.length;
   }
 
   function subscribeAll() {
