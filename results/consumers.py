@@ -31,8 +31,8 @@ class SnapshotFrame(protocol.ClientFrame):
 
 class FilterFrame(protocol.ClientFrame):
     type: Literal["filter"]
-    administration: int | None = None
-    entry_point: int | None = None
+    administration: int | None = Field(default=None, ge=1, le=2**53)  # beyond: a crashing query, not a filter
+    entry_point: int | None = Field(default=None, ge=1, le=2**53)
     category: str | None = Field(default=None, max_length=40)
     day: str | None = Field(default=None, pattern=r"^\d{4}-\d{2}-\d{2}$")
 
