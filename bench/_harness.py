@@ -7,6 +7,7 @@ SIGKILL) when its ``with`` block ends, whatever happened inside it.
 from __future__ import annotations
 
 import asyncio
+import atexit
 import contextlib
 import json
 import os
@@ -200,16 +201,31 @@ def _admin_sql(statement: str) -> None:
         conn.execute(statement)
 
 
+TEMPLATE = f"cencomm_bench_template_{os.getpid()}"
+_template_ready: list[HubEnv] = []
+
+
+def _template(var_dir: str) -> None:
+    """Migrate once per run into a template database; each benchmark copies it (a second, not 25)."""
+    if _template_ready:
+        return
+    _admin_sql(f'DROP DATABASE IF EXISTS "{TEMPLATE}" WITH (FORCE)')
+    _admin_sql(f'CREATE DATABASE "{TEMPLATE}"')
+    atexit.register(_admin_sql, f'DROP DATABASE IF EXISTS "{TEMPLATE}" WITH (FORCE)')
+    log("migrating a fresh benchmark database")
+    manage(HubEnv(database=TEMPLATE, var_dir=var_dir), "migrate", "--noinput", "-v0")
+    _template_ready.append(HubEnv(database=TEMPLATE, var_dir=var_dir))
+
+
 @contextlib.contextmanager
 def hub_database(name: str) -> Iterator[HubEnv]:
-    """A fresh, migrated PostgreSQL database and var directory, dropped afterwards."""
-    _admin_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    _admin_sql(f'CREATE DATABASE "{name}"')
+    """A fresh, migrated PostgreSQL database and var directory (keys), dropped afterwards."""
     with tempfile.TemporaryDirectory(prefix=f"{name}-") as var_dir:
+        _template(var_dir)
+        _admin_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        _admin_sql(f'CREATE DATABASE "{name}" TEMPLATE "{TEMPLATE}"')
         hub = HubEnv(database=name, var_dir=var_dir, redis_prefix=f"{name}-{os.getpid()}")
         try:
-            log(f"migrating {name}")
-            manage(hub, "migrate", "--noinput", "-v0")
             yield hub
         finally:
             _admin_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
@@ -263,19 +279,30 @@ async def open_sockets(
     *,
     concurrency: int = 50,
     ready: Callable[[Any], Awaitable[None]] | None = None,
+    failures: list[str] | None = None,
 ) -> list[Any]:
-    """Open one socket per (url, headers), ``concurrency`` handshakes at a time; ``ready`` runs on each."""
+    """Open one socket per (url, headers), ``concurrency`` handshakes at a time; ``ready`` runs on each.
+
+    A socket that cannot be opened raises, unless ``failures`` is given: then its error is appended
+    there and its place in the result is None.
+    """
     gate = asyncio.Semaphore(concurrency)
     sockets: list[Any] = [None] * len(urls_and_headers)
 
     async def one(i: int, url: str, headers: dict[str, str]) -> None:
         async with gate:
-            ws = await websockets.connect(
-                url, additional_headers=headers, origin=None, ping_interval=None, max_size=2**22,
-                open_timeout=60, close_timeout=2, max_queue=None,
-            )
-            if ready is not None:
-                await asyncio.wait_for(ready(ws), 60)
+            try:
+                ws = await websockets.connect(
+                    url, additional_headers=headers, origin=None, ping_interval=None, max_size=2**22,
+                    open_timeout=60, close_timeout=2, max_queue=None,
+                )
+                if ready is not None:
+                    await asyncio.wait_for(ready(ws), 60)
+            except Exception as exc:
+                if failures is None:
+                    raise
+                failures.append(f"{type(exc).__name__}: {exc}")
+                return
             sockets[i] = ws
 
     await asyncio.gather(*(one(i, u, h) for i, (u, h) in enumerate(urls_and_headers)))

@@ -2,7 +2,8 @@
 
 - WebSocket ``/recv/`` joins one group; every text frame sent to ``/send/`` is relayed to that group
   with Channels' ``group_send`` (no authentication, no database, no schema: only the relay).
-- HTTP ``POST /ingest/`` inserts the JSON body as one row (one INSERT through Django's connection).
+- HTTP ``POST /ingest/`` inserts the JSON body as one row (one INSERT through Django's connection),
+  with the database settings the hub uses (``CONN_MAX_AGE`` 60 s unless CENCOMM_BENCH_CONN_MAX_AGE).
 
 Django is configured here, not by cencomm/settings.py: nothing of the hub is loaded.
 """
@@ -25,7 +26,8 @@ if not settings.configured:
         ROOT_URLCONF=__name__,
         INSTALLED_APPS=["channels"],
         MIDDLEWARE=[],
-        DATABASES={"default": dj_database_url.parse(os.environ["DATABASE_URL"], conn_max_age=60)}
+        DATABASES={"default": dj_database_url.parse(
+            os.environ["DATABASE_URL"], conn_max_age=int(os.environ.get("CENCOMM_BENCH_CONN_MAX_AGE") or 60))}
         if os.environ.get("DATABASE_URL") else {},
         CHANNEL_LAYERS={"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}},
         USE_TZ=True,

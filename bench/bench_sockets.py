@@ -1,0 +1,184 @@
+"""Idle sockets: how many idle signed-in sockets one daphne process holds, their memory and idle CPU.
+
+Against a bare ``websockets`` server holding the same number of idle sockets, in the same run.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import websockets
+
+from bench._harness import (
+    Server,
+    close_sockets,
+    daphne,
+    free_port,
+    hub_database,
+    log,
+    open_sockets,
+    python_server,
+    raise_nofile,
+    ratio,
+    seed,
+    serving,
+    table,
+)
+
+TITLE = "Idle sockets: one process"
+
+SIZES = (1000, 10_000)
+IDLE_SECONDS = 10.0
+ROOM_SOCKETS = 1000  # the room socket (heartbeat, presence) is measured at this size only
+SESSIONS = 1000  # verified sessions; the 10,000-socket run opens ten sockets per session
+
+
+@dataclass
+class Held:
+    target: str
+    socket: str
+    wanted: int
+    held: int = 0
+    connect_seconds: float = 0.0
+    rss_before_kib: int = 0
+    rss_after_kib: int = 0
+    idle_cpu_seconds: float = 0.0
+    idle_seconds: float = IDLE_SECONDS
+    failed: int = 0
+    first_error: str = ""
+
+    @property
+    def kib_per_socket(self) -> float:
+        return (self.rss_after_kib - self.rss_before_kib) / self.held if self.held else float("nan")
+
+    @property
+    def idle_cpu(self) -> float:
+        return self.idle_cpu_seconds / self.idle_seconds
+
+
+async def hold(server: Server, target: str, socket: str, urls: Sequence[tuple[str, dict[str, str]]],
+               ready: Callable[[Any], Any] | None = None, idle: float = IDLE_SECONDS) -> Held:
+    result = Held(target, socket, len(urls), idle_seconds=idle)
+    await asyncio.sleep(1.0)
+    result.rss_before_kib = server.rss_kib()
+    started = time.monotonic()
+    failures: list[str] = []
+    sockets = [ws for ws in await open_sockets(urls, concurrency=100, ready=ready, failures=failures) if ws is not None]
+    result.connect_seconds = time.monotonic() - started
+    result.failed, result.first_error = len(failures), (failures or [""])[0]
+    drains = [asyncio.ensure_future(_drain(ws)) for ws in sockets]  # hub frames (presence) must not pile up
+    try:
+        await asyncio.sleep(3.0)  # let the server finish what the connections started
+        result.rss_after_kib = server.rss_kib()
+        cpu = server.cpu_seconds()
+        await asyncio.sleep(idle)
+        result.idle_cpu_seconds = server.cpu_seconds() - cpu
+        result.held = sum(1 for ws in sockets if ws.state is websockets.State.OPEN)
+    finally:
+        for task in drains:
+            task.cancel()
+        await close_sockets(sockets)
+    log(f"{target} {socket}: held {result.held:,}/{result.wanted:,}, {result.kib_per_socket:.1f} KiB each, "
+        f"idle CPU {result.idle_cpu:.1%}, connect {result.connect_seconds:.1f} s, failed {result.failed} {result.first_error}")
+    await asyncio.sleep(2.0)
+    return result
+
+
+async def _drain(ws: Any) -> None:
+    async for _ in ws:
+        pass
+
+
+async def _hello(ws: Any) -> None:
+    frame = json.loads(await ws.recv())
+    assert frame["type"] == "hello", frame
+
+
+def collect(sizes: Sequence[int] = SIZES, room_sockets: int = ROOM_SOCKETS) -> list[Held]:
+    raise_nofile()
+    results: list[Held] = []
+    port = free_port()
+    bare = python_server("websockets", "bench.bare_ws", port)
+    with serving(bare):
+        for n in sizes:
+            results.append(asyncio.run(hold(bare, "bare websockets", "`/recv/`", [(f"ws://127.0.0.1:{port}/recv/", {})] * n)))
+    with hub_database("cencomm_bench_sockets") as hub:
+        world = seed(hub, officers=min(max(sizes), SESSIONS), rooms=True)
+        sessions = world["officers"]
+        for n in sizes:  # a fresh process for each size, so that each starts from the same memory
+            port = free_port()
+            server = daphne("hub", "asgi:application", port, hub.env(port))
+            headers = [{"Origin": f"http://127.0.0.1:{port}", "Cookie": f"sessionid={sessions[i % len(sessions)]}"} for i in range(n)]
+            with serving(server):
+                results.append(asyncio.run(hold(server, "hub", "`/ws/ping/`", [(f"ws://127.0.0.1:{port}/ws/ping/", h) for h in headers])))
+        if room_sockets:
+            port = free_port()
+            server = daphne("hub", "asgi:application", port, hub.env(port))
+            url = f"ws://127.0.0.1:{port}/ws/operations/{world['code']}/rooms/"
+            headers = [{"Origin": f"http://127.0.0.1:{port}", "Cookie": f"sessionid={sessions[i % len(sessions)]}"} for i in range(room_sockets)]
+            with serving(server):
+                results.append(asyncio.run(hold(server, "hub", "rooms socket", [(url, h) for h in headers], _hello, idle=25.0)))
+    return results
+
+
+def report(results: list[Held]) -> str:
+    rows = [
+        [r.target, r.socket, f"{r.wanted:,}", f"{r.failed:,}", f"{r.held:,}", f"{r.connect_seconds:.1f}", f"{r.wanted / r.connect_seconds:,.0f}",
+         f"{r.rss_before_kib / 1024:.0f}", f"{r.rss_after_kib / 1024:.0f}", f"{r.kib_per_socket:.1f}",
+         f"{r.idle_seconds:.0f}", f"{r.idle_cpu:.1%}"]
+        for r in results
+    ]
+    header = ["server", "socket", "asked", "refused", "still open", "connect s", "sockets/s", "RSS before MiB", "RSS after MiB",
+              "KiB per socket", "idle s", "idle CPU"]
+    by = {(r.target, r.socket, r.wanted): r for r in results}
+    ratio_rows = []
+    for r in results:
+        base = by.get(("bare websockets", "`/recv/`", r.wanted))
+        if r.target == "hub" and base is not None:
+            ratio_rows.append([r.socket, f"{r.wanted:,}", ratio(r.kib_per_socket, base.kib_per_socket),
+                               ratio(r.idle_cpu, base.idle_cpu) if base.idle_cpu_seconds > 0.02 else "n/a (baseline ≈ 0)",
+                               ratio(r.wanted / r.connect_seconds, base.wanted / base.connect_seconds)])
+    errors = [f"{r.target} {r.socket} ×{r.wanted:,}: {r.failed:,} handshakes failed, first: `{r.first_error}`" for r in results if r.failed]
+    return "\n\n".join([
+        HOW_MEASURED.format(idle=IDLE_SECONDS, sessions=SESSIONS),
+        table(header, rows),
+        *errors,
+        "Ratios, hub / bare websockets (memory and CPU: above 1 costs more; sockets/s: below 1 is slower):",
+        table(["hub socket", "sockets", "KiB per socket", "idle CPU", "sockets/s"], ratio_rows),
+        FINDINGS,
+    ])
+
+
+HOW_MEASURED = """\
+**How measured.** One server process at a time, its file-descriptor limit raised to the hard limit.
+The client process (Python, `websockets`, client pings off) opens the sockets 100 handshakes at a
+time, waits 3 s, and then leaves them idle. *Memory per socket* is the growth of the server's
+`VmRSS` (from `/proc/<pid>/status`) from just before the first socket to after the last, divided by
+the number of sockets; *idle CPU* is the server's user+system CPU time over the idle period divided
+by its length (100% = one core); *still open* counts the sockets open at the end of it. *Hub*: a
+fresh daphne process serving `asgi:application` on PostgreSQL (database `cencomm_bench_sockets`,
+dropped afterwards); every socket carries a TOTP-verified session cookie of an operation member and an
+allowed Origin ({sessions:,} sessions, so the 10,000-socket run opens ten sockets per session).
+`/ws/ping/` is the smallest signed-in socket (the HubConsumer base: session, device and membership
+checks at connect, one channel-layer group). The *rooms socket* (`/ws/operations/<code>/rooms/`,
+waiting for its `hello`) also records a connection row, announces presence to the operation's
+other sockets and runs a heartbeat every 25 s, so its idle period is 25 s to include one heartbeat
+of every socket. *Bare websockets* (`bench/bare_ws.py`): sockets on `/recv/` held in a set."""
+
+FINDINGS = ""
+
+
+def run() -> str:
+    return report(collect())
+
+
+if __name__ == "__main__":  # a quick try at other sizes: python -m bench.bench_sockets 200 [room sockets]
+    import sys
+
+    args = [int(a) for a in sys.argv[1:]]
+    print(report(collect(args[:1] or SIZES, args[1] if len(args) > 1 else ROOM_SOCKETS)))
