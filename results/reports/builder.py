@@ -38,6 +38,7 @@ from results.models import (
     NilReturn,
     Outcome,
     Result,
+    ResultVersion,
     TransportMode,
 )
 from results.reports import record
@@ -464,12 +465,14 @@ def build(operation: Operation, *, edition: str, audience: Audience, kind: str, 
     return data
 
 
-def case_rows(operation: Operation, *, audience: Audience) -> Iterator[dict[str, Any]]:
-    """Restricted edition only: one row per visible current result, streamed from the database."""
+def case_rows(operation: Operation, *, audience: Audience, limit: int | None = None) -> Iterator[dict[str, Any]]:
+    """Restricted edition only: one row per visible current result (the first ``limit`` by time)."""
+    versions = rs.current_versions(operation).filter(case_visibility(audience))
+    if limit is not None:  # pick the few first, then sum their lines: no GROUP BY over the whole record
+        first = list(versions.order_by("inspected_at", "pk").values_list("pk", flat=True)[:limit])
+        versions = ResultVersion.objects.filter(pk__in=first)
     versions = (
-        rs.current_versions(operation)
-        .filter(case_visibility(audience))
-        .select_related("result__entry_point", "result__administration")
+        versions.select_related("result__entry_point", "result__administration")
         .annotate(units=Sum("lines__quantity"), line_count=Count("lines"))
         .order_by("inspected_at", "pk")
     )

@@ -17,6 +17,7 @@ from matplotlib.ticker import FuncFormatter
 from results.reports.record import data_uri
 
 rcParams["svg.hashsalt"] = "cencomm-report"  # the same chart gives the same SVG
+rcParams["svg.fonttype"] = "none"  # text as <text>, not glyph outlines: a lighter SVG for WeasyPrint, selectable in the PDF
 rcParams["font.family"] = "DejaVu Sans"
 rcParams["font.size"] = 9
 BAR = "#1f5f8b"

@@ -59,50 +59,68 @@ def _lines_by_version(version_ids: list[int]) -> dict[int, list[dict[str, Any]]]
     return lines
 
 
-def _payload(version: ResultVersion, lines: list[dict[str, Any]]) -> dict[str, Any]:
-    result = version.result
+#: The stored fields the chain hashes, as one flat row per version (no model instances: speed).
+VERSION_FIELDS = (
+    "pk", "result__operation_id", "result__uuid", "result__client_id", "result__entry_point_id",
+    "result__administration_id", "result__reported_by_id", "result__late", "number", "created_at", "created_by_id",
+    "reason", "inspected_at", "transport_mode", "origin_country", "departure_country", "transit_countries",
+    "destination_country", "detection_method", "outcome", "infringement", "concealment", "estimated_value", "currency",
+    "handling_code", "answers_warning", "notes_sealed", "reference_sealed", "parties_sealed", "chain_seq", "prev_hash",
+    "hash",
+)
+
+
+def payload(v: dict[str, Any], lines: list[dict[str, Any]]) -> dict[str, Any]:
+    """``results.selectors.version_payload`` for a row of VERSION_FIELDS and its lines."""
+    value = v["estimated_value"]
     return {
-        "operation": result.operation_id, "result": str(result.uuid), "client_id": result.client_id,
-        "entry_point": result.entry_point_id, "administration": result.administration_id,
-        "reported_by": result.reported_by_id, "late": result.late, "version": version.number,
-        "created_at": version.created_at.isoformat(), "created_by": version.created_by_id, "reason": version.reason,
-        "inspected_at": version.inspected_at.isoformat(), "transport_mode": version.transport_mode,
-        "origin": version.origin_country, "departure": version.departure_country,
-        "transit": list(version.transit_countries), "destination": version.destination_country,
-        "detection_method": version.detection_method, "outcome": version.outcome,
-        "infringement": version.infringement, "concealment": version.concealment,
-        "estimated_value": None if version.estimated_value is None else f"{version.estimated_value:.2f}",
-        "currency": version.currency, "handling_code": version.handling_code,
-        "answers_warning": str(version.answers_warning) if version.answers_warning else None,
-        "notes": rs.ciphertext_digest(version.notes_sealed), "reference": rs.ciphertext_digest(version.reference_sealed),
-        "parties": rs.ciphertext_digest(version.parties_sealed), "lines": lines,
+        "operation": v["result__operation_id"], "result": str(v["result__uuid"]), "client_id": v["result__client_id"],
+        "entry_point": v["result__entry_point_id"], "administration": v["result__administration_id"],
+        "reported_by": v["result__reported_by_id"], "late": v["result__late"], "version": v["number"],
+        "created_at": v["created_at"].isoformat(), "created_by": v["created_by_id"], "reason": v["reason"],
+        "inspected_at": v["inspected_at"].isoformat(), "transport_mode": v["transport_mode"],
+        "origin": v["origin_country"], "departure": v["departure_country"], "transit": list(v["transit_countries"]),
+        "destination": v["destination_country"], "detection_method": v["detection_method"], "outcome": v["outcome"],
+        "infringement": v["infringement"], "concealment": v["concealment"],
+        "estimated_value": None if value is None else f"{value:.2f}", "currency": v["currency"],
+        "handling_code": v["handling_code"],
+        "answers_warning": str(v["answers_warning"]) if v["answers_warning"] else None,
+        "notes": rs.ciphertext_digest(v["notes_sealed"]), "reference": rs.ciphertext_digest(v["reference_sealed"]),
+        "parties": rs.ciphertext_digest(v["parties_sealed"]), "lines": lines,
     }
+
+
+def version_rows(operation_id: int) -> Any:
+    """The operation's stored versions in chain order, as VERSION_FIELDS dicts, streamed."""
+    rows = (
+        ResultVersion.objects.filter(result__operation_id=operation_id)
+        .order_by("chain_seq")
+        .values_list(*VERSION_FIELDS)
+        .iterator(chunk_size=BATCH)
+    )
+    return (dict(zip(VERSION_FIELDS, row, strict=True)) for row in rows)
 
 
 def _fast_first_broken(operation_id: int) -> int | None:
     """Like cencomm.chain.first_broken_link over the stored versions, streamed in batches."""
-    versions = (
-        ResultVersion.objects.filter(result__operation_id=operation_id).select_related("result").order_by("chain_seq")
-    )
     expected_prev, expected_seq = "0" * 64, 1
-    batch: list[ResultVersion] = []
 
-    def check(batch: list[ResultVersion]) -> int | None:
+    def check(batch: list[dict[str, Any]]) -> int | None:
         nonlocal expected_prev, expected_seq
-        lines = _lines_by_version([v.pk for v in batch])
+        lines = _lines_by_version([v["pk"] for v in batch])
         for v in batch:
-            if v.chain_seq != expected_seq or v.prev_hash != expected_prev:
+            if v["chain_seq"] != expected_seq or v["prev_hash"] != expected_prev:
                 return expected_seq
-            if link_hash(v.prev_hash, v.chain_seq, _payload(v, lines.get(v.pk, []))) != v.hash:
-                return v.chain_seq
-            expected_prev, expected_seq = v.hash, expected_seq + 1
+            if link_hash(v["prev_hash"], v["chain_seq"], payload(v, lines.get(v["pk"], []))) != v["hash"]:
+                return v["chain_seq"]
+            expected_prev, expected_seq = v["hash"], expected_seq + 1
         return None
 
-    for version in versions.iterator(chunk_size=BATCH):
-        batch.append(version)
+    batch: list[dict[str, Any]] = []
+    for row in version_rows(operation_id):
+        batch.append(row)
         if len(batch) == BATCH:
-            broken = check(batch)
-            batch = []
+            broken, batch = check(batch), []
             if broken is not None:
                 return broken
     broken = check(batch)

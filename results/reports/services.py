@@ -35,7 +35,7 @@ from results.reports.selectors import SYSTEM, Audience
 log = logging.getLogger(__name__)
 
 #: How many case rows the HTML and PDF list (the CSV and XLSX exports hold all of them).
-HTML_CASE_LIMIT = 500
+HTML_CASE_LIMIT = 100
 #: A running job whose worker has not written for this long is given back to the queue.
 STALE_AFTER = dt.timedelta(minutes=10)
 MAX_ATTEMPTS = 3
@@ -174,12 +174,9 @@ def render(report: Report, data: dict[str, Any], audience: Audience, step: Any) 
     cases = None
     truncated = False
     if restricted:
-        cases = []
-        for row in builder.case_rows(operation, audience=audience):
-            if len(cases) == HTML_CASE_LIMIT:
-                truncated = True
-                break
-            cases.append(row)
+        cases = list(builder.case_rows(operation, audience=audience, limit=HTML_CASE_LIMIT + 1))
+        truncated = len(cases) > HTML_CASE_LIMIT
+        cases = cases[:HTML_CASE_LIMIT]
     step(55, "Drawing the charts")
     html = writers.render_html(data, cases=cases, cases_truncated=truncated)
     if fmt == Report.Format.HTML:

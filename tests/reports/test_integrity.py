@@ -15,9 +15,9 @@ pytestmark = pytest.mark.django_db
 
 
 def test_batched_payload_equals_the_results_apps_payload(seeded):
-    versions = ResultVersion.objects.filter(result__operation=seeded.op).select_related("result").order_by("chain_seq")
-    lines = record._lines_by_version([v.pk for v in versions])
-    ours = [record._payload(v, lines.get(v.pk, [])) for v in versions]
+    versions = list(record.version_rows(seeded.op.pk))
+    lines = record._lines_by_version([v["pk"] for v in versions])
+    ours = [record.payload(v, lines.get(v["pk"], [])) for v in versions]
     theirs = [payload for *_, payload in chain_links(seeded.op.pk)]
     assert ours == theirs
 
