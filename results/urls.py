@@ -1,4 +1,11 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from results import views
 
 app_name = "results"
-urlpatterns: list = []
+urlpatterns = [
+    path("", views.index, name="index"),
+    path("new/", views.post_form, name="new"),
+    path("board/", views.board, name="board"),
+    path("<str:result_uuid>/", views.detail, name="detail"),
+]

@@ -1,0 +1,134 @@
+"""Pages: the results list, the phone-friendly post form, one result with its versions, the board.
+
+The pages read through the selectors; the form and the buttons write through the API, which
+calls the same services.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.utils import timezone
+from django.views.decorators.http import require_GET
+
+from cencomm.principal import Principal
+from operations.countries import COUNTRIES
+from operations.models import CommodityCategory, Membership
+from operations.selectors import (
+    access_membership,
+    operation_administrations,
+    operation_entry_points,
+    require_role,
+)
+from results import selectors
+from results.models import (
+    DetectionMethod,
+    HandlingCode,
+    Infringement,
+    Outcome,
+    TransportMode,
+    Unit,
+)
+from results.selectors import BOARD_ROLES
+from results.services import POST_ROLES
+
+Role = Membership.Role
+COMMON_ORIGINS = ["CN", "TR", "HK", "AE", "IN", "VN"]
+
+
+def _membership(request: HttpRequest, code: str) -> Membership:
+    return access_membership(Principal(request.user), operation_code=code)
+
+
+def _page(request: HttpRequest, template: str, membership: Membership, **context: Any) -> HttpResponse:
+    return render(request, template, {
+        "operation": membership.operation,
+        "membership": membership,
+        "may_post": membership.role in POST_ROLES,
+        "may_see_board": membership.role in BOARD_ROLES,
+        **context,
+    })
+
+
+def _choices(choices: Any) -> list[dict[str, str]]:
+    return [{"value": value, "label": label} for value, label in choices]
+
+
+@require_GET
+def index(request: HttpRequest, code: str) -> HttpResponse:
+    membership = _membership(request, code)
+    versions = (
+        selectors.current_versions(membership.operation)
+        .filter(result__in=selectors.visible_results(membership))
+        .select_related("result__entry_point", "result__administration")
+        .prefetch_related("lines__category")
+        .order_by("-inspected_at")[:200]
+    )
+    rows = [selectors.version_summary(v) | {"when": f"{v.inspected_at:%Y-%m-%d %H:%M}"} for v in versions]
+    return _page(request, "results/index.html", membership, tab="results", rows=rows)
+
+
+@require_GET
+def post_form(request: HttpRequest, code: str) -> HttpResponse:
+    membership = require_role(_membership(request, code), *POST_ROLES, what="page")
+    operation = membership.operation
+    entry_points = list(operation_entry_points(operation))
+    if membership.role == Role.OFFICER:
+        entry_points = [e for e in entry_points if e.pk == membership.entry_point_id]
+    origins = COMMON_ORIGINS + sorted(c for c in COUNTRIES if c not in COMMON_ORIGINS)
+    config = {
+        "code": operation.code,
+        "entryPoints": [{"id": e.pk, "name": e.name, "timeZone": e.time_zone} for e in entry_points],
+        "categories": [{"code": c.code, "name": c.name}
+                       for c in CommodityCategory.objects.filter(active=True).order_by("position", "name")],
+        "units": _choices(Unit.choices),
+        "outcomes": _choices(Outcome.choices),
+        "origins": [{"value": c, "label": f"{COUNTRIES[c]} ({c})"} for c in origins],
+        "transportModes": _choices(TransportMode.choices),
+        "detectionMethods": _choices(DetectionMethod.choices),
+        "infringements": _choices(Infringement.choices),
+        "handlingCodes": _choices(HandlingCode.choices),
+        "windowStart": operation.window_start.isoformat(),
+        "windowEnd": operation.window_end.isoformat(),
+        "today": timezone.now().date().isoformat(),
+    }
+    return _page(request, "results/post.html", membership, tab="results", config=config)
+
+
+@require_GET
+def detail(request: HttpRequest, code: str, result_uuid: str) -> HttpResponse:
+    membership = _membership(request, code)
+    result = selectors.access_result(membership, result_uuid)
+    versions = list(
+        result.versions.select_related("created_by").prefetch_related("lines__category").order_by("-number")
+    )
+    visible = selectors.may_see_sealed(membership, result)
+    rows = [
+        {"version": v, "sealed": selectors.sealed_fields(v) if visible else None,
+         "brands": {ln.pk: selectors.line_brand(v, ln) for ln in v.lines.all()} if visible else {}}
+        for v in versions
+    ]
+    may_validate = membership.role == Role.NATIONAL_CONTACT and membership.administration_id == result.administration_id
+    return _page(request, "results/detail.html", membership, tab="results", result=result, rows=rows,
+                 may_validate=may_validate, sealed_visible=visible)
+
+
+@require_GET
+def board(request: HttpRequest, code: str) -> HttpResponse:
+    membership = require_role(_membership(request, code), *BOARD_ROLES, what="board")
+    operation = membership.operation
+    config = {
+        "code": operation.code,
+        "administrations": [{"id": a.pk, "name": a.name} for a in operation_administrations(operation)],
+        "entryPoints": [{"id": e.pk, "name": e.name, "administration": e.administration_id}
+                        for e in operation_entry_points(operation)],
+        "categories": [{"code": c.code, "name": c.name, "id": c.pk}
+                       for c in CommodityCategory.objects.order_by("position", "name")],
+        "days": [d.isoformat() for d in operation.window_days],
+        "countries": COUNTRIES,
+        "transportModes": dict(TransportMode.choices),
+        "detectionMethods": dict(DetectionMethod.choices),
+    }
+    return _page(request, "results/board.html", membership, tab="board", config=config)

@@ -1,0 +1,33 @@
+"""The results pages render for those who may see them and are not found for others."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tests.conftest import verified_client
+
+
+def test_pages_for_members(world: Any, post: Any) -> None:
+    uid = post(world.officer_al, notes="secret pallet note").json()["uuid"]
+    officer = verified_client(world.officer_al)
+    assert officer.get("/operations/TEST-OP/results/").status_code == 200
+    form = officer.get("/operations/TEST-OP/results/new/")
+    assert form.status_code == 200 and b"results-config" in form.content
+    own = officer.get(f"/operations/TEST-OP/results/{uid}/")
+    assert own.status_code == 200 and b"secret pallet note" in own.content
+    coordinator = verified_client(world.coordinator)
+    board = coordinator.get("/operations/TEST-OP/results/board/")
+    assert board.status_code == 200 and b"uPlot.iife.min.js" in board.content
+    other = coordinator.get(f"/operations/TEST-OP/results/{uid}/")
+    assert other.status_code == 200 and b"secret pallet note" not in other.content
+    ncp = verified_client(world.ncp_al).get(f"/operations/TEST-OP/results/{uid}/")
+    assert b"validate-form" in ncp.content
+
+
+def test_pages_refused_to_others(world: Any, post: Any) -> None:
+    uid = post(world.officer_al).json()["uuid"]
+    assert verified_client(world.officer_it).get(f"/operations/TEST-OP/results/{uid}/").status_code == 404
+    assert verified_client(world.officer_al).get("/operations/TEST-OP/results/board/").status_code == 404
+    assert verified_client(world.observer).get("/operations/TEST-OP/results/new/").status_code == 404
+    for path in ("", "new/", "board/", f"{uid}/"):
+        assert verified_client(world.outsider).get(f"/operations/TEST-OP/results/{path}").status_code == 404
