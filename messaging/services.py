@@ -24,7 +24,7 @@ from PIL import Image, ImageOps
 from cencomm.audit import audit_record
 from cencomm.crypto import data_key_rotate, open_sealed, seal, seal_text
 from cencomm.errors import Refused
-from cencomm.live import publish_on_commit, room_group
+from cencomm.live import publish_on_commit, room_group, user_group
 from messaging import events
 from messaging.models import (
     Acknowledgement,
@@ -97,6 +97,8 @@ def room_create(*, membership: Membership, name: str, user_ids: Sequence[int]) -
     RoomMember.objects.bulk_create([RoomMember(room=room, user_id=u) for u in members | {membership.user_id}])
     audit_record(action="room.create", actor=membership.user, operation=operation, target=room,
                  data={"kind": room.kind, "members": sorted(members | {membership.user_id})})
+    for user_id in members | {membership.user_id}:  # their open sockets pick up the new room
+        publish_on_commit(user_group(user_id), {"type": "access.changed", "operation": operation.pk})
     return room
 
 

@@ -193,3 +193,35 @@ async def test_author_edits_then_withdraws_and_others_see_each_change(tworld):
     assert (await late.messages(1))[0]["withdrawn"] is True
     for socket in (durres, bari, late):
         await socket.close()
+
+
+async def test_a_new_room_reaches_its_members_open_sockets(tworld):
+    from messaging import services
+
+    durres = await open_socket(tworld.officer_al, subscribe={})
+    bari = await open_socket(tworld.officer_it, subscribe={})
+
+    def create():
+        membership = Membership.objects.get(user=tworld.coordinator, operation=tworld.op)
+        return services.room_create(membership=membership, name="Durrës follow-up", user_ids=[tworld.officer_al.pk])
+
+    room = await database_sync_to_async(create)()
+    frame = await durres.frame("rooms")
+    assert room.pk in [r["id"] for r in frame["rooms"]]
+    assert await bari.nothing_more() and not any(f["type"] == "rooms" for f in bari.seen)
+    await durres.close()
+    await bari.close()
+
+
+async def test_a_stalled_client_does_not_hold_up_the_others_and_loses_nothing(tworld):
+    coordinator = await open_socket(tworld.coordinator, subscribe={})
+    room = coordinator.room("operation")
+    stalled = await open_socket(tworld.officer_it, subscribe={room: 0})  # never reads below, until the end
+    durres = await open_socket(tworld.officer_al, subscribe={room: 0})
+    for n in range(30):
+        await coordinator.post(room, f"update {n}")
+    assert texts(await durres.messages(30)) == [f"update {n}" for n in range(30)]
+    assert texts(await stalled.messages(30)) == [f"update {n}" for n in range(30)]
+    assert await stalled.nothing_more()
+    for socket in (coordinator, stalled, durres):
+        await socket.close()
