@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import DataError
 from django.http import HttpRequest, HttpResponse
 from django.middleware.csrf import CsrfViewMiddleware
 from ninja import NinjaAPI
@@ -85,6 +86,13 @@ def ninja_validation_error(request: HttpRequest, exc: NinjaValidationError) -> H
 @api.exception_handler(DjangoValidationError)
 def django_validation_error(request: HttpRequest, exc: DjangoValidationError) -> HttpResponse:
     return _invalid(request, _errors_from_django(exc))
+
+
+@api.exception_handler(OverflowError)
+@api.exception_handler(DataError)
+def out_of_range(request: HttpRequest, exc: Exception) -> HttpResponse:
+    """A number past what the database stores (an id of 10**20): bad input, not a server error."""
+    return _invalid(request, {"__all__": ["A value is out of range."]})
 
 
 @api.exception_handler(NotFound)
