@@ -27,7 +27,7 @@ from django.utils import timezone
 
 from cencomm.chain import chain_head
 from operations.countries import country_name
-from operations.models import Operation
+from operations.models import CommodityCategory, Operation
 from operations.selectors import operation_administrations, operation_entry_points
 from results import selectors as rs
 from results.models import (
@@ -41,7 +41,7 @@ from results.models import (
     ResultVersion,
     TransportMode,
 )
-from results.reports import record
+from results.reports import aggregates, record
 from results.reports.models import Report
 from results.reports.selectors import MAY_LEAVE_OPERATION, Audience, case_visibility
 
@@ -131,40 +131,49 @@ def operation_facts(operation: Operation) -> dict[str, Any]:
     }
 
 
-def _breakdowns(operation: Operation, total_units: Any) -> dict[str, list[dict[str, Any]]]:
-    lines = rs.intercepted_lines(operation)
-    by_outcome = [
-        {"key": r["version__outcome"], "units": number(r["units"]), "cases": r["cases"]}
-        for r in lines.values("version__outcome")
-        .annotate(units=Sum("quantity"), cases=Count("version", distinct=True))
-        .order_by("version__outcome")
-    ]
-    by_unit = [
-        {"key": r["unit"], "units": number(r["units"]), "cases": r["cases"]}
-        for r in lines.values("unit").annotate(units=Sum("quantity"), cases=Count("version", distinct=True)).order_by("-units")
-    ]
-    outcomes = [
-        {"key": r["outcome"], "cases": r["cases"]}
-        for r in rs.current_versions(operation).values("outcome").annotate(cases=Count("id")).order_by("-cases", "outcome")
-    ]
-    origins = rs.by_origin(operation)
-    for row in origins:
-        row["label"] = country_name(row["key"])
+def _named(rows: list[dict[str, Any]], names: dict[int, str]) -> list[dict[str, Any]]:
+    for row in rows:
+        row["key"] = int(row["key"])
+        row["label"] = names.get(row["key"], str(row["key"]))
+    return rows
+
+
+def _breakdowns(operation: Operation) -> tuple[dict[str, Any], dict[str, list[dict[str, Any]]]]:
+    """The totals and every breakdown, grouped in the database (see aggregates.py)."""
+    found = aggregates.breakdowns(operation.pk)
+    total = found.pop("total")[0] if found["total"] else {"units": 0, "cases": 0}
+    units = total["units"]
     outcome_labels = dict(Outcome.choices)
-    return {
-        "categories": _with_share(rs.units_by_category(operation), total_units),
-        "origins": _with_share(origins, total_units),
-        "administrations": _with_share(rs.by_administration(operation), total_units),
-        "entry_points": _with_share(rs.by_entry_point(operation), total_units),
-        "days": rs.by_day(operation),
-        "transport_modes": _labelled(_with_share(rs.by_transport_mode(operation), total_units), dict(TransportMode.choices)),
-        "detection_methods": _labelled(
-            _with_share(rs.by_detection_method(operation), total_units), dict(DetectionMethod.choices)
-        ),
-        "seized_pending": _labelled(_with_share(by_outcome, total_units), outcome_labels),
-        "units_by_unit": by_unit,
-        "outcomes": _labelled(outcomes, outcome_labels),
+    found["categories"] = _named(found["categories"], dict(CommodityCategory.objects.values_list("pk", "name")))
+    found["administrations"] = _named(found["administrations"], dict(operation_administrations(operation).values_list("pk", "name")))
+    found["entry_points"] = _named(found["entry_points"], dict(operation_entry_points(operation).values_list("pk", "name")))
+    for row in found["origins"]:
+        row["label"] = country_name(row["key"])
+    for row in found["days"]:
+        row["label"] = row["key"]
+    for row in found["units_by_unit"]:
+        row["label"] = row["key"]
+    for name in ("categories", "origins", "administrations", "entry_points", "transport_modes", "detection_methods",
+                 "seized_pending"):
+        _with_share(found[name], units)
+    _labelled(found["transport_modes"], dict(TransportMode.choices))
+    _labelled(found["detection_methods"], dict(DetectionMethod.choices))
+    _labelled(found["seized_pending"], outcome_labels)
+    found["outcomes"] = _labelled(
+        [
+            {"key": r["outcome"], "cases": r["cases"]}
+            for r in rs.current_versions(operation).values("outcome").annotate(cases=Count("id")).order_by("-cases", "outcome")
+        ],
+        outcome_labels,
+    )
+    totals = {
+        "units": units,
+        "cases": total["cases"],
+        "results": rs.current_versions(operation).count(),
+        "seized_units": sum(r["units"] for r in found["seized_pending"] if r["key"] == Outcome.SEIZED),
+        "pending_units": sum(r["units"] for r in found["seized_pending"] if r["key"] == Outcome.DETAINED),
     }
+    return totals, found
 
 
 def headline(totals: dict[str, Any], breakdowns: dict[str, list[dict[str, Any]]]) -> list[str]:
@@ -438,11 +447,7 @@ def build(operation: Operation, *, edition: str, audience: Audience, kind: str, 
     step(10, "Reading the record")  # progress is written outside the read-only snapshot
     with snapshot():
         state = record_state(operation)
-        totals = rs.board_totals(operation)
-        totals["units"] = number(totals["units"])
-        breakdowns = _breakdowns(operation, totals["units"])
-        totals["seized_units"] = sum(r["units"] for r in breakdowns["seized_pending"] if r["key"] == Outcome.SEIZED)
-        totals["pending_units"] = sum(r["units"] for r in breakdowns["seized_pending"] if r["key"] == Outcome.DETAINED)
+        totals, breakdowns = _breakdowns(operation)
         data: dict[str, Any] = {
             "report": {
                 "edition": edition,

@@ -34,9 +34,7 @@ def post(world: SimpleNamespace, user: Any, entry_point: Any, client_id: str, *,
         outcome=outcome,
         lines=tuple(LineInput(category=c, quantity=Decimal(q), description=d, brand=brand) for c, q, d in lines),
         handling_code=handling_code,
-        transport_mode="sea_container",
-        detection_method="risk_profile",
-        **extra,
+        **{"transport_mode": "sea_container", "detection_method": "risk_profile", **extra},
     )
     result, _ = result_post(membership=membership(world, user), entry_point_id=entry_point.pk, client_id=client_id, content=content)
     return result
