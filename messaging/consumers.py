@@ -16,7 +16,6 @@ from typing import Any, ClassVar
 
 from channels.db import database_sync_to_async
 from django.core.exceptions import ValidationError
-from django.db.models import Q
 from django.utils import timezone
 
 from cencomm import protocol
@@ -89,6 +88,7 @@ class RoomsConsumer(HubConsumer):
 
     async def connect(self) -> None:
         self.cursors: dict[int, list[int]] = {}
+        self.rooms: dict[int, Room] = {}  # for rendering: id, scope, operation (never the counters)
         self.sync_lock = asyncio.Lock()  # the heartbeat task and the event handlers both sync
         self.heartbeat: asyncio.Task[None] | None = None
         self.presence_task: asyncio.Task[None] | None = None
@@ -194,14 +194,14 @@ class RoomsConsumer(HubConsumer):
 
     # --- catching up --------------------------------------------------------------------------------
 
-    async def _deliver(self, room_id: int) -> None:
+    async def _deliver(self, room_id: int, known_rev: int | None = None) -> None:
         """Send this client everything in ``room_id`` past its cursor, in order of change."""
         async with self.sync_lock:
-            await self._deliver_unlocked(room_id)
+            await self._deliver_unlocked(room_id, known_rev)
 
-    async def _deliver_unlocked(self, room_id: int) -> None:
+    async def _deliver_unlocked(self, room_id: int, known_rev: int | None) -> None:
         while room_id in self.cursors:
-            batch = await self._read_batch(room_id, *self.cursors[room_id])
+            batch = await self._read_batch(room_id, *self.cursors[room_id], known_rev)
             if batch is None:
                 self.cursors.clear()
                 await self.close(code=protocol.CLOSE_NOT_FOUND)
@@ -216,13 +216,15 @@ class RoomsConsumer(HubConsumer):
                 return
 
     @database_sync_to_async
-    def _read_batch(self, room_id: int, seq: int, rev: int) -> list[dict[str, Any]] | None:
+    def _read_batch(self, room_id: int, seq: int, rev: int, known_rev: int | None) -> list[dict[str, Any]] | None:
         """The next messages past (seq, rev), ordered by rev; None once the member has gone."""
         assert self.membership is not None
         if not Membership.objects.filter(pk=self.membership.pk).exists():
             return None
-        room = Room.objects.get(pk=room_id)
-        messages = list(room.messages.filter(Q(seq__gt=seq) | Q(rev__gt=rev)).order_by("rev")[:SYNC_BATCH])
+        room = self.rooms.get(room_id)
+        if room is None:
+            room = self.rooms[room_id] = Room.objects.get(pk=room_id)
+        messages = selectors.messages_past(room, seq=seq, rev=rev, limit=SYNC_BATCH, known_rev=known_rev)
         return self._with_acks(selectors.render_messages(room, messages))
 
     def _with_acks(self, rendered: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -342,12 +344,12 @@ class RoomsConsumer(HubConsumer):
     async def room_message(self, event: dict[str, Any]) -> None:
         cursor = self.cursors.get(event.get("room"))  # type: ignore[arg-type]
         if cursor is not None and (event["seq"] > cursor[0] or event["rev"] > cursor[1]):
-            await self._deliver(event["room"])
+            await self._deliver(event["room"], known_rev=event["rev"])
 
     async def room_changed(self, event: dict[str, Any]) -> None:
         cursor = self.cursors.get(event.get("room"))  # type: ignore[arg-type]
         if cursor is not None and event["rev"] > cursor[1]:
-            await self._deliver(event["room"])
+            await self._deliver(event["room"], known_rev=event["rev"])
 
     async def room_ack(self, event: dict[str, Any]) -> None:
         if event.get("room") in self.cursors:

@@ -206,6 +206,43 @@ def _render(m: Message, labels: dict[int, dict[str, Any]], attachments: list[Att
     }
 
 
+_batch_cache: dict[tuple[int, int, int], tuple[float, list[Message]]] = {}
+_batch_lock = threading.Lock()
+
+
+def messages_past(
+    room: Room, *, seq: int, rev: int, limit: int = PAGE_SIZE, known_rev: int | None = None, max_age: float = 2.0
+) -> list[Message]:
+    """Messages after ``seq`` or changed after ``rev``, ordered by rev: what a socket at that cursor lacks.
+
+    A thousand sockets at the same cursor, woken by the same live event (which says the room has
+    reached ``known_rev``), share one query: a cached batch is used only if it reaches that rev.
+    """
+    key = (room.pk, seq, rev)
+    now = time.monotonic()
+    if known_rev is not None:
+        with _batch_lock:
+            hit = _batch_cache.get(key)
+        if hit is not None and now - hit[0] < max_age and hit[1] and len(hit[1]) <= limit and (
+                len(hit[1]) == limit or hit[1][-1].rev >= known_rev):
+            return hit[1]
+    batch = list(room.messages.filter(Q(seq__gt=seq) | Q(rev__gt=rev)).order_by("rev")[:limit])
+    if batch:
+        with _batch_lock:
+            if len(_batch_cache) > 2048:
+                _batch_cache.clear()
+            _batch_cache[key] = (now, batch)
+    return batch
+
+
+def caches_clear() -> None:
+    """Forget every decrypted or read-ahead message held by this process."""
+    render_cache.clear()
+    with _batch_lock:
+        _batch_cache.clear()
+    _presence_cache.clear()
+
+
 def messages_after(room: Room, *, after_seq: int, limit: int = PAGE_SIZE) -> list[Message]:
     return list(room.messages.filter(seq__gt=after_seq).order_by("seq")[:limit])
 

@@ -100,9 +100,9 @@ def sockets() -> Any:
 @pytest.fixture(autouse=True)
 def _fresh_caches() -> None:
     from cencomm.crypto import key_cache
-    from messaging.selectors import render_cache
+    from messaging.selectors import caches_clear
 
-    render_cache.clear()
+    caches_clear()
     key_cache.clear()
 
 
