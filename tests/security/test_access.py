@@ -422,3 +422,11 @@ async def test_a_frame_after_removal_is_refused_even_if_the_event_was_lost(tworl
 
         await sync_to_async(membership_add)(operation=tworld.op, user=tworld.coordinator,
                                             role=Membership.Role.COORDINATOR, actor=None)
+
+
+@pytest.mark.parametrize("route", [r for r in page_routes() if "<int:" in r])
+def test_an_id_past_the_database_range_on_a_page_is_not_found_not_a_server_error(world, route):
+    values = {**path_values(None), **{name: 10**20 for name in path_values(None) if name != "code"}}
+    client = verified_client(world.coordinator)
+    client.raise_request_exception = False
+    assert page(client, fill(route, values)).status_code == 404
