@@ -216,11 +216,11 @@ def child(sizes: list[int]) -> list[dict[str, Any]]:
     import django
 
     django.setup()
-    from results.reports.record import verify_chain
-    from results.reports.selectors import report_content
+    import weasyprint  # noqa: F401
 
     import results.reports.charts  # noqa: F401  a worker imports matplotlib and WeasyPrint once, not per report
-    import weasyprint  # noqa: F401
+    from results.reports.record import verify_chain
+    from results.reports.selectors import report_content
 
     world = _world()
     figures = []

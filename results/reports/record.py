@@ -11,12 +11,16 @@ only slow the check, never change its verdict (tests/reports/test_integrity.py p
 from __future__ import annotations
 
 import base64
+import functools
+import hashlib
+import json
 from collections import defaultdict
 from typing import Any
 
+from django.db import connection
 from django.db.models import Count, F, Max, Q
 
-from cencomm.chain import chain_head, link_hash
+from cencomm.chain import chain_head
 from cencomm.crypto import DecryptionError
 from operations.models import Operation
 from results import selectors as rs
@@ -43,20 +47,52 @@ def data_uri(content_type: str, data: bytes) -> str:
     return f"data:{content_type};base64,{base64.b64encode(data).decode()}"
 
 
-def _lines_by_version(version_ids: list[int]) -> dict[int, list[dict[str, Any]]]:
-    lines: dict[int, list[dict[str, Any]]] = defaultdict(list)
-    rows = (
-        GoodsLine.objects.filter(version_id__in=version_ids)
-        .order_by("version_id", "position")
-        .values_list("version_id", "position", "category_id", "description", "brand_sealed", "gtin", "hs_code", "quantity", "unit")
+_string = json.JSONEncoder(ensure_ascii=False).encode  # a JSON string exactly as canonical_json writes it
+_dumps = functools.partial(json.dumps, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
+
+
+def _line_json(position: int, category: int, description: str, brand: Any, gtin: str, hs_code: str, quantity: Any, unit: str) -> str:
+    """One goods line of ``version_payload`` in canonical JSON (keys in sorted order), written directly."""
+    digest = rs.ciphertext_digest(brand)
+    return (
+        f'{{"brand":{"null" if digest is None else _string(digest)},"category":{int(category)},'
+        f'"description":{_string(description)},"gtin":{_string(gtin)},"hs_code":{_string(hs_code)},'
+        f'"position":{int(position)},"quantity":"{format(quantity, ".3f")}","unit":{_string(unit)}}}'
     )
-    for version_id, position, category, description, brand, gtin, hs_code, quantity, unit in rows:
-        lines[version_id].append({
-            "position": position, "category": category, "description": description,
-            "brand": rs.ciphertext_digest(brand), "gtin": gtin, "hs_code": hs_code,
-            "quantity": f"{quantity:.3f}", "unit": unit,
-        })
-    return lines
+
+
+def lines_json(version_ids: list[int]) -> dict[int, str]:
+    """Each version's goods lines as the canonical JSON array the chain hashes, from one raw query."""
+    if not version_ids:
+        return {}
+    placeholders = ", ".join(["%s"] * len(version_ids))
+    sql = (
+        "SELECT version_id, position, category_id, description, brand_sealed, gtin, hs_code, quantity, unit "  # noqa: S608
+        f"FROM {GoodsLine._meta.db_table} WHERE version_id IN ({placeholders}) ORDER BY version_id, position"
+    )
+    parts: dict[int, list[str]] = defaultdict(list)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, version_ids)
+        for version_id, *line in cursor.fetchall():
+            parts[version_id].append(_line_json(*line))
+    return {version_id: "[" + ",".join(items) + "]" for version_id, items in parts.items()}
+
+
+def canonical(v: dict[str, Any], lines: str) -> bytes:
+    """``canonical_json(version_payload(version))``, with the lines spliced in at their sorted place."""
+    body = payload(v, [])
+    del body["lines"]
+    before = _dumps({k: value for k, value in body.items() if k < "lines"})
+    after = _dumps({k: value for k, value in body.items() if k > "lines"})
+    return (before[:-1] + ',"lines":' + lines + "," + after[1:]).encode()
+
+
+def fast_link_hash(prev_hash: str, seq: int, canonical_payload: bytes) -> str:
+    """cencomm.chain.link_hash over bytes already in canonical form (same framing)."""
+    digest = hashlib.sha256(prev_hash.encode())
+    digest.update(b"|%d|" % seq)
+    digest.update(canonical_payload)
+    return digest.hexdigest()
 
 
 #: The stored fields the chain hashes, as one flat row per version (no model instances: speed).
@@ -107,11 +143,11 @@ def _fast_first_broken(operation_id: int) -> int | None:
 
     def check(batch: list[dict[str, Any]]) -> int | None:
         nonlocal expected_prev, expected_seq
-        lines = _lines_by_version([v["pk"] for v in batch])
+        lines = lines_json([v["pk"] for v in batch])
         for v in batch:
             if v["chain_seq"] != expected_seq or v["prev_hash"] != expected_prev:
                 return expected_seq
-            if link_hash(v["prev_hash"], v["chain_seq"], payload(v, lines.get(v["pk"], []))) != v["hash"]:
+            if fast_link_hash(v["prev_hash"], v["chain_seq"], canonical(v, lines.get(v["pk"], "[]"))) != v["hash"]:
                 return v["chain_seq"]
             expected_prev, expected_seq = v["hash"], expected_seq + 1
         return None

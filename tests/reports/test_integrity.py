@@ -3,23 +3,35 @@
 from __future__ import annotations
 
 import json
+from decimal import Decimal
 
 import pytest
 
+from cencomm.chain import canonical_json
 from results.models import GoodsLine, ResultVersion
 from results.reports import record
 from results.selectors import chain_links
-from tests.reports.conftest import generate
+from tests.reports.conftest import generate, post
 
 pytestmark = pytest.mark.django_db
 
 
-def test_batched_payload_equals_the_results_apps_payload(seeded):
+def test_fast_canonical_payload_equals_the_results_apps_payload(seeded):
+    post(seeded, seeded.officer_it, seeded.bari, "odd", lines=[("other", 3, 'Çokollatë\t"quoted"\n\u2028 \\ end')],
+         concealment="lines", estimated_value=Decimal("12.5"), currency="EUR")
     versions = list(record.version_rows(seeded.op.pk))
-    lines = record._lines_by_version([v["pk"] for v in versions])
-    ours = [record.payload(v, lines.get(v["pk"], [])) for v in versions]
-    theirs = [payload for *_, payload in chain_links(seeded.op.pk)]
+    lines = record.lines_json([v["pk"] for v in versions])
+    ours = [record.canonical(v, lines[v["pk"]]) for v in versions]
+    theirs = [canonical_json(payload) for *_, payload in chain_links(seeded.op.pk)]
     assert ours == theirs
+    assert [record.fast_link_hash(v["prev_hash"], v["chain_seq"], c) for v, c in zip(versions, ours)] == [
+        v["hash"] for v in versions
+    ]
+
+
+def test_a_payload_the_fast_path_misreads_still_gets_the_authoritative_verdict(seeded, monkeypatch):
+    monkeypatch.setattr(record, "canonical", lambda v, lines: b"drifted")
+    assert record.verify_chain(seeded.op)["ok"] is True
 
 
 def test_tampered_goods_line_is_reported_by_the_report(seeded):
