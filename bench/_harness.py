@@ -280,30 +280,46 @@ async def open_sockets(
     concurrency: int = 50,
     ready: Callable[[Any], Awaitable[None]] | None = None,
     failures: list[str] | None = None,
+    retries: int = 0,
+    retried: list[str] | None = None,
+    within: float | None = None,
 ) -> list[Any]:
     """Open one socket per (url, headers), ``concurrency`` handshakes at a time; ``ready`` runs on each.
 
-    A socket that cannot be opened raises, unless ``failures`` is given: then its error is appended
-    there and its place in the result is None.
+    A failed handshake is tried again up to ``retries`` times after a second (as the hub's pages
+    reconnect), each retry's error appended to ``retried``. A socket that still cannot be opened
+    raises, unless ``failures`` is given: then its error is appended there and its place is None.
+    With ``within`` (seconds), what is not open by then is given up (a failure).
     """
     gate = asyncio.Semaphore(concurrency)
+    deadline = time.monotonic() + within if within else float("inf")
     sockets: list[Any] = [None] * len(urls_and_headers)
 
     async def one(i: int, url: str, headers: dict[str, str]) -> None:
-        async with gate:
+        for attempt in range(retries + 1):
             try:
-                ws = await websockets.connect(
-                    url, additional_headers=headers, origin=None, ping_interval=None, max_size=2**22,
-                    open_timeout=60, close_timeout=2, max_queue=None,
-                )
-                if ready is not None:
-                    await asyncio.wait_for(ready(ws), 60)
+                async with gate:
+                    if time.monotonic() > deadline:
+                        raise TimeoutError(f"not open within {within:.0f} s")
+                    ws = await websockets.connect(
+                        url, additional_headers=headers, origin=None, ping_interval=None, max_size=2**22,
+                        open_timeout=60, close_timeout=2, max_queue=None,
+                    )
+                    if ready is not None:
+                        await asyncio.wait_for(ready(ws), 60)
             except Exception as exc:
+                error = f"{type(exc).__name__}: {exc}"
+                if attempt < retries and time.monotonic() < deadline:
+                    if retried is not None:
+                        retried.append(error)
+                    await asyncio.sleep(1.0)
+                    continue
                 if failures is None:
                     raise
-                failures.append(f"{type(exc).__name__}: {exc}")
+                failures.append(error)
                 return
             sockets[i] = ws
+            return
 
     await asyncio.gather(*(one(i, u, h) for i, (u, h) in enumerate(urls_and_headers)))
     return sockets
