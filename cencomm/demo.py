@@ -72,9 +72,10 @@ def _people(operation: Operation) -> list[dict[str, Any]]:
 def _ensure_user(person: dict[str, Any], known: dict[str, Any], operation: Operation) -> dict[str, Any]:
     User = get_user_model()
     record = dict(known.get(person["username"], {}))
-    user, _ = User.objects.get_or_create(username=person["username"])
+    user, created = User.objects.get_or_create(username=person["username"])
     password = record.get("password") or _password()
-    if not user.check_password(password):
+    # Hashing is deliberately slow: skip the comparison when there is nothing to compare with.
+    if created or not user.has_usable_password() or not user.check_password(password):
         user.set_password(password)
         user.save()
     device = TOTPDevice.objects.filter(user=user, confirmed=True).first()
