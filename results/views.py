@@ -130,5 +130,6 @@ def board(request: HttpRequest, code: str) -> HttpResponse:
         "countries": COUNTRIES,
         "transportModes": dict(TransportMode.choices),
         "detectionMethods": dict(DetectionMethod.choices),
+        "outcomes": dict(Outcome.choices),
     }
     return _page(request, "results/board.html", membership, tab="board", config=config)

@@ -7,6 +7,7 @@
   const DIMENSIONS = ["categories", "origins", "administrations", "entry_points", "days", "transport_modes", "detection_methods"];
   const LATEST_LIMIT = 20;
   const fmt = (n) => Hub.formatNumber(n);
+  const compact = new Intl.NumberFormat("en-GB", { notation: "compact", maximumFractionDigits: 1 });
   const add = (a, b) => Math.round((Number(a) + Number(b)) * 1000) / 1000;
   let board = null;
   let live = null;
@@ -86,10 +87,10 @@
     const list = document.getElementById("latest");
     list.replaceChildren(...board.latest.map((r) => {
       const li = el("li", undefined, r.fresh ? "fresh" : "");
-      const a = el("a", `${r.inspected_at.slice(0, 16).replace("T", " ")} · ${r.entry_point}`);
+      const a = el("a", `${r.inspected_at.slice(0, 16).replace("T", " ")} UTC · ${r.entry_point}`);
       a.href = `/operations/${encodeURIComponent(config.code)}/results/${r.uuid}/`;
       const goods = r.lines.map((l) => `${fmt(l.quantity)} ${l.unit} ${l.category}`).join(", ");
-      li.append(a, el("span", ` · ${r.outcome} · ${r.origin} · ${goods} · ${r.validation}${r.late ? " · late" : ""}${r.version > 1 ? ` · v${r.version}` : ""}`));
+      li.append(a, el("span", ` · ${config.outcomes[r.outcome] || r.outcome} · ${r.origin} · ${goods} · ${r.validation}${r.late ? " · late" : ""}${r.version > 1 ? ` · v${r.version}` : ""}`));
       return li;
     }));
     board.latest.forEach((r) => { delete r.fresh; });
@@ -120,7 +121,7 @@
       scales: { x: { time, range: (u, min, max) => [min - 0.6 * (time ? 86400 : 1), max + 0.6 * (time ? 86400 : 1)] } },
       axes: [
         time ? {} : { values: (u, splits) => splits.map((v) => (Number.isInteger(v) ? (holder.labels[v] || "") : "")), rotate: 0, size: 40 },
-        { values: (u, splits) => splits.map((v) => fmt(v)), size: 70 },
+        { values: (u, splits) => splits.map((v) => compact.format(v)), size: 50 },
       ],
       series: [{}, { label: "Units", fill: "rgba(47,111,159,0.6)", stroke: "#2f6f9f", paths: uPlot.paths.bars({ size: [0.7, 60] }), points: { show: false } }],
     };
