@@ -11,7 +11,8 @@ from typing import Any
 
 from django.db import connection, transaction
 from django.utils import timezone
-from hypothesis import HealthCheck, given, settings, strategies as st
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from cencomm.live import capture_live_events
 from cencomm.principal import Principal
