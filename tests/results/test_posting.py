@@ -201,3 +201,23 @@ def test_post_body_is_json_with_field_names(world: Any) -> None:
     assert response.status_code in (400, 422)
     assert not Result.objects.exists()
     assert json.loads(response.content)
+
+
+def test_result_links_the_warning_it_answers(world: Any, post: Any) -> None:
+    import uuid as uuid_module
+
+    from cencomm.principal import Principal
+    from messaging.models import Room
+    from messaging.services import message_post, rooms_ensure
+    from operations.selectors import access_membership
+
+    rooms_ensure(operation=world.op)
+    room = Room.objects.get(operation=world.op, kind=Room.Kind.OPERATION)
+    coordinator = access_membership(Principal(world.coordinator), operation_code="TEST-OP")
+    warning, _ = message_post(membership=coordinator, room=room, client_id=uuid_module.uuid4(),
+                              text="Watch containers from Ningbo", kind="warning")
+    chat, _ = message_post(membership=coordinator, room=room, client_id=uuid_module.uuid4(), text="hello")
+    linked = post(world.officer_al, answers_warning=str(warning.uid))
+    assert linked.status_code == 201 and linked.json()["current"]["answers_warning"] == str(warning.uid)
+    not_a_warning = post(world.officer_al, answers_warning=str(chat.uid))
+    assert not_a_warning.status_code == 422 and "answers_warning" in not_a_warning.json()["errors"]
