@@ -34,7 +34,8 @@ correct = st.tuples(st.just("correct"), st.integers(0, 20), st.integers(0, 47), 
                     st.sampled_from(OUTCOMES), st.sampled_from(ORIGINS))
 reclassify = st.tuples(st.just("reclassify"), st.sampled_from(CATEGORIES), st.sampled_from(CATEGORIES))
 nil = st.tuples(st.just("nil"), st.integers(0, 1), st.integers(0, 2))
-actions = st.lists(st.one_of(post, post, correct, reclassify, nil), min_size=1, max_size=8)
+validate = st.tuples(st.just("validate"), st.integers(0, 20), st.sampled_from(["validated", "returned"]))
+actions = st.lists(st.one_of(post, post, correct, reclassify, nil, validate), min_size=1, max_size=8)
 
 SQL = """
 SELECT {key}, SUM(gl.quantity), COUNT(DISTINCT v.id)
@@ -86,6 +87,12 @@ def run(world: Any, action: tuple[Any, ...], uuids: list[str]) -> None:
                                     content=content, reason="recount")
     elif kind == "reclassify" and action[1] != action[2]:
         services.goods_reclassify(membership=coordinator, from_category=action[1], to_category=action[2], reason="test")
+    elif kind == "validate":
+        durres = list(Result.objects.filter(operation=world.op, entry_point=world.durres).order_by("pk"))
+        if durres:
+            ncp = access_membership(Principal(world.ncp_al), operation_code="TEST-OP")
+            services.result_validate(membership=ncp, result_uuid=durres[action[1] % len(durres)].uuid,
+                                     decision=action[2], comment="checked")
     elif kind == "nil":
         day = timezone.now().astimezone(dt.UTC).date() - dt.timedelta(days=action[2])
         services.nil_return_post(membership=coordinator, entry_point_id=(world.durres, world.bari)[action[1]].pk, day=day)
