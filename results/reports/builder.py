@@ -22,7 +22,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.db import transaction
-from django.db.models import Count, DurationField, ExpressionWrapper, F, Max, Min, Sum
+from django.db.models import Avg, Count, DurationField, ExpressionWrapper, F, Max, Min, Sum
 from django.utils import timezone
 
 from cencomm.chain import chain_head
@@ -195,7 +195,7 @@ def headline(totals: dict[str, Any], breakdowns: dict[str, list[dict[str, Any]]]
         rest = [f"{c['label'].lower()} {fmt(c['units'])} ({pct(c['share'])})" for c in categories[1:MAX_SENTENCE_ITEMS]]
         if rest:
             sentences.append("Next came " + _enumerate(rest) + ".")
-    origins = [o for o in breakdowns["origins"] if o["key"]][:3]
+    origins = sorted((o for o in breakdowns["origins"] if o["key"]), key=lambda o: (-o["cases"], -o["units"]))[:3]
     if origins:
         first, *others = origins
         text = f"{first['label']} was named as the country of origin in {fmt(first['cases'])} of the {fmt(cases)} cases"
@@ -312,7 +312,8 @@ def communications(operation: Operation) -> dict[str, Any]:
         Acknowledgement.objects.filter(message__in=messages, message__kind__in=[Message.Kind.WARNING, Message.Kind.ALERT])
         .annotate(delay=delay)
         .values("message__kind")
-        .annotate(count=Count("id"), first=Min("delay"), last=Max("delay"), messages=Count("message", distinct=True))
+        .annotate(count=Count("id"), first=Min("delay"), last=Max("delay"), mean=Avg("delay"),
+                  messages=Count("message", distinct=True))
         .order_by("message__kind")
     )
     unacknowledged = (
@@ -333,6 +334,7 @@ def communications(operation: Operation) -> dict[str, Any]:
                 "messages": r["messages"],
                 "fastest": _duration(r["first"]),
                 "slowest": _duration(r["last"]),
+                "average": _duration(r["mean"]),
                 "unacknowledged": missing.get(r["message__kind"], 0),
             }
             for r in acks
@@ -418,8 +420,10 @@ def _tables(data: dict[str, Any]) -> list[Table]:
                 "acknowledgements",
                 "Acknowledgements of warnings and alerts",
                 [_column("label", "Kind"), _column("messages", "Acknowledged messages", "int"), _column("count", "Acknowledgements", "int"),
-                 _column("fastest", "Fastest"), _column("slowest", "Slowest"), _column("unacknowledged", "Not acknowledged", "int")],
-                [[r["label"], r["messages"], r["count"], r["fastest"], r["slowest"], r["unacknowledged"]] for r in comms["acknowledgements"]],
+                 _column("fastest", "Fastest"), _column("average", "Average"), _column("slowest", "Slowest"),
+                 _column("unacknowledged", "Not acknowledged", "int")],
+                [[r["label"], r["messages"], r["count"], r["fastest"], r["average"], r["slowest"], r["unacknowledged"]]
+                 for r in comms["acknowledgements"]],
             )
         )
     return tables

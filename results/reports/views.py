@@ -7,11 +7,13 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods
 
+from cencomm.chain import chain_head
 from cencomm.principal import Principal
 from operations.selectors import access_membership
 from results.reports import selectors, services
 from results.reports.api import download_response, report_out
 from results.reports.models import Report
+from results.selectors import results_chain_name
 
 
 @require_http_methods(["GET", "POST"])
@@ -42,6 +44,7 @@ def report_index(request: HttpRequest, code: str) -> HttpResponse:
             "may_restricted": selectors.Audience.of(membership).may_read_restricted,
             "errors": errors,
             "member_count": membership.operation.memberships.count(),
+            "chain_seq_now": chain_head(results_chain_name(membership.operation_id)).seq,
         },
         status=422 if errors else 200,
     )

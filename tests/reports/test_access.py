@@ -7,6 +7,7 @@ import pytest
 from results.reports.models import Report
 from results.reports.services import report_run_pending
 from tests.conftest import verified_client
+from tests.reports.conftest import post
 
 pytestmark = pytest.mark.django_db
 API = "/api/v1/operations/TEST-OP/reports"
@@ -103,3 +104,6 @@ def test_page_starts_generation_and_lists_reports(world):
     assert b"Download" in page.content and b'class="current">Reports' in page.content
     download = client.get(f"/operations/TEST-OP/reports/{Report.objects.get().pk}/download")
     assert download["Content-Security-Policy"].startswith("sandbox")
+    assert b"has changed since" not in page.content
+    post(world, world.officer_al, world.durres, "later", lines=[("medicines", 5, "x")])
+    assert b"has changed since (now #1)" in client.get("/operations/TEST-OP/reports/").content

@@ -40,6 +40,9 @@ def test_demo_report_reproduces_the_articles_figures(demo):
         "Medicines represented the most numerous category, with 3,369,544 units, about 86.7% of the total."
     )
     assert data["integrity"]["verify"]["ok"] is True
+    comms = data["communications"]  # messaging's demo: warnings and alerts, acknowledged
+    assert comms["available"] and comms["total"] > 0
+    assert {a["kind"] for a in comms["acknowledgements"]} <= {"warning", "alert"} and comms["acknowledgements"]
 
     text = " ".join(pdf_text(_report(demo, "pdf")).split())
     assert "intercepted 3,888,013 units of goods" in text
