@@ -72,6 +72,14 @@ def ratio(hub: float, base: float) -> str:
     return f"{hub / base:.2f}×"
 
 
+def load_note() -> str:
+    one, five, _ = os.getloadavg()
+    return (
+        f"Load average when this benchmark started: {one:.1f} (1 min), {five:.1f} (5 min) on "
+        f"{os.cpu_count()} cores; anything above about 0 means other work shared the CPUs."
+    )
+
+
 def table(header: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
     lines = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
     lines += ["| " + " | ".join(str(c) for c in row) + " |" for row in rows]
@@ -114,18 +122,28 @@ class Server:
     def start(self, timeout: float = 60.0) -> Server:
         self.logfile = tempfile.TemporaryFile()
         self.proc = subprocess.Popen(
-            self.argv, cwd=ROOT, env={**os.environ, **self.env}, stdout=self.logfile,
-            stderr=subprocess.STDOUT, preexec_fn=raise_nofile, start_new_session=True,
+            self.argv,
+            cwd=ROOT,
+            env={**os.environ, **self.env},
+            stdout=self.logfile,
+            stderr=subprocess.STDOUT,
+            preexec_fn=raise_nofile,
+            start_new_session=True,
         )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
                 raise RuntimeError(f"{self.name} exited with {self.proc.returncode}:\n{self.output()}")
-            with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", self.port), timeout=0.5):
+            with (
+                contextlib.suppress(OSError),
+                socket.create_connection(("127.0.0.1", self.port), timeout=0.5),
+            ):
                 return self
             time.sleep(0.1)
         self.stop()
-        raise RuntimeError(f"{self.name} did not listen on {self.port} within {timeout:.0f} s:\n{self.output()}")
+        raise RuntimeError(
+            f"{self.name} did not listen on {self.port} within {timeout:.0f} s:\n{self.output()}"
+        )
 
     def output(self) -> str:
         if self.logfile is None:
@@ -175,7 +193,9 @@ class HubEnv:
     var_dir: str
     redis_prefix: str = ""
 
-    def env(self, port: int | None = None, *, redis: bool = False, origins: Sequence[int] = ()) -> dict[str, str]:
+    def env(
+        self, port: int | None = None, *, redis: bool = False, origins: Sequence[int] = ()
+    ) -> dict[str, str]:
         env = {
             "DJANGO_SETTINGS_MODULE": "bench.hub_settings",
             "DATABASE_URL": f"{PG_ADMIN_URL}/{self.database}",
@@ -184,7 +204,9 @@ class HubEnv:
             "DEBUG": "false",
             "LOG_LEVEL": "WARNING",
             "CENCOMM_REPORT_THREAD": "false",  # a demo convenience; production runs a worker
-            "CENCOMM_ALLOWED_ORIGINS": ",".join(f"http://127.0.0.1:{p}" for p in origins or ([port] if port else [])),
+            "CENCOMM_ALLOWED_ORIGINS": ",".join(
+                f"http://127.0.0.1:{p}" for p in origins or ([port] if port else [])
+            ),
             "PYTHONUNBUFFERED": "1",
         }
         env.pop("REDIS_URL", None)
@@ -243,8 +265,12 @@ def _flush_redis_prefix(prefix: str) -> None:
 
 def manage(hub: HubEnv, *args: str) -> str:
     done = subprocess.run(
-        [PYTHON, "manage.py", *args], cwd=ROOT, env={**os.environ, **hub.env()}, capture_output=True,
-        text=True, timeout=300,
+        [PYTHON, "manage.py", *args],
+        cwd=ROOT,
+        env={**os.environ, **hub.env()},
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     if done.returncode != 0:
         raise RuntimeError(f"manage.py {' '.join(args)} failed:\n{done.stdout}\n{done.stderr}")
@@ -254,8 +280,12 @@ def manage(hub: HubEnv, *args: str) -> str:
 def seed(hub: HubEnv, **spec: Any) -> dict[str, Any]:
     """Create the benchmark's operation, users, sessions and memberships (see bench/_world.py)."""
     done = subprocess.run(
-        [PYTHON, "-m", "bench._world", json.dumps(spec)], cwd=ROOT, env={**os.environ, **hub.env()},
-        capture_output=True, text=True, timeout=600,
+        [PYTHON, "-m", "bench._world", json.dumps(spec)],
+        cwd=ROOT,
+        env={**os.environ, **hub.env()},
+        capture_output=True,
+        text=True,
+        timeout=600,
     )
     if done.returncode != 0:
         raise RuntimeError(f"seeding failed:\n{done.stdout}\n{done.stderr}")
@@ -302,8 +332,14 @@ async def open_sockets(
                     if time.monotonic() > deadline:
                         raise TimeoutError(f"not open within {within:.0f} s")
                     ws = await websockets.connect(
-                        url, additional_headers=headers, origin=None, ping_interval=None, max_size=2**22,
-                        open_timeout=60, close_timeout=2, max_queue=None,
+                        url,
+                        additional_headers=headers,
+                        origin=None,
+                        ping_interval=None,
+                        max_size=2**22,
+                        open_timeout=60,
+                        close_timeout=2,
+                        max_queue=None,
                     )
                     if ready is not None:
                         await asyncio.wait_for(ready(ws), 60)

@@ -37,26 +37,38 @@ BACKEND = "django.contrib.auth.backends.ModelBackend"
 
 def operation() -> Operation:
     start = timezone.now() - dt.timedelta(days=2)
-    return operation_load({
-        "code": CODE,
-        "name": "Operation Bench Gate",
-        "window_start": start.isoformat(),
-        "window_end": (start + dt.timedelta(days=7)).isoformat(),
-        "state": "active",
-        "categories": [
-            {"code": "medicines", "name": "Medicines"},
-            {"code": "accessories", "name": "Accessories"},
-            {"code": "games-toys", "name": "Games and toys"},
-        ],
-        "administrations": [
-            {"country": "AL", "name": "Albanian Customs", "entry_points": [
-                {"name": "Port of Durrës", "kind": "seaport", "time_zone": "Europe/Tirane"},
-                {"name": "Rinas Airport", "kind": "airport", "time_zone": "Europe/Tirane"}]},
-            {"country": "IT", "name": "Italian Customs", "entry_points": [
-                {"name": "Port of Bari", "kind": "seaport", "time_zone": "Europe/Rome"},
-                {"name": "Port of Ancona", "kind": "seaport", "time_zone": "Europe/Rome"}]},
-        ],
-    })
+    return operation_load(
+        {
+            "code": CODE,
+            "name": "Operation Bench Gate",
+            "window_start": start.isoformat(),
+            "window_end": (start + dt.timedelta(days=7)).isoformat(),
+            "state": "active",
+            "categories": [
+                {"code": "medicines", "name": "Medicines"},
+                {"code": "accessories", "name": "Accessories"},
+                {"code": "games-toys", "name": "Games and toys"},
+            ],
+            "administrations": [
+                {
+                    "country": "AL",
+                    "name": "Albanian Customs",
+                    "entry_points": [
+                        {"name": "Port of Durrës", "kind": "seaport", "time_zone": "Europe/Tirane"},
+                        {"name": "Rinas Airport", "kind": "airport", "time_zone": "Europe/Tirane"},
+                    ],
+                },
+                {
+                    "country": "IT",
+                    "name": "Italian Customs",
+                    "entry_points": [
+                        {"name": "Port of Bari", "kind": "seaport", "time_zone": "Europe/Rome"},
+                        {"name": "Port of Ancona", "kind": "seaport", "time_zone": "Europe/Rome"},
+                    ],
+                },
+            ],
+        }
+    )
 
 
 def signed_in(prefix: str, count: int) -> list[tuple[Any, str]]:
@@ -66,13 +78,25 @@ def signed_in(prefix: str, count: int) -> list[tuple[Any, str]]:
     for user in users:
         user.set_unusable_password()
     users = User.objects.bulk_create(users)
-    devices = TOTPDevice.objects.bulk_create(TOTPDevice(user=u, name="Authenticator", confirmed=True) for u in users)
+    devices = TOTPDevice.objects.bulk_create(
+        TOTPDevice(user=u, name="Authenticator", confirmed=True) for u in users
+    )
     expires = timezone.now() + dt.timedelta(hours=12)
     sessions = []
     for user, device in zip(users, devices, strict=True):
-        data = {"_auth_user_id": str(user.pk), "_auth_user_backend": BACKEND,
-                "_auth_user_hash": user.get_session_auth_hash(), DEVICE_ID_SESSION_KEY: device.persistent_id}
-        sessions.append(Session(session_key=get_random_string(32), session_data=SessionStore().encode(data), expire_date=expires))
+        data = {
+            "_auth_user_id": str(user.pk),
+            "_auth_user_backend": BACKEND,
+            "_auth_user_hash": user.get_session_auth_hash(),
+            DEVICE_ID_SESSION_KEY: device.persistent_id,
+        }
+        sessions.append(
+            Session(
+                session_key=get_random_string(32),
+                session_data=SessionStore().encode(data),
+                expire_date=expires,
+            )
+        )
     Session.objects.bulk_create(sessions)
     return [(u, s.session_key) for u, s in zip(users, sessions, strict=True)]
 
@@ -85,8 +109,12 @@ def main(spec: dict[str, Any]) -> dict[str, Any]:
 
     officers = signed_in("officer", spec.get("officers", 0))
     Membership.objects.bulk_create(
-        Membership(operation=op, user=u, role=Role.OFFICER, entry_point=ep, administration_id=ep.administration_id)
-        for (u, _), ep in zip(officers, (entry_points[i % len(entry_points)] for i in range(len(officers))), strict=True)
+        Membership(
+            operation=op, user=u, role=Role.OFFICER, entry_point=ep, administration_id=ep.administration_id
+        )
+        for (u, _), ep in zip(
+            officers, (entry_points[i % len(entry_points)] for i in range(len(officers))), strict=True
+        )
     )
     coordinators = signed_in("coordinator", spec.get("coordinators", 0))
     observers = signed_in("observer", spec.get("observers", 0))

@@ -26,9 +26,14 @@ if not settings.configured:
         ROOT_URLCONF=__name__,
         INSTALLED_APPS=["channels"],
         MIDDLEWARE=[],
-        DATABASES={"default": dj_database_url.parse(
-            os.environ["DATABASE_URL"], conn_max_age=int(os.environ.get("CENCOMM_BENCH_CONN_MAX_AGE") or 60))}
-        if os.environ.get("DATABASE_URL") else {},
+        DATABASES={
+            "default": dj_database_url.parse(
+                os.environ["DATABASE_URL"],
+                conn_max_age=int(os.environ.get("CENCOMM_BENCH_CONN_MAX_AGE") or 60),
+            )
+        }
+        if os.environ.get("DATABASE_URL")
+        else {},
         CHANNEL_LAYERS={"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}},
         USE_TZ=True,
         LOGGING_CONFIG=None,
@@ -72,15 +77,21 @@ def ingest(request: HttpRequest) -> HttpResponse:
         return HttpResponse(status=405)
     body = json.loads(request.body)
     with connection.cursor() as cursor:
-        cursor.execute("INSERT INTO bench_ingest (client_id, body) VALUES (%s, %s) RETURNING id",
-                       [body["client_id"], json.dumps(body)])
+        cursor.execute(
+            "INSERT INTO bench_ingest (client_id, body) VALUES (%s, %s) RETURNING id",
+            [body["client_id"], json.dumps(body)],
+        )
         row_id = cursor.fetchone()[0]
     return JsonResponse({"id": row_id, "client_id": body["client_id"]}, status=201)
 
 
 urlpatterns = [path("ingest/", ingest)]
 
-application = ProtocolTypeRouter({
-    "http": get_asgi_application(),
-    "websocket": URLRouter([path("recv/", RelayConsumer.as_asgi()), path("send/", RelayConsumer.as_asgi())]),
-})
+application = ProtocolTypeRouter(
+    {
+        "http": get_asgi_application(),
+        "websocket": URLRouter(
+            [path("recv/", RelayConsumer.as_asgi()), path("send/", RelayConsumer.as_asgi())]
+        ),
+    }
+)

@@ -24,6 +24,7 @@ from bench._harness import (
     daphne,
     free_port,
     hub_database,
+    load_note,
     log,
     ms,
     open_sockets,
@@ -72,7 +73,9 @@ def result_body(entry_points: list[int]) -> dict[str, Any]:
         "inspected_at": (dt.datetime.now(dt.UTC) - dt.timedelta(minutes=random.randint(5, 600))).isoformat(),
         "origin": random.choice(ORIGINS),
         "outcome": "seized",
-        "lines": [{"category": random.choice(CATEGORIES), "quantity": random.randint(1, 5000), "unit": "pieces"}],
+        "lines": [
+            {"category": random.choice(CATEGORIES), "quantity": random.randint(1, 5000), "unit": "pieces"}
+        ],
     }
 
 
@@ -95,7 +98,13 @@ class Poster:
         self.conn.close()
 
 
-def ingest(setting: str, target: str, clients: int, make_poster: Callable[[int], Poster], body: Callable[[], dict[str, Any]]) -> Ingest:
+def ingest(
+    setting: str,
+    target: str,
+    clients: int,
+    make_poster: Callable[[int], Poster],
+    body: Callable[[], dict[str, Any]],
+) -> Ingest:
     run = Ingest(setting, target, clients)
     lock = threading.Lock()
     posters = [make_poster(i) for i in range(clients)]
@@ -127,8 +136,10 @@ def ingest(setting: str, target: str, clients: int, make_poster: Callable[[int],
     run.seconds = time.perf_counter() - t0
     for poster in posters:
         poster.close()
-    log(f"{setting}: {target}, {clients} clients: {run.per_second:,.0f} results/s, p50 {ms(percentile(run.latencies, 50))} ms, "
-        f"p99 {ms(percentile(run.latencies, 99))} ms, errors {run.errors} {run.first_error}")
+    log(
+        f"{setting}: {target}, {clients} clients: {run.per_second:,.0f} results/s, p50 {ms(percentile(run.latencies, 50))} ms, "
+        f"p99 {ms(percentile(run.latencies, 99))} ms, errors {run.errors} {run.first_error}"
+    )
     return run
 
 
@@ -147,7 +158,10 @@ class Board:
 async def board_latency(port: int, world: dict[str, Any]) -> Board:
     board = Board()
     url = f"ws://127.0.0.1:{port}/ws/operations/{world['code']}/board/"
-    headers = [{"Origin": f"http://127.0.0.1:{port}", "Cookie": f"sessionid={s}"} for s in world["observers"][:BOARDS]]
+    headers = [
+        {"Origin": f"http://127.0.0.1:{port}", "Cookie": f"sessionid={s}"}
+        for s in world["observers"][:BOARDS]
+    ]
     seqs: list[int] = [0] * len(headers)
     arrivals: list[asyncio.Event] = [asyncio.Event() for _ in headers]
     arrived_at: list[float] = [0.0] * len(headers)
@@ -181,11 +195,15 @@ async def board_latency(port: int, world: dict[str, Any]) -> Board:
                 event.clear()
             waiting_for[0] = max(seqs) + 1
             t_request = time.perf_counter()
-            status, content = await loop.run_in_executor(None, poster.post, result_body(world["entry_points"]))
+            status, content = await loop.run_in_executor(
+                None, poster.post, result_body(world["entry_points"])
+            )
             t_response = time.perf_counter()
             assert status == 201, (status, content[:300])
             board.posts += 1
-            done, pending = await asyncio.wait([asyncio.ensure_future(e.wait()) for e in arrivals], timeout=10)
+            done, pending = await asyncio.wait(
+                [asyncio.ensure_future(e.wait()) for e in arrivals], timeout=10
+            )
             for task in pending:
                 task.cancel()
             board.missing += len(pending)
@@ -199,8 +217,10 @@ async def board_latency(port: int, world: dict[str, Any]) -> Board:
         for task in readers:
             task.cancel()
         await close_sockets(sockets)
-    log(f"board: p50 {ms(percentile(board.from_response, 50))} ms, p99 {ms(percentile(board.from_response, 99))} ms "
-        f"after the response; missing {board.missing}, snapshots {board.snapshots}")
+    log(
+        f"board: p50 {ms(percentile(board.from_response, 50))} ms, p99 {ms(percentile(board.from_response, 99))} ms "
+        f"after the response; missing {board.missing}, snapshots {board.snapshots}"
+    )
     return board
 
 
@@ -222,16 +242,39 @@ def collect() -> tuple[list[Ingest], Board]:
             hub_port, bare_port = free_port(), free_port()
             extra = {"CENCOMM_BENCH_CONN_MAX_AGE": conn_max_age}
             hub_server = daphne("hub", "asgi:application", hub_port, {**hub.env(hub_port), **extra})
-            bare = daphne("bare Django view", "bench.baseline_app:application", bare_port, {"DATABASE_URL": hub.env()["DATABASE_URL"], **extra})
+            bare = daphne(
+                "bare Django view",
+                "bench.baseline_app:application",
+                bare_port,
+                {"DATABASE_URL": hub.env()["DATABASE_URL"], **extra},
+            )
             with serving(hub_server, bare):
                 if not board.posts:  # on a fresh process, before the ingest runs
                     board = asyncio.run(board_latency(hub_port, world))
                 for clients in CLIENTS:
-                    runs.append(ingest(setting, "bare Django view", clients, lambda i: Poster(bare_port, "/ingest/", None), body))
-                    runs.append(ingest(setting, "hub API", clients, lambda i: Poster(hub_port, hub_path, world["tokens"][i]), body))
-                for r in runs[-2 * len(CLIENTS):]:
+                    runs.append(
+                        ingest(
+                            setting,
+                            "bare Django view",
+                            clients,
+                            lambda i, port=bare_port: Poster(port, "/ingest/", None),
+                            body,
+                        )
+                    )
+                    runs.append(
+                        ingest(
+                            setting,
+                            "hub API",
+                            clients,
+                            lambda i, port=hub_port: Poster(port, hub_path, world["tokens"][i]),
+                            body,
+                        )
+                    )
+                for r in runs[-2 * len(CLIENTS) :]:
                     if r.errors:  # the 500 page says nothing; the server's log says why
-                        r.first_error = server_error(hub_server if r.target == "hub API" else bare) or r.first_error
+                        r.first_error = (
+                            server_error(hub_server if r.target == "hub API" else bare) or r.first_error
+                        )
         verify_chain(hub, world["code"])
     return runs, board
 
@@ -256,34 +299,77 @@ def short(error: str) -> str:
 
 
 def report(runs: list[Ingest], board: Board) -> str:
-    rows = [[r.setting, r.target, r.clients, r.posts, r.errors, f"{r.per_second:,.0f}", ms(percentile(r.latencies, 50)),
-             ms(percentile(r.latencies, 99))] for r in runs]
+    rows = [
+        [
+            r.setting,
+            r.target,
+            r.clients,
+            r.posts,
+            r.errors,
+            f"{r.per_second:,.0f}",
+            ms(percentile(r.latencies, 50)),
+            ms(percentile(r.latencies, 99)),
+        ]
+        for r in runs
+    ]
     by = {(r.setting, r.target, r.clients): r for r in runs}
     ratio_rows = []
     for setting, _ in SETTINGS:
         for c in CLIENTS:
             h, b = by.get((setting, "hub API", c)), by.get((setting, "bare Django view", c))
             if h and b:
-                ratio_rows.append([setting, c, ratio(h.per_second, b.per_second),
-                                   ratio(percentile(h.latencies, 50), percentile(b.latencies, 50))])
+                ratio_rows.append(
+                    [
+                        setting,
+                        c,
+                        ratio(h.per_second, b.per_second),
+                        ratio(percentile(h.latencies, 50), percentile(b.latencies, 50)),
+                    ]
+                )
     board_rows = [
-        ["from the POST's response", ms(percentile(board.from_response, 50)), ms(percentile(board.from_response, 99)),
-         ms(max(board.from_response, default=float("nan")))],
-        ["from the POST's request", ms(percentile(board.from_request, 50)), ms(percentile(board.from_request, 99)),
-         ms(max(board.from_request, default=float("nan")))],
+        [
+            "from the POST's response",
+            ms(percentile(board.from_response, 50)),
+            ms(percentile(board.from_response, 99)),
+            ms(max(board.from_response, default=float("nan"))),
+        ],
+        [
+            "from the POST's request",
+            ms(percentile(board.from_request, 50)),
+            ms(percentile(board.from_request, 99)),
+            ms(max(board.from_request, default=float("nan"))),
+        ],
     ]
-    errors = [f"{r.setting}, {r.target} with {r.clients} clients: first error `{short(r.first_error)}`" for r in runs if r.errors]
-    return "\n\n".join([
-        HOW_MEASURED.format(warmup=WARMUP, boards=BOARDS, posts=board.posts, gap=BOARD_GAP * 1000),
-        table(["database connections", "server", "clients", "results", "errors", "results/s", "p50 ms", "p99 ms"], rows),
-        *errors,
-        "Ratios, hub / bare view:",
-        table(["database connections", "clients", "results/s", "p50 latency"], ratio_rows),
-        f"Board latency, {board.posts} posts × {BOARDS} open boards ({len(board.from_response):,} updates, "
-        f"{board.missing} missing, {board.snapshots} sent as snapshots instead of deltas):",
-        table(["measured", "p50 ms", "p99 ms", "max ms"], board_rows),
-        FINDINGS,
-    ])
+    errors = [
+        f"{r.setting}, {r.target} with {r.clients} clients: first error `{short(r.first_error)}`"
+        for r in runs
+        if r.errors
+    ]
+    return "\n\n".join(
+        [
+            HOW_MEASURED.format(warmup=WARMUP, boards=BOARDS, posts=board.posts, gap=BOARD_GAP * 1000),
+            table(
+                [
+                    "database connections",
+                    "server",
+                    "clients",
+                    "results",
+                    "errors",
+                    "results/s",
+                    "p50 ms",
+                    "p99 ms",
+                ],
+                rows,
+            ),
+            *errors,
+            "Ratios, hub / bare view:",
+            table(["database connections", "clients", "results/s", "p50 latency"], ratio_rows),
+            f"Board latency, {board.posts} posts × {BOARDS} open boards ({len(board.from_response):,} updates, "
+            f"{board.missing} missing, {board.snapshots} sent as snapshots instead of deltas):",
+            table(["measured", "p50 ms", "p99 ms", "max ms"], board_rows),
+            FINDINGS,
+        ]
+    )
 
 
 HOW_MEASURED = """\
@@ -307,8 +393,9 @@ FINDINGS = ""
 
 
 def run() -> str:
-    return report(*collect())
+    note = load_note()
+    return note + "\n\n" + report(*collect())
 
 
 if __name__ == "__main__":
-    print(report(*collect()))
+    print(run())

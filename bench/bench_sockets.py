@@ -20,6 +20,7 @@ from bench._harness import (
     daphne,
     free_port,
     hub_database,
+    load_note,
     log,
     open_sockets,
     python_server,
@@ -63,15 +64,26 @@ class Held:
         return self.idle_cpu_seconds / self.idle_seconds
 
 
-async def hold(server: Server, target: str, socket: str, urls: Sequence[tuple[str, dict[str, str]]],
-               ready: Callable[[Any], Any] | None = None, idle: float = IDLE_SECONDS) -> Held:
+async def hold(
+    server: Server,
+    target: str,
+    socket: str,
+    urls: Sequence[tuple[str, dict[str, str]]],
+    ready: Callable[[Any], Any] | None = None,
+    idle: float = IDLE_SECONDS,
+) -> Held:
     result = Held(target, socket, len(urls), idle_seconds=idle)
     await asyncio.sleep(1.0)
     result.rss_before_kib = server.rss_kib()
     started = time.monotonic()
     failures: list[str] = []
-    sockets = [ws for ws in await open_sockets(urls, concurrency=100, ready=ready, failures=failures,
-                                               within=CONNECT_WITHIN.get(socket)) if ws is not None]
+    sockets = [
+        ws
+        for ws in await open_sockets(
+            urls, concurrency=100, ready=ready, failures=failures, within=CONNECT_WITHIN.get(socket)
+        )
+        if ws is not None
+    ]
     result.connect_seconds = time.monotonic() - started
     result.failed, result.first_error = len(failures), (failures or [""])[0]
     drains = [asyncio.ensure_future(_drain(ws)) for ws in sockets]  # hub frames (presence) must not pile up
@@ -87,8 +99,10 @@ async def hold(server: Server, target: str, socket: str, urls: Sequence[tuple[st
         for task in drains:
             task.cancel()
         await close_sockets(sockets)
-    log(f"{target} {socket}: held {result.held:,}/{result.wanted:,}, {result.kib_per_socket:.1f} KiB each, "
-        f"idle CPU {result.idle_cpu:.1%}, connect {result.connect_seconds:.1f} s, failed {result.failed} {result.first_error}")
+    log(
+        f"{target} {socket}: held {result.held:,}/{result.wanted:,}, {result.kib_per_socket:.1f} KiB each, "
+        f"idle CPU {result.idle_cpu:.1%}, connect {result.connect_seconds:.1f} s, failed {result.failed} {result.first_error}"
+    )
     await asyncio.sleep(2.0)
     return result
 
@@ -110,52 +124,112 @@ def collect(sizes: Sequence[int] = SIZES, room_sockets: int = ROOM_SOCKETS) -> l
     bare = python_server("websockets", "bench.bare_ws", port)
     with serving(bare):
         for n in sizes:
-            results.append(asyncio.run(hold(bare, "bare websockets", "`/recv/`", [(f"ws://127.0.0.1:{port}/recv/", {})] * n)))
+            results.append(
+                asyncio.run(
+                    hold(bare, "bare websockets", "`/recv/`", [(f"ws://127.0.0.1:{port}/recv/", {})] * n)
+                )
+            )
     with hub_database("cencomm_bench_sockets") as hub:
         world = seed(hub, officers=min(max(sizes), SESSIONS), rooms=True)
         sessions = world["officers"]
         for n in sizes:  # a fresh process for each size, so that each starts from the same memory
             port = free_port()
             server = daphne("hub", "asgi:application", port, hub.env(port))
-            headers = [{"Origin": f"http://127.0.0.1:{port}", "Cookie": f"sessionid={sessions[i % len(sessions)]}"} for i in range(n)]
+            headers = [
+                {"Origin": f"http://127.0.0.1:{port}", "Cookie": f"sessionid={sessions[i % len(sessions)]}"}
+                for i in range(n)
+            ]
             with serving(server):
-                results.append(asyncio.run(hold(server, "hub", "`/ws/ping/`", [(f"ws://127.0.0.1:{port}/ws/ping/", h) for h in headers])))
+                results.append(
+                    asyncio.run(
+                        hold(
+                            server,
+                            "hub",
+                            "`/ws/ping/`",
+                            [(f"ws://127.0.0.1:{port}/ws/ping/", h) for h in headers],
+                        )
+                    )
+                )
         if room_sockets:
             port = free_port()
             server = daphne("hub", "asgi:application", port, hub.env(port))
             url = f"ws://127.0.0.1:{port}/ws/operations/{world['code']}/rooms/"
-            headers = [{"Origin": f"http://127.0.0.1:{port}", "Cookie": f"sessionid={sessions[i % len(sessions)]}"} for i in range(room_sockets)]
+            headers = [
+                {"Origin": f"http://127.0.0.1:{port}", "Cookie": f"sessionid={sessions[i % len(sessions)]}"}
+                for i in range(room_sockets)
+            ]
             with serving(server):
-                results.append(asyncio.run(hold(server, "hub", "rooms socket", [(url, h) for h in headers], _hello, idle=25.0)))
+                results.append(
+                    asyncio.run(
+                        hold(server, "hub", "rooms socket", [(url, h) for h in headers], _hello, idle=25.0)
+                    )
+                )
     return results
 
 
 def report(results: list[Held]) -> str:
     rows = [
-        [r.target, r.socket, f"{r.wanted:,}", f"{r.failed:,}", f"{r.held:,}", f"{r.connect_seconds:.1f}", f"{r.opened / r.connect_seconds:,.0f}",
-         f"{r.rss_before_kib / 1024:.0f}", f"{r.rss_after_kib / 1024:.0f}", f"{r.kib_per_socket:.1f}",
-         f"{r.idle_seconds:.0f}", f"{r.idle_cpu:.1%}"]
+        [
+            r.target,
+            r.socket,
+            f"{r.wanted:,}",
+            f"{r.failed:,}",
+            f"{r.held:,}",
+            f"{r.connect_seconds:.1f}",
+            f"{r.opened / r.connect_seconds:,.0f}",
+            f"{r.rss_before_kib / 1024:.0f}",
+            f"{r.rss_after_kib / 1024:.0f}",
+            f"{r.kib_per_socket:.1f}",
+            f"{r.idle_seconds:.0f}",
+            f"{r.idle_cpu:.1%}",
+        ]
         for r in results
     ]
-    header = ["server", "socket", "asked", "not opened", "still open", "connect s", "sockets/s", "RSS before MiB", "RSS after MiB",
-              "KiB per socket", "idle s", "idle CPU"]
+    header = [
+        "server",
+        "socket",
+        "asked",
+        "not opened",
+        "still open",
+        "connect s",
+        "sockets/s",
+        "RSS before MiB",
+        "RSS after MiB",
+        "KiB per socket",
+        "idle s",
+        "idle CPU",
+    ]
     by = {(r.target, r.socket, r.wanted): r for r in results}
     ratio_rows = []
     for r in results:
         base = by.get(("bare websockets", "`/recv/`", r.wanted))
         if r.target == "hub" and base is not None:
-            ratio_rows.append([r.socket, f"{r.wanted:,}", ratio(r.kib_per_socket, base.kib_per_socket),
-                               ratio(r.idle_cpu, base.idle_cpu) if base.idle_cpu_seconds > 0.02 else "n/a (baseline ≈ 0)",
-                               ratio(r.opened / r.connect_seconds, base.opened / base.connect_seconds)])
-    errors = [f"{r.target} {r.socket} ×{r.wanted:,}: {r.failed:,} not opened, first error: `{r.first_error}`" for r in results if r.failed]
-    return "\n\n".join([
-        HOW_MEASURED.format(idle=IDLE_SECONDS, sessions=SESSIONS),
-        table(header, rows),
-        *errors,
-        "Ratios, hub / bare websockets (memory and CPU: above 1 costs more; sockets/s: below 1 is slower):",
-        table(["hub socket", "sockets", "KiB per socket", "idle CPU", "sockets/s"], ratio_rows),
-        FINDINGS,
-    ])
+            ratio_rows.append(
+                [
+                    r.socket,
+                    f"{r.wanted:,}",
+                    ratio(r.kib_per_socket, base.kib_per_socket),
+                    ratio(r.idle_cpu, base.idle_cpu)
+                    if base.idle_cpu_seconds > 0.02
+                    else "n/a (baseline ≈ 0)",
+                    ratio(r.opened / r.connect_seconds, base.opened / base.connect_seconds),
+                ]
+            )
+    errors = [
+        f"{r.target} {r.socket} ×{r.wanted:,}: {r.failed:,} not opened, first error: `{r.first_error}`"
+        for r in results
+        if r.failed
+    ]
+    return "\n\n".join(
+        [
+            HOW_MEASURED.format(idle=IDLE_SECONDS, sessions=SESSIONS),
+            table(header, rows),
+            *errors,
+            "Ratios, hub / bare websockets (memory and CPU: above 1 costs more; sockets/s: below 1 is slower):",
+            table(["hub socket", "sockets", "KiB per socket", "idle CPU", "sockets/s"], ratio_rows),
+            FINDINGS,
+        ]
+    )
 
 
 HOW_MEASURED = """\
@@ -178,11 +252,13 @@ FINDINGS = ""
 
 
 def run() -> str:
-    return report(collect())
+    note = load_note()
+    return note + "\n\n" + report(collect())
 
 
 if __name__ == "__main__":  # a quick try at other sizes: python -m bench.bench_sockets 200 [room sockets]
     import sys
 
     args = [int(a) for a in sys.argv[1:]]
-    print(report(collect(args[:1] or SIZES, args[1] if len(args) > 1 else ROOM_SOCKETS)))
+    note = load_note()
+    print(note + "\n\n" + report(collect(args[:1] or SIZES, args[1] if len(args) > 1 else ROOM_SOCKETS)))
