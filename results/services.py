@@ -325,12 +325,15 @@ def _lock_result(membership: Membership, result_uuid: object) -> Result:
     return Result.objects.select_for_update().select_related("operation").get(pk=result.pk)
 
 
+def may_correct(membership: Membership, result: Result) -> bool:
+    return membership.role == Role.COORDINATOR or (
+        membership.role == Role.OFFICER and result.entry_point_id == membership.entry_point_id
+    )
+
+
 def _may_correct(membership: Membership, result: Result) -> None:
-    if membership.role == Role.COORDINATOR:
-        return
-    if membership.role == Role.OFFICER and result.entry_point_id == membership.entry_point_id:
-        return
-    raise Refused("Only the entry point's officers and coordinators correct a result.")
+    if not may_correct(membership, result):
+        raise Refused("Only the entry point's officers and coordinators correct a result.")
 
 
 @transaction.atomic

@@ -8,4 +8,5 @@ urlpatterns = [
     path("new/", views.post_form, name="new"),
     path("board/", views.board, name="board"),
     path("<str:result_uuid>/", views.detail, name="detail"),
+    path("<str:result_uuid>/correct/", views.correct_form, name="correct"),
 ]

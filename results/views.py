@@ -6,13 +6,16 @@ calls the same services.
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
+from cencomm.errors import NotFound
 from cencomm.principal import Principal
 from operations.countries import COUNTRIES
 from operations.models import CommodityCategory, Membership
@@ -28,11 +31,12 @@ from results.models import (
     HandlingCode,
     Infringement,
     Outcome,
+    Result,
     TransportMode,
     Unit,
 )
 from results.selectors import BOARD_ROLES
-from results.services import POST_ROLES
+from results.services import POST_ROLES, may_correct
 
 Role = Membership.Role
 COMMON_ORIGINS = ["CN", "TR", "HK", "AE", "IN", "VN"]
@@ -66,17 +70,49 @@ def index(request: HttpRequest, code: str) -> HttpResponse:
         .prefetch_related("lines__category")
         .order_by("-inspected_at")[:200]
     )
-    rows = [selectors.version_summary(v) | {"when": f"{v.inspected_at:%Y-%m-%d %H:%M}"} for v in versions]
-    return _page(request, "results/index.html", membership, tab="results", rows=rows)
+    rows = [selectors.version_summary(v) | {"when": _local(v.inspected_at, v.result.entry_point.time_zone)}
+            for v in versions]
+    today = timezone.now().astimezone(dt.UTC).date()
+    return _page(request, "results/index.html", membership, tab="results", rows=rows,
+                 nil_entry_points=_postable_entry_points(membership),
+                 nil_days=[d.isoformat() for d in reversed(membership.operation.window_days) if d <= today])
+
+
+def _local(moment: dt.datetime, time_zone: str) -> str:
+    """A time as the entry point's clock showed it."""
+    return f"{moment.astimezone(ZoneInfo(time_zone)):%Y-%m-%d %H:%M} {time_zone.split('/')[-1].replace('_', ' ')}"
+
+
+def _postable_entry_points(membership: Membership) -> list[Any]:
+    if membership.role not in POST_ROLES:
+        return []
+    entry_points = list(operation_entry_points(membership.operation))
+    if membership.role == Role.OFFICER:
+        return [e for e in entry_points if e.pk == membership.entry_point_id]
+    return entry_points
 
 
 @require_GET
 def post_form(request: HttpRequest, code: str) -> HttpResponse:
     membership = require_role(_membership(request, code), *POST_ROLES, what="page")
+    return _form(request, membership, correct=None)
+
+
+@require_GET
+def correct_form(request: HttpRequest, code: str, result_uuid: str) -> HttpResponse:
+    """The post form, filled with the current version, posting a correction with a reason."""
+    membership = _membership(request, code)
+    result = selectors.access_result(membership, result_uuid)
+    if not may_correct(membership, result):
+        raise NotFound("result")
+    return _form(request, membership, correct=result)
+
+
+def _form(request: HttpRequest, membership: Membership, *, correct: Result | None) -> HttpResponse:
     operation = membership.operation
-    entry_points = list(operation_entry_points(operation))
-    if membership.role == Role.OFFICER:
-        entry_points = [e for e in entry_points if e.pk == membership.entry_point_id]
+    entry_points = _postable_entry_points(membership)
+    if correct is not None:
+        entry_points = [correct.entry_point]
     origins = COMMON_ORIGINS + sorted(c for c in COUNTRIES if c not in COMMON_ORIGINS)
     config = {
         "code": operation.code,
@@ -93,8 +129,9 @@ def post_form(request: HttpRequest, code: str) -> HttpResponse:
         "windowStart": operation.window_start.isoformat(),
         "windowEnd": operation.window_end.isoformat(),
         "today": timezone.now().date().isoformat(),
+        "correct": str(correct.uuid) if correct is not None else None,
     }
-    return _page(request, "results/post.html", membership, tab="results", config=config)
+    return _page(request, "results/post.html", membership, tab="results", config=config, correct=correct)
 
 
 @require_GET
@@ -110,9 +147,10 @@ def detail(request: HttpRequest, code: str, result_uuid: str) -> HttpResponse:
          "brands": {ln.pk: selectors.line_brand(v, ln) for ln in v.lines.all()} if visible else {}}
         for v in versions
     ]
+    may_correct_it = may_correct(membership, result) and membership.operation.state in ("active", "follow_up")
     may_validate = membership.role == Role.NATIONAL_CONTACT and membership.administration_id == result.administration_id
     return _page(request, "results/detail.html", membership, tab="results", result=result, rows=rows,
-                 may_validate=may_validate, sealed_visible=visible)
+                 may_validate=may_validate, may_correct=may_correct_it, sealed_visible=visible)
 
 
 @require_GET

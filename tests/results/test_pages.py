@@ -31,3 +31,17 @@ def test_pages_refused_to_others(world: Any, post: Any) -> None:
     assert verified_client(world.observer).get("/operations/TEST-OP/results/new/").status_code == 404
     for path in ("", "new/", "board/", f"{uid}/"):
         assert verified_client(world.outsider).get(f"/operations/TEST-OP/results/{path}").status_code == 404
+
+
+def test_nil_return_form_and_correction_page(world: Any, post: Any) -> None:
+    uid = post(world.officer_al).json()["uuid"]
+    officer = verified_client(world.officer_al)
+    assert b"nil-form" in officer.get("/operations/TEST-OP/results/").content
+    assert b"nil-form" not in verified_client(world.observer).get("/operations/TEST-OP/results/").content
+    page = officer.get(f"/operations/TEST-OP/results/{uid}/")
+    assert b"correct-link" in page.content
+    form = officer.get(f"/operations/TEST-OP/results/{uid}/correct/")
+    assert form.status_code == 200 and b"f-reason" in form.content
+    assert verified_client(world.observer).get(f"/operations/TEST-OP/results/{uid}/correct/").status_code == 404
+    assert verified_client(world.officer_it).get(f"/operations/TEST-OP/results/{uid}/correct/").status_code == 404
+    assert b"correct-link" not in verified_client(world.ncp_al).get(f"/operations/TEST-OP/results/{uid}/").content

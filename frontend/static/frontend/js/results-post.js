@@ -131,9 +131,64 @@
   }
   function goodsText(result) { return result.current.lines.map((l) => `${Number(l.quantity)} ${l.unit} ${l.category_name}`).join(", "); }
 
+  // --- correcting: the same form, filled with the current version, sent with a reason ----------
+  let correcting = null;
+  const resultPath = config.correct ? `${apiPath}/${config.correct}` : null;
+  function toLocalInput(iso) {
+    const d = new Date(iso);
+    return new Date(d.getTime() - d.getTimezoneOffset() * 60000).toISOString().slice(0, 16);
+  }
+  async function loadForCorrection() {
+    const result = await Hub.api(resultPath);
+    const v = result.current;
+    correcting = { version: v };
+    const set = (name, val) => { if (form.elements[name] && val !== null && val !== undefined) form.elements[name].value = val; };
+    set("inspected_at", toLocalInput(v.inspected_at));
+    for (const name of ["origin", "departure", "destination", "transport_mode", "detection_method", "infringement", "concealment", "currency", "handling_code"]) set(name, v[name]);
+    if (v.estimated_value !== null) set("estimated_value", Number(v.estimated_value));
+    const first = v.lines[0];
+    set("category", first.category); set("quantity", Number(first.quantity)); set("unit", first.unit);
+    for (const name of ["description", "gtin", "hs_code"]) set(name, first[name]);
+    if (v.sealed_visible) { set("brand", first.brand); for (const name of ["notes", "reference", "parties"]) set(name, v[name]); }
+    const radio = form.querySelector(`input[name="outcome"][value="${v.outcome}"]`);
+    if (radio) radio.checked = true;
+    document.getElementById("more-details").open = true;
+  }
+  function correctionBody() {
+    const body = buildBody();
+    const v = correcting.version;
+    delete body.client_id; delete body.entry_point;
+    body.reason = value("reason");
+    body.transit = v.transit;
+    const extra = v.lines.slice(1).map((l) => {
+      const line = { category: l.category, quantity: l.quantity, unit: l.unit, description: l.description, gtin: l.gtin, hs_code: l.hs_code };
+      if (v.sealed_visible) line.brand = l.brand || "";
+      return line;
+    });
+    if (v.sealed_visible) {
+      body.lines[0].brand = value("brand");
+      for (const name of ["notes", "reference", "parties"]) body[name] = value(name);
+    } else {
+      delete body.lines[0].brand;
+      for (const name of ["notes", "reference", "parties"]) delete body[name];  // kept as they are
+    }
+    body.lines = [body.lines[0], ...extra];
+    return body;
+  }
+  async function sendCorrection() {
+    try {
+      await Hub.api(`${resultPath}/corrections`, { method: "POST", body: correctionBody() });
+      location.href = `/operations/${encodeURIComponent(config.code)}/results/${config.correct}/`;
+    } catch (err) {
+      if (showErrors(err.data && err.data.errors)) say("Please correct the marked fields.", "error");
+      else say((err.data && err.data.detail) || err.message, "error");
+    }
+  }
+
   form.addEventListener("submit", (event) => {
     event.preventDefault();
     clearErrors();
+    if (config.correct) { if (correcting) sendCorrection(); return; }
     const items = load().map((i) => ({ ...i, current: false }));
     items.push({ body: buildBody(), current: true });
     save(items);
@@ -143,5 +198,6 @@
   window.addEventListener("online", flush);
   setInterval(flush, 15000);
   render();
-  flush();
+  if (config.correct) loadForCorrection().catch((err) => say(`Could not load the result: ${err.message}`, "error"));
+  else flush();
 })();
