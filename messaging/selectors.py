@@ -373,7 +373,14 @@ def online_members(operation_id: int, *, max_age: float = 2.0) -> list[dict[str,
 
 
 def communication_stats(operation: Operation) -> dict[str, Any]:
-    """Counts and acknowledgement times for the post-operation report. Never any text."""
+    """Counts and acknowledgement times for the post-operation report. Never any text.
+
+    Keys: ``rooms``, ``messages``, ``by_kind`` {chat, warning, feedback, alert}, ``edited``,
+    ``withdrawn``, ``attachments`` (sent ones), ``authors``, ``acknowledgements_given`` and
+    ``acknowledgements_missing`` (over every addressee of every warning and alert not withdrawn),
+    ``ack_seconds_median`` and ``ack_seconds_max`` (posting to acknowledgement; None without any),
+    ``by_room`` [{room, name, kind, messages}], ``by_handling`` {operation, hub_only}.
+    """
     messages = Message.objects.filter(room__operation=operation)
     by_kind = dict(messages.order_by().values("kind").annotate(n=Count("pk")).values_list("kind", "n"))
     ack_seconds: list[float] = []
@@ -397,4 +404,9 @@ def communication_stats(operation: Operation) -> dict[str, Any]:
         "acknowledgements_missing": unacknowledged,
         "ack_seconds_median": statistics.median(ack_seconds) if ack_seconds else None,
         "ack_seconds_max": max(ack_seconds) if ack_seconds else None,
+        "by_room": [
+            {"room": r.pk, "name": r.name, "kind": r.kind, "messages": r.n}
+            for r in operation.rooms.annotate(n=Count("messages")).order_by("pk")
+        ],
+        "by_handling": dict(messages.order_by().values("handling").annotate(n=Count("pk")).values_list("handling", "n")),
     }
