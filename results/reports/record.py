@@ -127,7 +127,13 @@ def payload(v: dict[str, Any], lines: list[dict[str, Any]]) -> dict[str, Any]:
 
 
 def version_rows(operation_id: int) -> Any:
-    """The operation's stored versions in chain order, as VERSION_FIELDS dicts, streamed."""
+    """The operation's stored versions in chain order, as VERSION_FIELDS dicts, streamed.
+
+    On PostgreSQL one plain server-side cursor (the ORM's per-row work is most of the cost at a
+    million goods lines; psycopg already returns the same Python values, bar the JSON column).
+    """
+    if connection.vendor == "postgresql":
+        return _version_rows_sql(operation_id)
     rows = (
         ResultVersion.objects.filter(result__operation_id=operation_id)
         .order_by("chain_seq")
@@ -135,6 +141,26 @@ def version_rows(operation_id: int) -> Any:
         .iterator(chunk_size=BATCH)
     )
     return (dict(zip(VERSION_FIELDS, row, strict=True)) for row in rows)
+
+
+def _version_rows_sql(operation_id: int) -> Any:
+    columns = ", ".join(
+        f"r.{name.removeprefix('result__')}" if name.startswith("result__") else f"v.{'id' if name == 'pk' else name}"
+        for name in VERSION_FIELDS
+    )
+    sql = (
+        f"SELECT {columns} FROM {ResultVersion._meta.db_table} v JOIN {Result._meta.db_table} r ON r.id = v.result_id "  # noqa: S608
+        "WHERE r.operation_id = %s ORDER BY v.chain_seq"
+    )
+    transit = VERSION_FIELDS.index("transit_countries")
+    with connection.chunked_cursor() as cursor:
+        cursor.execute(sql, [operation_id])
+        while rows := cursor.fetchmany(BATCH):
+            for row in rows:
+                item = dict(zip(VERSION_FIELDS, row, strict=True))
+                if isinstance(row[transit], str):
+                    item["transit_countries"] = json.loads(row[transit])
+                yield item
 
 
 def _fast_first_broken(operation_id: int) -> int | None:
