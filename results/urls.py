@@ -7,6 +7,7 @@ urlpatterns = [
     path("", views.index, name="index"),
     path("new/", views.post_form, name="new"),
     path("board/", views.board, name="board"),
+    path("categories/", views.categories, name="categories"),
     path("<str:result_uuid>/", views.detail, name="detail"),
     path("<str:result_uuid>/correct/", views.correct_form, name="correct"),
 ]

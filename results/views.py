@@ -171,3 +171,11 @@ def board(request: HttpRequest, code: str) -> HttpResponse:
         "outcomes": dict(Outcome.choices),
     }
     return _page(request, "results/board.html", membership, tab="board", config=config)
+
+
+@require_GET
+def categories(request: HttpRequest, code: str) -> HttpResponse:
+    """Commodity categories are data: coordinators add, rename and reclassify here."""
+    membership = require_role(_membership(request, code), Role.COORDINATOR, what="page")
+    rows = CommodityCategory.objects.order_by("position", "name")
+    return _page(request, "results/categories.html", membership, tab="results", categories=rows)

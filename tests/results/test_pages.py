@@ -45,3 +45,10 @@ def test_nil_return_form_and_correction_page(world: Any, post: Any) -> None:
     assert verified_client(world.observer).get(f"/operations/TEST-OP/results/{uid}/correct/").status_code == 404
     assert verified_client(world.officer_it).get(f"/operations/TEST-OP/results/{uid}/correct/").status_code == 404
     assert b"correct-link" not in verified_client(world.ncp_al).get(f"/operations/TEST-OP/results/{uid}/").content
+
+
+def test_categories_page_for_coordinators_only(world: Any) -> None:
+    page = verified_client(world.coordinator).get("/operations/TEST-OP/results/categories/")
+    assert page.status_code == 200 and b"reclassify-form" in page.content and b"games-toys" in page.content
+    for user in (world.officer_al, world.ncp_al, world.observer, world.outsider):
+        assert verified_client(user).get("/operations/TEST-OP/results/categories/").status_code == 404
