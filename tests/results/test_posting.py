@@ -221,3 +221,13 @@ def test_result_links_the_warning_it_answers(world: Any, post: Any) -> None:
     assert linked.status_code == 201 and linked.json()["current"]["answers_warning"] == str(warning.uid)
     not_a_warning = post(world.officer_al, answers_warning=str(chat.uid))
     assert not_a_warning.status_code == 422 and "answers_warning" in not_a_warning.json()["errors"]
+
+
+def test_live_events_and_audit_carry_no_sealed_text(world: Any, post: Any, django_capture_on_commit_callbacks: Any) -> None:
+    with capture_live_events() as events, django_capture_on_commit_callbacks(execute=True):
+        uid = post(world.officer_al, notes="SECRET-NOTE-42", reference="SECRET-REF-42", parties="SECRET-PARTY-42",
+                   lines=[{"category": "medicines", "quantity": 3, "brand": "SECRET-BRAND-42"}]).json()["uuid"]
+        api_post(verified_client(world.ncp_al), f"/operations/TEST-OP/results/{uid}/validation", {"decision": "validated"})
+    assert len(events) == 2
+    everything = json.dumps(events, default=str) + json.dumps(list(AuditEvent.objects.values("data")), default=str)
+    assert "SECRET" not in everything
