@@ -246,9 +246,10 @@ class RoomsConsumer(HubConsumer):
             # if the read already delivered it.
             await self.channel_layer.group_add(room_group(cursor.room), self.channel_name)
             head_rev = (await self._head(cursor.room))[1] if cursor.after_rev is None else cursor.after_rev
-            self.cursors[cursor.room] = [cursor.after_seq, head_rev]
-            await self._deliver(cursor.room)
-            seq, rev = self.cursors[cursor.room]
+            async with self.sync_lock:
+                self.cursors[cursor.room] = [cursor.after_seq, head_rev]
+                await self._deliver_unlocked(cursor.room, None)
+            seq, rev = self.cursors.get(cursor.room, (0, 0))
             await self.send_json({"type": "subscribed", "ref": frame.ref, "room": cursor.room, "seq": seq, "rev": rev})
 
     async def handle_send(self, frame: SendFrame) -> None:
