@@ -41,7 +41,15 @@ class ResultAdmin(ReadOnly):
 
 @admin.register(ResultVersion)
 class ResultVersionAdmin(ReadOnly):
-    list_display = ["result", "number", "is_current", "inspected_at", "outcome", "origin_country", "chain_seq"]
+    list_display = [
+        "result",
+        "number",
+        "is_current",
+        "inspected_at",
+        "outcome",
+        "origin_country",
+        "chain_seq",
+    ]
     list_filter = ["outcome", "is_current"]
     exclude = ["notes_sealed", "reference_sealed", "parties_sealed"]
     inlines = [GoodsLineInline]

@@ -234,7 +234,9 @@ def _version_out(membership: Membership, version: ResultVersion) -> dict[str, An
         "created_by": version.created_by.username,
         "reason": version.reason,
         "inspected_at": version.inspected_at,
-        "inspected_at_local": version.inspected_at.astimezone(tz).strftime(f"%Y-%m-%d %H:%M {result.entry_point.time_zone}"),
+        "inspected_at_local": version.inspected_at.astimezone(tz).strftime(
+            f"%Y-%m-%d %H:%M {result.entry_point.time_zone}"
+        ),
         "origin": version.origin_country,
         "departure": version.departure_country,
         "transit": version.transit_countries,
@@ -347,7 +349,9 @@ def correct_result(request: HttpRequest, code: str, result_uuid: str, payload: C
 
 
 @router.post("/operations/{code}/results/{result_uuid}/validation", response=ResultOut)
-def validate_result(request: HttpRequest, code: str, result_uuid: str, payload: ValidationIn) -> dict[str, Any]:
+def validate_result(
+    request: HttpRequest, code: str, result_uuid: str, payload: ValidationIn
+) -> dict[str, Any]:
     membership = _membership(request, code)
     services.result_validate(
         membership=membership, result_uuid=result_uuid, decision=payload.decision, comment=payload.comment
@@ -409,4 +413,3 @@ def reclassify(request: HttpRequest, code: str, payload: ReclassifyIn) -> dict[s
         result_uuids=payload.results,
     )
     return {"results": count}
-

@@ -103,7 +103,9 @@ class BoardConsumer(HubConsumer):
     def _board_filter(self, frame: FilterFrame) -> BoardFilter:
         category_id = None
         if frame.category is not None:
-            category_id = CommodityCategory.objects.filter(code=frame.category).values_list("pk", flat=True).first()
+            category_id = (
+                CommodityCategory.objects.filter(code=frame.category).values_list("pk", flat=True).first()
+            )
             if category_id is None:
                 raise ValueError(f"Unknown commodity category {frame.category!r}.")
         return BoardFilter(

@@ -38,8 +38,15 @@ CATEGORY_TOTALS = [
 TOTAL_UNITS = 3_888_013
 ORIGINS = ["CN"] * 81 + ["TR"] * 19 + ["HK"] * 8 + ["AE"] * 7 + ["IN"] * 6 + ["VN"] * 5 + ["EG"] * 4
 RELEASED = 12
-ENTRY_POINT_WEIGHTS = {"Port of Durrës": 16, "Port of Piraeus": 18, "Port of Bari": 14, "Port of Constanța": 15,
-                       "Port of Rijeka": 12, "Port of Bar": 8, "Belgrade Nikola Tesla Airport": 9}
+ENTRY_POINT_WEIGHTS = {
+    "Port of Durrës": 16,
+    "Port of Piraeus": 18,
+    "Port of Bari": 14,
+    "Port of Constanța": 15,
+    "Port of Rijeka": 12,
+    "Port of Bar": 8,
+    "Belgrade Nikola Tesla Airport": 9,
+}
 TRANSPORT = {
     EntryPoint.Kind.SEAPORT: ["sea_container"],
     EntryPoint.Kind.LAND_BORDER: ["road_vehicle"],
@@ -47,9 +54,15 @@ TRANSPORT = {
 }
 DETECTION = ["risk_profile", "risk_profile", "scanner", "random", "warning", "dog", "intelligence", "ipm"]
 DESCRIPTIONS = {
-    "medicines": "Erectile dysfunction tablets", "accessories": "Handbags and watches",
-    "games-toys": "Plush toys and puzzles", "electronics": "Phone chargers", "foodstuffs": "Energy drinks",
-    "clothing": "Sports shirts", "footwear": "Trainers", "cosmetics": "Perfume", "spare-parts": "Brake pads",
+    "medicines": "Erectile dysfunction tablets",
+    "accessories": "Handbags and watches",
+    "games-toys": "Plush toys and puzzles",
+    "electronics": "Phone chargers",
+    "foodstuffs": "Energy drinks",
+    "clothing": "Sports shirts",
+    "footwear": "Trainers",
+    "cosmetics": "Perfume",
+    "spare-parts": "Brake pads",
     "tobacco": "Cigarettes",
 }
 assert sum(t for _, t, _ in CATEGORY_TOTALS) == TOTAL_UNITS
@@ -69,7 +82,9 @@ def _officers(operation: Operation) -> dict[int, Membership]:
     memberships = Membership.objects.filter(operation=operation, role=Membership.Role.OFFICER).select_related(
         "user", "entry_point"
     )
-    return {m.entry_point_id: access_membership(Principal(m.user), operation_id=operation.pk) for m in memberships}
+    return {
+        m.entry_point_id: access_membership(Principal(m.user), operation_id=operation.pk) for m in memberships
+    }
 
 
 def _moment(rng: random.Random, operation: Operation, now: dt.datetime, quiet: int | None) -> dt.datetime:
@@ -95,12 +110,20 @@ def _plan(rng: random.Random) -> list[tuple[str, int, str, str]]:
     rng.shuffle(cases)
     origins = ORIGINS[:]
     rng.shuffle(origins)
-    plan = [(code, qty, origin, rng.choice(["seized"] * 4 + ["detained"]))
-            for (code, qty), origin in zip(cases, origins, strict=True)]
+    plan = [
+        (code, qty, origin, rng.choice(["seized"] * 4 + ["detained"]))
+        for (code, qty), origin in zip(cases, origins, strict=True)
+    ]
     for _ in range(RELEASED):
         code = rng.choice([c for c, _, _ in CATEGORY_TOTALS])
-        plan.append((code, rng.randint(10, 4000), rng.choice(["CN", "TR", "RS", "DE"]),
-                     rng.choice(["released", "no_irregularity"])))
+        plan.append(
+            (
+                code,
+                rng.randint(10, 4000),
+                rng.choice(["CN", "TR", "RS", "DE"]),
+                rng.choice(["released", "no_irregularity"]),
+            )
+        )
     return plan
 
 
@@ -126,22 +149,33 @@ def seed(operation: Operation) -> None:
             detection_method=rng.choice(DETECTION),
             infringement="falsified" if category == "medicines" else "trademark",
             reference=f"MSCU{rng.randint(1000000, 9999999)}" if rng.random() < 0.5 else None,
-            lines=(services.LineInput(category=category, quantity=Decimal(quantity),
-                                      description=DESCRIPTIONS.get(category, "")),),
+            lines=(
+                services.LineInput(
+                    category=category, quantity=Decimal(quantity), description=DESCRIPTIONS.get(category, "")
+                ),
+            ),
         )
-        services.result_post(membership=membership, entry_point_id=entry_point.pk,
-                             client_id=f"demo-balkan-gate-{index:03d}", content=content)
+        services.result_post(
+            membership=membership,
+            entry_point_id=entry_point.pk,
+            client_id=f"demo-balkan-gate-{index:03d}",
+            content=content,
+        )
     _validate_some(operation, rng)
     _nil_returns(operation, officers, now)
 
 
 def _validate_some(operation: Operation, rng: random.Random) -> None:
     """National contact points have validated about a third of the older results."""
-    ncps = Membership.objects.filter(operation=operation, role=Membership.Role.NATIONAL_CONTACT).select_related("user")
+    ncps = Membership.objects.filter(
+        operation=operation, role=Membership.Role.NATIONAL_CONTACT
+    ).select_related("user")
     for ncp in ncps:
         membership = access_membership(Principal(ncp.user), operation_id=operation.pk)
         results = Result.objects.filter(
-            operation=operation, administration_id=ncp.administration_id, client_id__startswith="demo-",
+            operation=operation,
+            administration_id=ncp.administration_id,
+            client_id__startswith="demo-",
         ).order_by("client_id")
         for result in results[: max(1, results.count() // 3)]:
             if result.validation == Result.Validation.PENDING and result.validated_at is None:
@@ -152,8 +186,9 @@ def _nil_returns(operation: Operation, officers: dict[int, Membership], now: dt.
     """Entry points without results on a past day mostly sent a nil return; some did not report."""
     today = now.astimezone(dt.UTC).date()
     reported = set(
-        Result.objects.filter(operation=operation, versions__is_current=True)
-        .values_list("entry_point_id", "versions__inspected_at")
+        Result.objects.filter(operation=operation, versions__is_current=True).values_list(
+            "entry_point_id", "versions__inspected_at"
+        )
     )
     days_with_results = {(ep, at.astimezone(dt.UTC).date()) for ep, at in reported}
     for n, day in enumerate(d for d in operation.window_days if d < today):

@@ -51,9 +51,7 @@ def contribution(version: ResultVersion) -> dict[str, Any]:
 
 
 def version_changed(*, seq: int, old: ResultVersion | None, new: ResultVersion, kind: str) -> Event:
-    new = ResultVersion.objects.select_related(
-        "result__entry_point", "result__administration"
-    ).get(pk=new.pk)
+    new = ResultVersion.objects.select_related("result__entry_point", "result__administration").get(pk=new.pk)
     days = [utc_day(new.inspected_at)] + ([utc_day(old.inspected_at)] if old else [])
     operation = new.result.operation
     return {
@@ -69,9 +67,9 @@ def version_changed(*, seq: int, old: ResultVersion | None, new: ResultVersion, 
 
 
 def validation_changed(*, seq: int, version: ResultVersion) -> Event:
-    version = ResultVersion.objects.select_related(
-        "result__entry_point", "result__administration"
-    ).get(pk=version.pk)
+    version = ResultVersion.objects.select_related("result__entry_point", "result__administration").get(
+        pk=version.pk
+    )
     return {"type": EVENT_TYPE, "seq": seq, "kind": "validation", "latest": version_summary(version)}
 
 
@@ -161,10 +159,14 @@ def board_delta(event: Event, flt: BoardFilter) -> dict[str, Any] | None:
 # --- applying a delta (the reference the JavaScript follows) ------------------------------------
 
 
-def _merge(rows: list[dict[str, Any]], changes: list[dict[str, Any]], *, by_key: bool) -> list[dict[str, Any]]:
+def _merge(
+    rows: list[dict[str, Any]], changes: list[dict[str, Any]], *, by_key: bool
+) -> list[dict[str, Any]]:
     table = {r["key"]: dict(r) for r in rows}
     for change in changes:
-        row = table.setdefault(change["key"], {"key": change["key"], "label": change["label"], "units": 0, "cases": 0})
+        row = table.setdefault(
+            change["key"], {"key": change["key"], "label": change["label"], "units": 0, "cases": 0}
+        )
         row["units"] = _number(Decimal(str(row["units"])) + Decimal(str(change["units"])))
         row["cases"] += change["cases"]
         row["label"] = change["label"]
@@ -200,8 +202,13 @@ def apply_delta(snapshot: dict[str, Any], frame: dict[str, Any]) -> dict[str, An
         cells = {(c["entry_point"], c["day"]): c["state"] for c in frame["compliance"]}
         board["compliance"] = grid | {
             "rows": [
-                row | {"cells": [cells.get((row["entry_point"], day), state)
-                                 for day, state in zip(grid["days"], row["cells"], strict=True)]}
+                row
+                | {
+                    "cells": [
+                        cells.get((row["entry_point"], day), state)
+                        for day, state in zip(grid["days"], row["cells"], strict=True)
+                    ]
+                }
                 for row in grid["rows"]
             ]
         }

@@ -124,20 +124,14 @@ class Result(models.Model):
         RETURNED = "returned", "Returned"
 
     uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
-    operation = models.ForeignKey(
-        "operations.Operation", on_delete=models.PROTECT, related_name="results"
-    )
+    operation = models.ForeignKey("operations.Operation", on_delete=models.PROTECT, related_name="results")
     client_id = models.CharField(max_length=64)
     entry_point = models.ForeignKey("operations.EntryPoint", on_delete=models.PROTECT)
     administration = models.ForeignKey("operations.Administration", on_delete=models.PROTECT)
-    reported_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
-    )
+    reported_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
     late = models.BooleanField(default=False)
-    validation = models.CharField(
-        max_length=10, choices=Validation.choices, default=Validation.PENDING
-    )
+    validation = models.CharField(max_length=10, choices=Validation.choices, default=Validation.PENDING)
     validation_comment = models.CharField(max_length=1000, blank=True)
     validated_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
@@ -161,9 +155,7 @@ class ResultVersion(models.Model):
     number = models.PositiveIntegerField()
     is_current = models.BooleanField(default=True)
     created_at = models.DateTimeField()
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
-    )
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     reason = models.CharField(max_length=500, blank=True)
 
     inspected_at = models.DateTimeField()
@@ -184,9 +176,7 @@ class ResultVersion(models.Model):
         validators=[MinValueValidator(Decimal("0")), MaxValueValidator(MAX_VALUE)],
     )
     currency = models.CharField(max_length=3, blank=True, validators=[validate_currency])
-    handling_code = models.CharField(
-        max_length=2, choices=HandlingCode.choices, default=HandlingCode.H1
-    )
+    handling_code = models.CharField(max_length=2, choices=HandlingCode.choices, default=HandlingCode.H1)
     # The Warning (messaging) this result answers; a UUID checked through messaging's selector.
     answers_warning = models.UUIDField(null=True, blank=True)
 
@@ -256,17 +246,13 @@ class NilReturn(models.Model):
     )
     entry_point = models.ForeignKey("operations.EntryPoint", on_delete=models.PROTECT)
     day = models.DateField()
-    reported_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
-    )
+    reported_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         ordering = ["day", "entry_point_id"]
         constraints = [
-            models.UniqueConstraint(
-                fields=["operation", "entry_point", "day"], name="nil_return_unique"
-            ),
+            models.UniqueConstraint(fields=["operation", "entry_point", "day"], name="nil_return_unique"),
         ]
 
     def __str__(self) -> str:

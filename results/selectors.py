@@ -121,9 +121,7 @@ def intercepted_lines(operation: Operation, flt: BoardFilter = NO_FILTER) -> Que
     if flt.category_id is not None:
         lines = lines.filter(category_id=flt.category_id)
     if flt.day is not None:
-        lines = lines.annotate(day=TruncDate("version__inspected_at", tzinfo=dt.UTC)).filter(
-            day=flt.day
-        )
+        lines = lines.annotate(day=TruncDate("version__inspected_at", tzinfo=dt.UTC)).filter(day=flt.day)
     return lines
 
 
@@ -142,7 +140,12 @@ def _grouped(lines: QuerySet[GoodsLine], key: str, label: str | None = None) -> 
         .order_by("-units", key)
     )
     return [
-        {"key": r[key], "label": r[label] if label else r[key], "units": _int(r["units"]), "cases": r["cases"]}
+        {
+            "key": r[key],
+            "label": r[label] if label else r[key],
+            "units": _int(r["units"]),
+            "cases": r["cases"],
+        }
         for r in rows
     ]
 
@@ -196,7 +199,12 @@ def by_day(operation: Operation, flt: BoardFilter = NO_FILTER) -> list[dict[str,
         .order_by("utc_day")
     )
     return [
-        {"key": r["utc_day"].isoformat(), "label": r["utc_day"].isoformat(), "units": _int(r["units"]), "cases": r["cases"]}
+        {
+            "key": r["utc_day"].isoformat(),
+            "label": r["utc_day"].isoformat(),
+            "units": _int(r["units"]),
+            "cases": r["cases"],
+        }
         for r in rows
     ]
 
@@ -223,9 +231,7 @@ def compliance_grid(operation: Operation, flt: BoardFilter = NO_FILTER) -> dict[
         .values_list("result__entry_point_id", "utc_day")
         .distinct()
     )
-    nil = set(
-        NilReturn.objects.filter(operation=operation).values_list("entry_point_id", "day")
-    )
+    nil = set(NilReturn.objects.filter(operation=operation).values_list("entry_point_id", "day"))
     rows = []
     for ep in entry_points:
         cells = []
@@ -433,7 +439,9 @@ def line_brand(version: ResultVersion, line: GoodsLine) -> str | None:
 
 def may_see_sealed(membership: Membership, result: Result) -> bool:
     """Nominal data and references stay national: members of the result's administration only."""
-    return membership.administration_id is not None and membership.administration_id == result.administration_id
+    return (
+        membership.administration_id is not None and membership.administration_id == result.administration_id
+    )
 
 
 def warning_visible(membership: Membership, warning_uuid: uuid.UUID) -> bool:

@@ -131,9 +131,7 @@ def _posting_entry_point(membership: Membership, entry_point_id: int) -> EntryPo
     if entry_point is None:
         raise ValidationError({"entry_point": ["Not an entry point of this operation."]})
     if membership.role == Role.OFFICER and entry_point.pk != membership.entry_point_id:
-        raise ValidationError(
-            {"entry_point": [f"You post results for {membership.entry_point} only."]}
-        )
+        raise ValidationError({"entry_point": [f"You post results for {membership.entry_point} only."]})
     return entry_point
 
 
@@ -144,7 +142,9 @@ def _categories(codes: Iterable[str]) -> dict[str, CommodityCategory]:
 def _version_errors(version: ResultVersion) -> dict[str, list[str]]:
     api_name = {model: api for api, model in PLAIN_FIELDS.items()}
     try:
-        version.full_clean(exclude=["result", "number", "created_at", "created_by", "chain_seq", "prev_hash", "hash"])
+        version.full_clean(
+            exclude=["result", "number", "created_at", "created_by", "chain_seq", "prev_hash", "hash"]
+        )
     except ValidationError as exc:
         return {api_name.get(f, f): [str(m) for m in msgs] for f, msgs in exc.message_dict.items()}
     return {}
@@ -207,7 +207,9 @@ def _validate(
 def _seal(result: Result, number: int, field: str, text: str | None) -> bytes | None:
     if not text:
         return None
-    return seal_text(scope=sealed_scope(result), context=sealed_context(result.uuid, number, field), text=text)
+    return seal_text(
+        scope=sealed_scope(result), context=sealed_context(result.uuid, number, field), text=text
+    )
 
 
 def _version_write(
@@ -245,18 +247,14 @@ def _version_write(
 
 
 def _board_bump(operation: Operation) -> int:
-    BoardSequence.objects.bulk_create(
-        [BoardSequence(operation=operation, seq=0)], ignore_conflicts=True
-    )
+    BoardSequence.objects.bulk_create([BoardSequence(operation=operation, seq=0)], ignore_conflicts=True)
     board = BoardSequence.objects.select_for_update().get(operation=operation)
     board.seq += 1
     board.save(update_fields=["seq"])
     return board.seq
 
 
-def _publish_version(
-    result: Result, old: ResultVersion | None, new: ResultVersion, kind: str
-) -> None:
+def _publish_version(result: Result, old: ResultVersion | None, new: ResultVersion, kind: str) -> None:
     """Bump the board and publish what changed, read back inside this transaction."""
     seq = _board_bump(result.operation)
     event = events.version_changed(seq=seq, old=old, new=new, kind=kind)
@@ -294,15 +292,15 @@ def result_post(
             raise
         return existing, False
     sealed = {f: getattr(content, f) for f in SEALED_FIELDS}
-    _version_write(result=result, version=version, lines=lines, sealed=sealed,
-                   actor=membership.user, reason="")
+    _version_write(
+        result=result, version=version, lines=lines, sealed=sealed, actor=membership.user, reason=""
+    )
     audit_record(
         action="result.post",
         actor=membership.user,
         operation=operation,
         target=result,
-        data={"uuid": str(result.uuid), "entry_point": entry_point.pk, "late": late,
-              "hash": version.hash},
+        data={"uuid": str(result.uuid), "entry_point": entry_point.pk, "late": late, "hash": version.hash},
     )
     _publish_version(result, None, version, "posted")
     return result, True
@@ -355,8 +353,9 @@ def result_correct(
     sealed = {f: old_sealed[f] if getattr(content, f) is None else getattr(content, f) for f in SEALED_FIELDS}
     old_brands = {line.position: line_brand(previous, line) for line in previous.lines.all()}
     lines = [(line, old_brands.get(line.position) if brand is None else brand) for line, brand in lines]
-    new = _version_write(result=result, version=version, lines=lines, sealed=sealed,
-                         actor=membership.user, reason=reason)
+    new = _version_write(
+        result=result, version=version, lines=lines, sealed=sealed, actor=membership.user, reason=reason
+    )
     _reset_validation(result)
     audit_record(
         action="result.correct",
@@ -414,9 +413,7 @@ def result_validate(
 
 
 @transaction.atomic
-def nil_return_post(
-    *, membership: Membership, entry_point_id: int, day: dt.date
-) -> tuple[NilReturn, bool]:
+def nil_return_post(*, membership: Membership, entry_point_id: int, day: dt.date) -> tuple[NilReturn, bool]:
     """The entry point found nothing on ``day``; posting it again changes nothing."""
     operation = membership.operation
     _require_open(operation)
@@ -426,7 +423,9 @@ def nil_return_post(
     if day > timezone.now().astimezone(dt.UTC).date():
         raise ValidationError({"day": ["The day has not begun yet."]})
     nil, created = NilReturn.objects.get_or_create(
-        operation=operation, entry_point=entry_point, day=day,
+        operation=operation,
+        entry_point=entry_point,
+        day=day,
         defaults={"reported_by": membership.user},
     )
     if created:
@@ -462,8 +461,13 @@ def category_add(*, membership: Membership, code: str, name: str) -> CommodityCa
     category = CommodityCategory(code=code.strip(), name=name.strip())
     category.full_clean()
     category.save()
-    audit_record(action="category.add", actor=membership.user, operation=membership.operation,
-                 target=category, data={"code": category.code, "name": category.name})
+    audit_record(
+        action="category.add",
+        actor=membership.user,
+        operation=membership.operation,
+        target=category,
+        data={"code": category.code, "name": category.name},
+    )
     _resync(membership.operation, "category_added")
     return category
 
@@ -478,8 +482,13 @@ def category_rename(*, membership: Membership, code: str, name: str) -> Commodit
     category.name = name.strip()
     category.full_clean()
     category.save(update_fields=["name"])
-    audit_record(action="category.rename", actor=membership.user, operation=membership.operation,
-                 target=category, data={"code": code, "from": old_name, "to": category.name})
+    audit_record(
+        action="category.rename",
+        actor=membership.user,
+        operation=membership.operation,
+        target=category,
+        data={"code": code, "from": old_name, "to": category.name},
+    )
     _resync(membership.operation, "category_renamed")
     return category
 
@@ -522,8 +531,12 @@ def goods_reclassify(
     locked = list(Result.objects.select_for_update().filter(pk__in=results.values("pk")).order_by("pk"))
     text = f"Reclassified from {source.name} to {target.name}: {reason.strip()}"[:500]
     for result in locked:
-        _version_copy(result=result, actor=membership.user, reason=text,
-                      change=lambda line: target if line.category_id == source.pk else line.category)
+        _version_copy(
+            result=result,
+            actor=membership.user,
+            reason=text,
+            change=lambda line: target if line.category_id == source.pk else line.category,
+        )
     audit_record(
         action="goods.reclassify",
         actor=membership.user,
@@ -540,11 +553,18 @@ def _version_copy(*, result: Result, actor: AbstractBaseUser, reason: str, chang
     version = ResultVersion(**{f: getattr(previous, f) for f in PLAIN_FIELDS.values()})
     lines = [
         (
-            GoodsLine(position=line.position, category=change(line),
-                      **{f: getattr(line, f) for f in LINE_FIELDS}),
+            GoodsLine(
+                position=line.position, category=change(line), **{f: getattr(line, f) for f in LINE_FIELDS}
+            ),
             line_brand(previous, line),
         )
         for line in previous.lines.select_related("category")
     ]
-    return _version_write(result=result, version=version, lines=lines,
-                          sealed=sealed_fields(previous), actor=actor, reason=reason)
+    return _version_write(
+        result=result,
+        version=version,
+        lines=lines,
+        sealed=sealed_fields(previous),
+        actor=actor,
+        reason=reason,
+    )

@@ -47,13 +47,17 @@ def _membership(request: HttpRequest, code: str) -> Membership:
 
 
 def _page(request: HttpRequest, template: str, membership: Membership, **context: Any) -> HttpResponse:
-    return render(request, template, {
-        "operation": membership.operation,
-        "membership": membership,
-        "may_post": membership.role in POST_ROLES,
-        "may_see_board": membership.role in BOARD_ROLES,
-        **context,
-    })
+    return render(
+        request,
+        template,
+        {
+            "operation": membership.operation,
+            "membership": membership,
+            "may_post": membership.role in POST_ROLES,
+            "may_see_board": membership.role in BOARD_ROLES,
+            **context,
+        },
+    )
 
 
 def _choices(choices: Any) -> list[dict[str, str]]:
@@ -70,12 +74,20 @@ def index(request: HttpRequest, code: str) -> HttpResponse:
         .prefetch_related("lines__category")
         .order_by("-inspected_at")[:200]
     )
-    rows = [selectors.version_summary(v) | {"when": _local(v.inspected_at, v.result.entry_point.time_zone)}
-            for v in versions]
+    rows = [
+        selectors.version_summary(v) | {"when": _local(v.inspected_at, v.result.entry_point.time_zone)}
+        for v in versions
+    ]
     today = timezone.now().astimezone(dt.UTC).date()
-    return _page(request, "results/index.html", membership, tab="results", rows=rows,
-                 nil_entry_points=_postable_entry_points(membership),
-                 nil_days=[d.isoformat() for d in reversed(membership.operation.window_days) if d <= today])
+    return _page(
+        request,
+        "results/index.html",
+        membership,
+        tab="results",
+        rows=rows,
+        nil_entry_points=_postable_entry_points(membership),
+        nil_days=[d.isoformat() for d in reversed(membership.operation.window_days) if d <= today],
+    )
 
 
 def _local(moment: dt.datetime, time_zone: str) -> str:
@@ -117,8 +129,10 @@ def _form(request: HttpRequest, membership: Membership, *, correct: Result | Non
     config = {
         "code": operation.code,
         "entryPoints": [{"id": e.pk, "name": e.name, "timeZone": e.time_zone} for e in entry_points],
-        "categories": [{"code": c.code, "name": c.name}
-                       for c in CommodityCategory.objects.filter(active=True).order_by("position", "name")],
+        "categories": [
+            {"code": c.code, "name": c.name}
+            for c in CommodityCategory.objects.filter(active=True).order_by("position", "name")
+        ],
         "units": _choices(Unit.choices),
         "outcomes": _choices(Outcome.choices),
         "origins": [{"value": c, "label": f"{COUNTRIES[c]} ({c})"} for c in origins],
@@ -143,14 +157,28 @@ def detail(request: HttpRequest, code: str, result_uuid: str) -> HttpResponse:
     )
     visible = selectors.may_see_sealed(membership, result)
     rows = [
-        {"version": v, "sealed": selectors.sealed_fields(v) if visible else None,
-         "brands": {ln.pk: selectors.line_brand(v, ln) for ln in v.lines.all()} if visible else {}}
+        {
+            "version": v,
+            "sealed": selectors.sealed_fields(v) if visible else None,
+            "brands": {ln.pk: selectors.line_brand(v, ln) for ln in v.lines.all()} if visible else {},
+        }
         for v in versions
     ]
     may_correct_it = may_correct(membership, result) and membership.operation.state in ("active", "follow_up")
-    may_validate = membership.role == Role.NATIONAL_CONTACT and membership.administration_id == result.administration_id
-    return _page(request, "results/detail.html", membership, tab="results", result=result, rows=rows,
-                 may_validate=may_validate, may_correct=may_correct_it, sealed_visible=visible)
+    may_validate = (
+        membership.role == Role.NATIONAL_CONTACT and membership.administration_id == result.administration_id
+    )
+    return _page(
+        request,
+        "results/detail.html",
+        membership,
+        tab="results",
+        result=result,
+        rows=rows,
+        may_validate=may_validate,
+        may_correct=may_correct_it,
+        sealed_visible=visible,
+    )
 
 
 @require_GET
@@ -160,10 +188,14 @@ def board(request: HttpRequest, code: str) -> HttpResponse:
     config = {
         "code": operation.code,
         "administrations": [{"id": a.pk, "name": a.name} for a in operation_administrations(operation)],
-        "entryPoints": [{"id": e.pk, "name": e.name, "administration": e.administration_id}
-                        for e in operation_entry_points(operation)],
-        "categories": [{"code": c.code, "name": c.name, "id": c.pk}
-                       for c in CommodityCategory.objects.order_by("position", "name")],
+        "entryPoints": [
+            {"id": e.pk, "name": e.name, "administration": e.administration_id}
+            for e in operation_entry_points(operation)
+        ],
+        "categories": [
+            {"code": c.code, "name": c.name, "id": c.pk}
+            for c in CommodityCategory.objects.order_by("position", "name")
+        ],
         "days": [d.isoformat() for d in operation.window_days],
         "countries": COUNTRIES,
         "transportModes": dict(TransportMode.choices),

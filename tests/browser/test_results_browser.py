@@ -74,7 +74,10 @@ def test_officer_posts_and_coordinator_board_updates_live(live_hub: Any, browser
     assert page.evaluate("localStorage.getItem('hub.outbox.BALKAN-GATE')") == "[]"
     page.wait_for_timeout(500)
     assert units(desk) == before + 4321 + 77 + 9
-    assert desk.evaluate("Hub.api('/api/v1/operations/BALKAN-GATE/board')")["totals"]["units"] == before + 4321 + 77 + 9
+    assert (
+        desk.evaluate("Hub.api('/api/v1/operations/BALKAN-GATE/board')")["totals"]["units"]
+        == before + 4321 + 77 + 9
+    )
     assert not errors, errors
     desk.context.close()
 

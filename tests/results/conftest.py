@@ -39,6 +39,8 @@ def post(world: SimpleNamespace) -> Any:
 
     def _post(user: Any, *, entry_point: Any = None, **overrides: Any) -> Any:
         client = verified_client(user)
-        return api_post(client, "/operations/TEST-OP/results", body(world, entry_point=entry_point, **overrides))
+        return api_post(
+            client, "/operations/TEST-OP/results", body(world, entry_point=entry_point, **overrides)
+        )
 
     return _post

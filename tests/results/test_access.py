@@ -64,8 +64,11 @@ def test_correction_is_a_new_version_and_old_stays_readable(world: Any, durres_r
     client = verified_client(world.officer_al)
     stored = get(world.officer_al, f"/results/{durres_result}").json()["current"]
     correction = {
-        "inspected_at": stored["inspected_at"], "origin": "TR", "outcome": "seized",
-        "lines": [{"category": "medicines", "quantity": 1500}], "reason": "Recounted the pallets",
+        "inspected_at": stored["inspected_at"],
+        "origin": "TR",
+        "outcome": "seized",
+        "lines": [{"category": "medicines", "quantity": 1500}],
+        "reason": "Recounted the pallets",
     }
     response = api_post(client, f"/operations/TEST-OP/results/{durres_result}/corrections", correction)
     assert response.status_code == 201, response.json()
@@ -76,13 +79,20 @@ def test_correction_is_a_new_version_and_old_stays_readable(world: Any, durres_r
     board = get(world.coordinator, "/board").json()
     assert board["totals"] == {"units": 1500, "cases": 1, "results": 1}
     assert [o["key"] for o in board["origins"]] == ["TR"]
-    missing_reason = api_post(client, f"/operations/TEST-OP/results/{durres_result}/corrections", correction | {"reason": " "})
+    missing_reason = api_post(
+        client, f"/operations/TEST-OP/results/{durres_result}/corrections", correction | {"reason": " "}
+    )
     assert missing_reason.status_code == 422 and "reason" in missing_reason.json()["errors"]
 
 
 def test_others_cannot_correct(world: Any, durres_result: str) -> None:
-    correction = {"inspected_at": "2026-01-01T00:00:00+00:00", "origin": "TR", "outcome": "seized",
-                  "lines": [{"category": "medicines", "quantity": 1}], "reason": "x"}
+    correction = {
+        "inspected_at": "2026-01-01T00:00:00+00:00",
+        "origin": "TR",
+        "outcome": "seized",
+        "lines": [{"category": "medicines", "quantity": 1}],
+        "reason": "x",
+    }
     path = f"/operations/TEST-OP/results/{durres_result}/corrections"
     assert api_post(verified_client(world.officer_it), path, correction).status_code == 404
     assert api_post(verified_client(world.observer), path, correction).status_code == 409
@@ -90,7 +100,9 @@ def test_others_cannot_correct(world: Any, durres_result: str) -> None:
     assert Result.objects.get().versions.count() == 1
 
 
-def test_ncp_validates_and_returns_own_administration_results(world: Any, durres_result: str, post: Any) -> None:
+def test_ncp_validates_and_returns_own_administration_results(
+    world: Any, durres_result: str, post: Any
+) -> None:
     path = f"/operations/TEST-OP/results/{durres_result}/validation"
     ncp = verified_client(world.ncp_al)
     returned = api_post(ncp, path, {"decision": "returned", "comment": ""})
@@ -109,17 +121,35 @@ def test_ncp_validates_and_returns_own_administration_results(world: Any, durres
 
 
 def test_correction_sends_validation_back_to_pending(world: Any, durres_result: str) -> None:
-    api_post(verified_client(world.ncp_al), f"/operations/TEST-OP/results/{durres_result}/validation", {"decision": "validated"})
+    api_post(
+        verified_client(world.ncp_al),
+        f"/operations/TEST-OP/results/{durres_result}/validation",
+        {"decision": "validated"},
+    )
     stored = get(world.coordinator, f"/results/{durres_result}").json()["current"]
-    correction = {"inspected_at": stored["inspected_at"], "origin": "CN", "outcome": "detained",
-                  "lines": [{"category": "medicines", "quantity": 1200}], "reason": "Now pending a decision"}
-    response = api_post(verified_client(world.coordinator), f"/operations/TEST-OP/results/{durres_result}/corrections", correction)
+    correction = {
+        "inspected_at": stored["inspected_at"],
+        "origin": "CN",
+        "outcome": "detained",
+        "lines": [{"category": "medicines", "quantity": 1200}],
+        "reason": "Now pending a decision",
+    }
+    response = api_post(
+        verified_client(world.coordinator),
+        f"/operations/TEST-OP/results/{durres_result}/corrections",
+        correction,
+    )
     assert response.status_code == 201 and response.json()["validation"] == "pending"
 
 
 def test_list_filters(world: Any, post: Any) -> None:
     post(world.officer_al, lines=[{"category": "medicines", "quantity": 5}])
-    post(world.officer_it, entry_point=world.bari, outcome="released", lines=[{"category": "games-toys", "quantity": 7}])
+    post(
+        world.officer_it,
+        entry_point=world.bari,
+        outcome="released",
+        lines=[{"category": "games-toys", "quantity": 7}],
+    )
     assert get(world.coordinator, "/results").json()["count"] == 2
     assert get(world.coordinator, f"/results?entry_point={world.bari.pk}").json()["count"] == 1
     assert get(world.coordinator, "/results?category=games-toys").json()["count"] == 1
@@ -130,26 +160,47 @@ def test_list_filters(world: Any, post: Any) -> None:
 
 
 def test_categories_are_data_changed_by_coordinators_only(world: Any, post: Any) -> None:
-    uid = post(world.officer_al, lines=[{"category": "other", "quantity": 40}, {"category": "medicines", "quantity": 2}]).json()["uuid"]
+    uid = post(
+        world.officer_al,
+        lines=[{"category": "other", "quantity": 40}, {"category": "medicines", "quantity": 2}],
+    ).json()["uuid"]
     coordinator = verified_client(world.coordinator)
-    added = api_post(coordinator, "/operations/TEST-OP/categories", {"code": "pesticides", "name": "Pesticides"})
+    added = api_post(
+        coordinator, "/operations/TEST-OP/categories", {"code": "pesticides", "name": "Pesticides"}
+    )
     assert added.status_code == 201
     officer = verified_client(world.officer_al)
     assert api_post(officer, "/operations/TEST-OP/categories", {"code": "x", "name": "X"}).status_code == 409
     dup = api_post(coordinator, "/operations/TEST-OP/categories", {"code": "pesticides", "name": "Again"})
     assert dup.status_code == 422
-    renamed = coordinator.patch("/api/v1/operations/TEST-OP/categories/pesticides", '{"name": "Pesticides and fertilisers"}', content_type="application/json")
+    renamed = coordinator.patch(
+        "/api/v1/operations/TEST-OP/categories/pesticides",
+        '{"name": "Pesticides and fertilisers"}',
+        content_type="application/json",
+    )
     assert renamed.status_code == 200 and renamed.json()["name"] == "Pesticides and fertilisers"
-    moved = api_post(coordinator, "/operations/TEST-OP/reclassifications",
-                     {"from_category": "other", "to_category": "pesticides", "reason": "New CEN category"})
+    moved = api_post(
+        coordinator,
+        "/operations/TEST-OP/reclassifications",
+        {"from_category": "other", "to_category": "pesticides", "reason": "New CEN category"},
+    )
     assert moved.status_code == 200 and moved.json() == {"results": 1}
     versions = get(world.coordinator, f"/results/{uid}/versions").json()
     assert [v["number"] for v in versions] == [1, 2]
     assert [ln["category"] for ln in versions[1]["lines"]] == ["pesticides", "medicines"]
     assert versions[1]["reason"].startswith("Reclassified from Other to Pesticides and fertilisers")
     board = get(world.coordinator, "/board").json()
-    assert {c["label"]: c["units"] for c in board["categories"]} == {"Pesticides and fertilisers": 40, "Medicines": 2}
+    assert {c["label"]: c["units"] for c in board["categories"]} == {
+        "Pesticides and fertilisers": 40,
+        "Medicines": 2,
+    }
     actions = set(AuditEvent.objects.values_list("action", flat=True))
     assert {"category.add", "category.rename", "goods.reclassify"} <= actions
-    assert api_post(officer, "/operations/TEST-OP/reclassifications",
-                    {"from_category": "pesticides", "to_category": "other", "reason": "no"}).status_code == 409
+    assert (
+        api_post(
+            officer,
+            "/operations/TEST-OP/reclassifications",
+            {"from_category": "pesticides", "to_category": "other", "reason": "no"},
+        ).status_code
+        == 409
+    )

@@ -28,10 +28,22 @@ ORIGINS = ["CN", "TR", "AE", "IN"]
 
 quantities = st.one_of(st.integers(1, 100_000), st.sampled_from(["0.5", "2.25", "1000.125"]))
 lines = st.lists(st.tuples(st.sampled_from(CATEGORIES), quantities), min_size=1, max_size=3)
-post = st.tuples(st.just("post"), st.integers(0, 1), st.integers(0, 47), lines,
-                 st.sampled_from(OUTCOMES), st.sampled_from(ORIGINS))
-correct = st.tuples(st.just("correct"), st.integers(0, 20), st.integers(0, 47), lines,
-                    st.sampled_from(OUTCOMES), st.sampled_from(ORIGINS))
+post = st.tuples(
+    st.just("post"),
+    st.integers(0, 1),
+    st.integers(0, 47),
+    lines,
+    st.sampled_from(OUTCOMES),
+    st.sampled_from(ORIGINS),
+)
+correct = st.tuples(
+    st.just("correct"),
+    st.integers(0, 20),
+    st.integers(0, 47),
+    lines,
+    st.sampled_from(OUTCOMES),
+    st.sampled_from(ORIGINS),
+)
 reclassify = st.tuples(st.just("reclassify"), st.sampled_from(CATEGORIES), st.sampled_from(CATEGORIES))
 nil = st.tuples(st.just("nil"), st.integers(0, 1), st.integers(0, 2))
 validate = st.tuples(st.just("validate"), st.integers(0, 20), st.sampled_from(["validated", "returned"]))
@@ -47,10 +59,14 @@ GROUP BY {key}
 """
 
 
-def sql_groups(operation_id: int, key: str, where: str = "", params: tuple[Any, ...] = ()) -> dict[Any, tuple[Decimal, int]]:
+def sql_groups(
+    operation_id: int, key: str, where: str = "", params: tuple[Any, ...] = ()
+) -> dict[Any, tuple[Decimal, int]]:
     with connection.cursor() as cursor:
         cursor.execute(SQL.format(key=key, where=where), (operation_id, *params))
-        return {row[0]: (Decimal(str(row[1])).quantize(Decimal("0.001")), row[2]) for row in cursor.fetchall()}
+        return {
+            row[0]: (Decimal(str(row[1])).quantize(Decimal("0.001")), row[2]) for row in cursor.fetchall()
+        }
 
 
 def board_groups(rows: list[dict[str, Any]]) -> dict[Any, tuple[Decimal, int]]:
@@ -59,8 +75,11 @@ def board_groups(rows: list[dict[str, Any]]) -> dict[Any, tuple[Decimal, int]]:
 
 def comparable(board: dict[str, Any]) -> dict[str, Any]:
     """The figures of a board, independent of the order of rows with equal units."""
-    figures: dict[str, Any] = {"totals": board["totals"], "compliance": board["compliance"],
-                               "latest": [(r["uuid"], r["version"], r["validation"]) for r in board["latest"]]}
+    figures: dict[str, Any] = {
+        "totals": board["totals"],
+        "compliance": board["compliance"],
+        "latest": [(r["uuid"], r["version"], r["validation"]) for r in board["latest"]],
+    }
     for name in ("categories", *events.DIMENSIONS):
         figures[name] = board_groups(board[name])
     figures["shares"] = {r["key"]: round(r["share"], 4) for r in board["categories"]}
@@ -74,31 +93,50 @@ def run(world: Any, action: tuple[Any, ...], uuids: list[str]) -> None:
         _, target, hours, goods, outcome, origin = action
         content = services.ResultInput(
             inspected_at=timezone.now() - dt.timedelta(hours=hours, minutes=5),
-            origin=origin, outcome=outcome,
+            origin=origin,
+            outcome=outcome,
             lines=tuple(services.LineInput(category=c, quantity=Decimal(str(q))) for c, q in goods),
         )
         if kind == "post":
             entry_point = (world.durres, world.bari)[target]
-            result, _ = services.result_post(membership=coordinator, entry_point_id=entry_point.pk,
-                                             client_id=str(uuid.uuid4()), content=content)
+            result, _ = services.result_post(
+                membership=coordinator,
+                entry_point_id=entry_point.pk,
+                client_id=str(uuid.uuid4()),
+                content=content,
+            )
             uuids.append(str(result.uuid))
         elif uuids:
-            services.result_correct(membership=coordinator, result_uuid=uuids[target % len(uuids)],
-                                    content=content, reason="recount")
+            services.result_correct(
+                membership=coordinator,
+                result_uuid=uuids[target % len(uuids)],
+                content=content,
+                reason="recount",
+            )
     elif kind == "reclassify" and action[1] != action[2]:
-        services.goods_reclassify(membership=coordinator, from_category=action[1], to_category=action[2], reason="test")
+        services.goods_reclassify(
+            membership=coordinator, from_category=action[1], to_category=action[2], reason="test"
+        )
     elif kind == "validate":
         durres = list(Result.objects.filter(operation=world.op, entry_point=world.durres).order_by("pk"))
         if durres:
             ncp = access_membership(Principal(world.ncp_al), operation_code="TEST-OP")
-            services.result_validate(membership=ncp, result_uuid=durres[action[1] % len(durres)].uuid,
-                                     decision=action[2], comment="checked")
+            services.result_validate(
+                membership=ncp,
+                result_uuid=durres[action[1] % len(durres)].uuid,
+                decision=action[2],
+                comment="checked",
+            )
     elif kind == "nil":
         day = timezone.now().astimezone(dt.UTC).date() - dt.timedelta(days=action[2])
-        services.nil_return_post(membership=coordinator, entry_point_id=(world.durres, world.bari)[action[1]].pk, day=day)
+        services.nil_return_post(
+            membership=coordinator, entry_point_id=(world.durres, world.bari)[action[1]].pk, day=day
+        )
 
 
-def follow(board: dict[str, Any], published: list[tuple[str, dict[str, Any]]], flt: BoardFilter, operation: Any) -> dict[str, Any]:
+def follow(
+    board: dict[str, Any], published: list[tuple[str, dict[str, Any]]], flt: BoardFilter, operation: Any
+) -> dict[str, Any]:
     """What a board consumer does with the events: apply deltas, or re-read the snapshot."""
     for _, event in published:
         if event["seq"] <= board["seq"]:
@@ -108,13 +146,23 @@ def follow(board: dict[str, Any], published: list[tuple[str, dict[str, Any]]], f
     return board
 
 
-@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@settings(
+    max_examples=25,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
 @given(steps=actions)
-def test_board_equals_database_after_random_changes(world: Any, django_capture_on_commit_callbacks: Any, steps: list[tuple[Any, ...]]) -> None:
+def test_board_equals_database_after_random_changes(
+    world: Any, django_capture_on_commit_callbacks: Any, steps: list[tuple[Any, ...]]
+) -> None:
     op = world.op
     medicines = CommodityCategory.objects.get(code="medicines").pk
-    filters = [NO_FILTER, BoardFilter(category_id=medicines), BoardFilter(entry_point_id=world.durres.pk),
-               BoardFilter(administration_id=world.it.pk, day=timezone.now().astimezone(dt.UTC).date())]
+    filters = [
+        NO_FILTER,
+        BoardFilter(category_id=medicines),
+        BoardFilter(entry_point_id=world.durres.pk),
+        BoardFilter(administration_id=world.it.pk, day=timezone.now().astimezone(dt.UTC).date()),
+    ]
     with transaction.atomic():
         boards = [board_snapshot(op, f) for f in filters]
         uuids: list[str] = []
@@ -130,9 +178,13 @@ def test_board_equals_database_after_random_changes(world: Any, django_capture_o
         assert board_groups(fresh["entry_points"]) == sql_groups(op.pk, "r.entry_point_id")
         assert board_groups(fresh["administrations"]) == sql_groups(op.pk, "r.administration_id")
         totals = sql_groups(op.pk, "r.operation_id").get(op.pk, (Decimal("0.000"), 0))
-        assert (Decimal(str(fresh["totals"]["units"])).quantize(Decimal("0.001")), fresh["totals"]["cases"]) == totals
+        assert (
+            Decimal(str(fresh["totals"]["units"])).quantize(Decimal("0.001")),
+            fresh["totals"]["cases"],
+        ) == totals
         assert board_groups(board_snapshot(op, filters[1])["origins"]) == sql_groups(
-            op.pk, "v.origin_country", "AND gl.category_id = %s", (medicines,))
+            op.pk, "v.origin_country", "AND gl.category_id = %s", (medicines,)
+        )
 
         for board, flt in zip(boards, filters, strict=True):
             assert comparable(board) == comparable(board_snapshot(op, flt)), flt

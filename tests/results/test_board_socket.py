@@ -39,7 +39,9 @@ async def test_board_gets_snapshot_then_delta_after_post(tworld: Any) -> None:
     delta = await comm.receive_json_from(timeout=3)
     assert delta["type"] == "board.delta" and delta["seq"] == 1
     assert delta["totals"] == {"units": 250, "cases": 1, "results": 1}
-    assert delta["categories"] == [{"key": delta["categories"][0]["key"], "label": "Medicines", "units": 250, "cases": 1}]
+    assert delta["categories"] == [
+        {"key": delta["categories"][0]["key"], "label": "Medicines", "units": 250, "cases": 1}
+    ]
     assert delta["latest"]["uuid"] == response.json()["uuid"]
     assert delta["chain_head"]["seq"] == 1
     assert "notes" not in json.dumps(delta)
@@ -60,7 +62,9 @@ async def test_filtered_board_ignores_other_entry_points(tworld: Any) -> None:
     await post_as(tworld.officer_al, tworld)
     delta = await comm.receive_json_from(timeout=3)
     assert delta["totals"] == {"units": 0, "cases": 0, "results": 0} and "latest" not in delta
-    await post_as(tworld.officer_it, tworld, entry_point=tworld.bari, lines=[{"category": "games-toys", "quantity": 9}])
+    await post_as(
+        tworld.officer_it, tworld, entry_point=tworld.bari, lines=[{"category": "games-toys", "quantity": 9}]
+    )
     delta = await comm.receive_json_from(timeout=3)
     assert delta["seq"] == 2 and delta["totals"]["units"] == 9
     await comm.send_json_to({"type": "filter", "category": "unicorns"})

@@ -28,8 +28,9 @@ def _content(w: Any, **overrides: Any) -> services.ResultInput:
 
 def _post(w: Any, user: Any, client_id: str, entry_point: Any) -> Any:
     membership = access_membership(Principal(user), operation_code="TEST-OP")
-    return services.result_post(membership=membership, entry_point_id=entry_point.pk,
-                                client_id=client_id, content=_content(w))[0]
+    return services.result_post(
+        membership=membership, entry_point_id=entry_point.pk, client_id=client_id, content=_content(w)
+    )[0]
 
 
 def verify(code: str = "TEST-OP") -> str:
@@ -42,7 +43,9 @@ def test_verify_chain_accepts_untouched_chain(world: Any, post: Any) -> None:
     first = post(world.officer_al, notes="a note").json()["uuid"]
     post(world.officer_it, entry_point=world.bari)
     membership = access_membership(Principal(world.coordinator), operation_code="TEST-OP")
-    services.result_correct(membership=membership, result_uuid=first, content=_content(world, origin="TR"), reason="fix")
+    services.result_correct(
+        membership=membership, result_uuid=first, content=_content(world, origin="TR"), reason="fix"
+    )
     assert "results chain OK, 3 entries" in verify()
 
 
@@ -57,7 +60,11 @@ def test_verify_chain_accepts_untouched_chain(world: Any, post: Any) -> None:
     ],
 )
 def test_tampering_with_a_stored_row_is_found(world: Any, post: Any, tamper: str) -> None:
-    post(world.officer_al, notes="a note", lines=[{"category": "medicines", "quantity": 5}, {"category": "other", "quantity": 6}])
+    post(
+        world.officer_al,
+        notes="a note",
+        lines=[{"category": "medicines", "quantity": 5}, {"category": "other", "quantity": 6}],
+    )
     assert "OK" in verify()
     with connection.cursor() as cursor:
         cursor.execute(tamper.format(bari=world.bari.pk))
@@ -68,7 +75,9 @@ def test_tampering_with_a_stored_row_is_found(world: Any, post: Any, tamper: str
 def test_reviving_an_old_version_is_found(world: Any, post: Any) -> None:
     uid = post(world.officer_al).json()["uuid"]
     membership = access_membership(Principal(world.officer_al), operation_code="TEST-OP")
-    services.result_correct(membership=membership, result_uuid=uid, content=_content(world, origin="TR"), reason="fix")
+    services.result_correct(
+        membership=membership, result_uuid=uid, content=_content(world, origin="TR"), reason="fix"
+    )
     with connection.cursor() as cursor:
         cursor.execute("UPDATE results_resultversion SET is_current = FALSE")
         cursor.execute("UPDATE results_resultversion SET is_current = TRUE WHERE number = 1")
@@ -80,8 +89,12 @@ def test_deleted_last_entry_is_found(world: Any, post: Any) -> None:
     post(world.officer_al)
     post(world.officer_al)
     with connection.cursor() as cursor:
-        cursor.execute("DELETE FROM results_goodsline WHERE version_id = (SELECT MAX(id) FROM results_resultversion)")
-        cursor.execute("DELETE FROM results_resultversion WHERE id = (SELECT MAX(id) FROM results_resultversion)")
+        cursor.execute(
+            "DELETE FROM results_goodsline WHERE version_id = (SELECT MAX(id) FROM results_resultversion)"
+        )
+        cursor.execute(
+            "DELETE FROM results_resultversion WHERE id = (SELECT MAX(id) FROM results_resultversion)"
+        )
     with pytest.raises(CommandError, match="entry #2"):
         verify()
 
@@ -101,7 +114,9 @@ def test_concurrent_posts_do_not_fork_the_chain(tworld: Any) -> None:
     def worker(n: int) -> None:
         try:
             barrier.wait()
-            user, entry_point = (tworld.officer_al, tworld.durres) if n % 2 else (tworld.officer_it, tworld.bari)
+            user, entry_point = (
+                (tworld.officer_al, tworld.durres) if n % 2 else (tworld.officer_it, tworld.bari)
+            )
             for k in range(per_thread):
                 _post(tworld, user, f"client-{n}-{k}", entry_point)
             # the same client id posted from every thread at once is still one result

@@ -42,9 +42,17 @@ def test_nil_return_form_and_correction_page(world: Any, post: Any) -> None:
     assert b"correct-link" in page.content
     form = officer.get(f"/operations/TEST-OP/results/{uid}/correct/")
     assert form.status_code == 200 and b"f-reason" in form.content
-    assert verified_client(world.observer).get(f"/operations/TEST-OP/results/{uid}/correct/").status_code == 404
-    assert verified_client(world.officer_it).get(f"/operations/TEST-OP/results/{uid}/correct/").status_code == 404
-    assert b"correct-link" not in verified_client(world.ncp_al).get(f"/operations/TEST-OP/results/{uid}/").content
+    assert (
+        verified_client(world.observer).get(f"/operations/TEST-OP/results/{uid}/correct/").status_code == 404
+    )
+    assert (
+        verified_client(world.officer_it).get(f"/operations/TEST-OP/results/{uid}/correct/").status_code
+        == 404
+    )
+    assert (
+        b"correct-link"
+        not in verified_client(world.ncp_al).get(f"/operations/TEST-OP/results/{uid}/").content
+    )
 
 
 def test_categories_page_for_coordinators_only(world: Any) -> None:

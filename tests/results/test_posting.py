@@ -19,7 +19,9 @@ from tests.conftest import verified_client
 from tests.results.conftest import api_post, body
 
 
-def test_officer_posts_short_form_for_own_entry_point(world: Any, post: Any, django_capture_on_commit_callbacks: Any) -> None:
+def test_officer_posts_short_form_for_own_entry_point(
+    world: Any, post: Any, django_capture_on_commit_callbacks: Any
+) -> None:
     with capture_live_events() as events, django_capture_on_commit_callbacks(execute=True):
         response = post(world.officer_al)
     assert response.status_code == 201, response.json()
@@ -39,7 +41,9 @@ def test_retry_with_same_client_id_returns_stored_result(world: Any) -> None:
     client = verified_client(world.officer_al)
     data = body(world)
     first = api_post(client, "/operations/TEST-OP/results", data)
-    retry = api_post(client, "/operations/TEST-OP/results", data | {"lines": [{"category": "other", "quantity": 1}]})
+    retry = api_post(
+        client, "/operations/TEST-OP/results", data | {"lines": [{"category": "other", "quantity": 1}]}
+    )
     assert first.status_code == 201 and retry.status_code == 200
     assert retry.json() == first.json()
     assert Result.objects.count() == 1 and ResultVersion.objects.count() == 1
@@ -146,7 +150,9 @@ BAD_INPUT = [
 
 
 @pytest.mark.parametrize(("overrides", "field"), BAD_INPUT)
-def test_bad_input_is_a_field_error_and_stores_nothing(world: Any, post: Any, overrides: dict[str, Any], field: str | None) -> None:
+def test_bad_input_is_a_field_error_and_stores_nothing(
+    world: Any, post: Any, overrides: dict[str, Any], field: str | None
+) -> None:
     response = post(world.officer_al, **overrides)
     if field is None:
         assert response.status_code == 201
@@ -170,7 +176,9 @@ def test_half_valid_post_stores_nothing(world: Any, post: Any) -> None:
     response = post(world.officer_al, lines=lines)
     assert response.status_code == 422
     assert list(response.json()["errors"]) == ["lines.1.gtin"]
-    assert not Result.objects.exists() and not ResultVersion.objects.exists() and not GoodsLine.objects.exists()
+    assert (
+        not Result.objects.exists() and not ResultVersion.objects.exists() and not GoodsLine.objects.exists()
+    )
 
 
 def test_several_bad_fields_are_reported_together(world: Any, post: Any) -> None:
@@ -182,8 +190,12 @@ def test_several_bad_fields_are_reported_together(world: Any, post: Any) -> None
 def test_nil_return_is_idempotent_and_shows_in_compliance(world: Any) -> None:
     client = verified_client(world.officer_al)
     today = timezone.now().astimezone(dt.UTC).date()
-    first = api_post(client, "/operations/TEST-OP/nil-returns", {"entry_point": world.durres.pk, "day": today})
-    again = api_post(client, "/operations/TEST-OP/nil-returns", {"entry_point": world.durres.pk, "day": today})
+    first = api_post(
+        client, "/operations/TEST-OP/nil-returns", {"entry_point": world.durres.pk, "day": today}
+    )
+    again = api_post(
+        client, "/operations/TEST-OP/nil-returns", {"entry_point": world.durres.pk, "day": today}
+    )
     assert first.status_code == 201 and again.status_code == 200
     board = verified_client(world.coordinator).get("/api/v1/operations/TEST-OP/board").json()
     grid = board["compliance"]
@@ -191,7 +203,9 @@ def test_nil_return_is_idempotent_and_shows_in_compliance(world: Any) -> None:
     assert row["cells"][grid["days"].index(today.isoformat())] == "nil"
     other = api_post(client, "/operations/TEST-OP/nil-returns", {"entry_point": world.bari.pk, "day": today})
     assert other.status_code == 422
-    outside = api_post(client, "/operations/TEST-OP/nil-returns", {"entry_point": world.durres.pk, "day": "2020-01-01"})
+    outside = api_post(
+        client, "/operations/TEST-OP/nil-returns", {"entry_point": world.durres.pk, "day": "2020-01-01"}
+    )
     assert outside.status_code == 422 and "day" in outside.json()["errors"]
 
 
@@ -214,8 +228,13 @@ def test_result_links_the_warning_it_answers(world: Any, post: Any) -> None:
     rooms_ensure(operation=world.op)
     room = Room.objects.get(operation=world.op, kind=Room.Kind.OPERATION)
     coordinator = access_membership(Principal(world.coordinator), operation_code="TEST-OP")
-    warning, _ = message_post(membership=coordinator, room=room, client_id=uuid_module.uuid4(),
-                              text="Watch containers from Ningbo", kind="warning")
+    warning, _ = message_post(
+        membership=coordinator,
+        room=room,
+        client_id=uuid_module.uuid4(),
+        text="Watch containers from Ningbo",
+        kind="warning",
+    )
     chat, _ = message_post(membership=coordinator, room=room, client_id=uuid_module.uuid4(), text="hello")
     linked = post(world.officer_al, answers_warning=str(warning.uid))
     assert linked.status_code == 201 and linked.json()["current"]["answers_warning"] == str(warning.uid)
@@ -223,11 +242,24 @@ def test_result_links_the_warning_it_answers(world: Any, post: Any) -> None:
     assert not_a_warning.status_code == 422 and "answers_warning" in not_a_warning.json()["errors"]
 
 
-def test_live_events_and_audit_carry_no_sealed_text(world: Any, post: Any, django_capture_on_commit_callbacks: Any) -> None:
+def test_live_events_and_audit_carry_no_sealed_text(
+    world: Any, post: Any, django_capture_on_commit_callbacks: Any
+) -> None:
     with capture_live_events() as events, django_capture_on_commit_callbacks(execute=True):
-        uid = post(world.officer_al, notes="SECRET-NOTE-42", reference="SECRET-REF-42", parties="SECRET-PARTY-42",
-                   lines=[{"category": "medicines", "quantity": 3, "brand": "SECRET-BRAND-42"}]).json()["uuid"]
-        api_post(verified_client(world.ncp_al), f"/operations/TEST-OP/results/{uid}/validation", {"decision": "validated"})
+        uid = post(
+            world.officer_al,
+            notes="SECRET-NOTE-42",
+            reference="SECRET-REF-42",
+            parties="SECRET-PARTY-42",
+            lines=[{"category": "medicines", "quantity": 3, "brand": "SECRET-BRAND-42"}],
+        ).json()["uuid"]
+        api_post(
+            verified_client(world.ncp_al),
+            f"/operations/TEST-OP/results/{uid}/validation",
+            {"decision": "validated"},
+        )
     assert len(events) == 2
-    everything = json.dumps(events, default=str) + json.dumps(list(AuditEvent.objects.values("data")), default=str)
+    everything = json.dumps(events, default=str) + json.dumps(
+        list(AuditEvent.objects.values("data")), default=str
+    )
     assert "SECRET" not in everything
