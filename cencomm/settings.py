@@ -248,20 +248,31 @@ else:
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = env_str("REDIS_URL")
+# Connections each process may open to Redis at once. A burst of reconnecting sockets needs one per
+# socket in flight; past this number redis-py refuses with MaxConnectionsError (its default is 100).
+CENCOMM_REDIS_MAX_CONNECTIONS = env_int("CENCOMM_REDIS_MAX_CONNECTIONS", 2000, minimum=10)
+
+
+def redis_channel_layer(url: str, prefix: str) -> dict:
+    # channels-redis waits for messages with a 5-second BZPOPMIN; redis-py's default read timeout is
+    # also 5 seconds, so under load the read timed out first and the socket's consumer crashed.
+    host = {"address": url, "max_connections": CENCOMM_REDIS_MAX_CONNECTIONS, "socket_timeout": 15,
+            "socket_connect_timeout": 5}
+    return {
+        "BACKEND": "channels_redis.core.RedisChannelLayer",
+        "CONFIG": {
+            "hosts": [host],
+            "prefix": prefix,
+            "capacity": 1000,
+            "expiry": 30,
+        },
+    }
+
+
 if REDIS_URL:
     if urlsplit(REDIS_URL).scheme not in ("redis", "rediss", "unix"):
         raise ImproperlyConfigured("REDIS_URL must start with redis://, rediss:// or unix://")
-    CHANNEL_LAYERS = {
-        "default": {
-            "BACKEND": "channels_redis.core.RedisChannelLayer",
-            "CONFIG": {
-                "hosts": [REDIS_URL],
-                "prefix": env_str("CENCOMM_CHANNEL_PREFIX", "cencomm"),
-                "capacity": 1000,
-                "expiry": 30,
-            },
-        }
-    }
+    CHANNEL_LAYERS = {"default": redis_channel_layer(REDIS_URL, env_str("CENCOMM_CHANNEL_PREFIX", "cencomm"))}
 else:
     if PRODUCTION:
         raise ImproperlyConfigured(

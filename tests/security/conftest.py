@@ -208,3 +208,21 @@ def seed_operation(w: SimpleNamespace) -> SimpleNamespace:
 @pytest.fixture
 def seed(world: SimpleNamespace) -> SimpleNamespace:
     return seed_operation(world)
+
+
+@pytest.fixture(autouse=True)
+def _fresh_caches() -> Iterator[None]:
+    """Data keys and author labels are cached per process; every test has a fresh database."""
+    from cencomm.crypto import key_cache
+
+    def clear() -> None:
+        key_cache.clear()
+        try:
+            from messaging.selectors import caches_clear
+        except ImportError:
+            return
+        caches_clear()
+
+    clear()
+    yield
+    clear()

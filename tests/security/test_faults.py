@@ -1,0 +1,460 @@
+"""Faults: Redis going away mid-conversation, an application process killed, retries, bursts.
+
+Every Redis here is this test's own redis-server on a free loopback port (the shared one at 6379 is
+never touched); the multi-process tests run real daphne processes on the test's PostgreSQL database.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+import traceback
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
+
+import pytest
+from asgiref.sync import sync_to_async
+from django.conf import settings as django_settings
+from django.test import Client
+
+from tests.conftest import cookie_header, verified_client, ws_communicator
+from tests.security.conftest import api_json, result_body
+
+ROOT = Path(__file__).resolve().parents[2]
+BURST = 200  # reconnecting clients at once
+pytestmark = pytest.mark.skipif(shutil.which("redis-server") is None, reason="needs redis-server")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_for_port(port: int, timeout: float = 20.0, process: subprocess.Popen | None = None) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process is not None and process.poll() is not None:
+            raise RuntimeError(f"process on port {port} exited with {process.returncode}")
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
+                return
+        except OSError:
+            time.sleep(0.05)
+    raise TimeoutError(f"nothing listens on {port}")
+
+
+class RedisServer:
+    """A redis-server of this test's own, stopped and started at will on the same port."""
+
+    def __init__(self, directory: Path) -> None:
+        self.port, self.directory, self.process = free_port(), directory, None
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    def start(self) -> None:
+        self.process = subprocess.Popen(
+            ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+             "--dir", str(self.directory)],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        wait_for_port(self.port, 10, self.process)
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.kill()  # a crash, not a polite shutdown
+            self.process.wait(5)
+        self.process = None
+
+
+@pytest.fixture
+def own_redis(tmp_path: Path, settings: Any) -> Iterator[RedisServer]:
+    """Our own Redis, and the app's channel layer on it."""
+    from channels.layers import channel_layers
+
+    server = RedisServer(tmp_path)
+    server.start()
+    from cencomm.settings import redis_channel_layer
+
+    settings.CHANNEL_LAYERS = {"default": redis_channel_layer(server.url, "faults")}  # the app's own configuration
+    channel_layers.backends.clear()
+    yield server
+    server.stop()
+    channel_layers.backends.clear()
+
+
+# --- a client that keeps going: reads, and reconnects with its last seq when the socket dies ----------
+
+
+class Reader:
+    def __init__(self, user: Any, room: int, path: str = "/ws/operations/TEST-OP/rooms/") -> None:
+        self.user, self.room, self.path = user, room, path
+        self.seq, self.messages, self.reconnects, self.comm = 0, [], 0, None
+
+    async def connect(self) -> bool:
+        client = await sync_to_async(verified_client)(self.user) if not hasattr(self, "client") else self.client
+        self.client = client
+        comm = ws_communicator(self.path, client=client)
+        try:
+            connected, _ = await comm.connect(timeout=3)
+            if connected:
+                await comm.send_json_to({"type": "subscribe", "ref": "s",
+                                         "rooms": [{"room": self.room, "after_seq": self.seq}]})
+        except Exception:
+            connected = False
+        self.comm = comm if connected else None
+        return connected
+
+    async def read_until(self, texts: set[str], timeout: float) -> None:
+        deadline = time.monotonic() + timeout
+        while not texts <= {m["text"] for m in self.messages} and time.monotonic() < deadline:
+            if self.comm is None:
+                if not await self.connect():
+                    await asyncio.sleep(0.3)
+                else:
+                    self.reconnects += 1
+                continue
+            if self.comm.future.done():  # the consumer ended (its layer went away): reconnect
+                self.ended = (self.comm.future.exception() if not self.comm.future.cancelled() else "cancelled")
+                self.comm = None
+                continue
+            try:
+                if await self.comm.receive_nothing(timeout=0.1):
+                    continue
+                output = await self.comm.receive_output()
+            except Exception:  # the consumer died with the layer under it: reconnect with our seq
+                self.comm = None
+                continue
+            if output["type"] == "websocket.close":
+                self.comm = None
+                continue
+            frame = json.loads(output["text"])
+            if frame["type"] == "messages" and frame["room"] == self.room:
+                for message in frame["messages"]:
+                    self.messages.append(message)
+                    self.seq = max(self.seq, message["seq"])
+
+    async def close(self) -> None:
+        if self.comm is not None:
+            try:
+                await self.comm.disconnect()
+            except Exception:
+                pass
+
+
+def post_message(user: Any, room: int, text: str, client_id: str | None = None) -> Any:
+    return api_json(verified_client(user), "POST", f"/api/v1/operations/TEST-OP/rooms/{room}/messages",
+                    {"client_id": client_id or str(uuid.uuid4()), "text": text})
+
+
+def operation_room(w: SimpleNamespace) -> int:
+    from messaging import services
+    from messaging.models import Room
+
+    services.rooms_ensure(operation=w.op)
+    return Room.objects.get(operation=w.op, kind=Room.Kind.OPERATION).pk
+
+
+@pytest.mark.redis
+@pytest.mark.slow
+@pytest.mark.django_db(transaction=True)
+async def test_redis_stopping_mid_conversation_loses_nothing_and_clients_fill_the_gap(tworld, own_redis, monkeypatch):
+    from messaging.consumers import RoomsConsumer
+    from messaging.models import Message
+
+    monkeypatch.setattr(RoomsConsumer, "heartbeat_seconds", 0.5)
+    room = await sync_to_async(operation_room)(tworld)
+    reader = Reader(tworld.officer_it, room)
+    assert await reader.connect()
+    assert (await sync_to_async(post_message)(tworld.coordinator, room, "before the outage")).status_code == 201
+    await reader.read_until({"before the outage"}, timeout=5)
+    assert [m["text"] for m in reader.messages] == ["before the outage"]
+
+    own_redis.stop()
+    during = [f"during the outage {n}" for n in range(3)]
+    for text in during:  # the database is the truth: posting does not need Redis
+        response = await sync_to_async(post_message)(tworld.coordinator, room, text)
+        assert response.status_code == 201, response.content
+    assert await sync_to_async(lambda: Message.objects.filter(room_id=room).count())() == 4
+    health = await sync_to_async(Client().get)("/healthz")
+    assert health.status_code == 503 and health.json()["channel_layer"] == "unavailable"
+
+    own_redis.start()
+    await reader.read_until(set(during), timeout=15)
+    await reader.close()
+    texts = [m["text"] for m in reader.messages]
+    assert texts == ["before the outage", *during], texts  # in order, once each
+    assert [m["seq"] for m in reader.messages] == [1, 2, 3, 4]
+    assert (await sync_to_async(Client().get)("/healthz")).status_code == 200
+    # Live again, through the restarted Redis.
+    assert (await sync_to_async(post_message)(tworld.coordinator, room, "after")).status_code == 201
+    await reader.read_until({"after"}, timeout=5)
+    assert [m["text"] for m in reader.messages][-1] == "after"
+
+
+@pytest.mark.redis
+@pytest.mark.slow
+@pytest.mark.django_db(transaction=True)
+async def test_a_burst_of_reconnections_each_asking_for_catch_up_is_served(tworld, own_redis):
+    room = await sync_to_async(operation_room)(tworld)
+    for n in range(1, 6):
+        assert (await sync_to_async(post_message)(tworld.coordinator, room, f"m{n}")).status_code == 201
+    users = [tworld.coordinator, tworld.officer_al, tworld.officer_it, tworld.ncp_al, tworld.observer]
+    clients = await sync_to_async(lambda: [verified_client(users[i % len(users)]) for i in range(BURST)])()
+
+    async def one(i: int, client: Client) -> list[int]:
+        comm = ws_communicator("/ws/operations/TEST-OP/rooms/", client=client)
+        connected, code = await comm.connect(timeout=30)
+        assert connected, code
+        after = i % 5
+        await comm.send_json_to({"type": "subscribe", "ref": "s", "rooms": [{"room": room, "after_seq": after}]})
+        seqs: list[int] = []
+        while True:
+            frame = await comm.receive_json_from(timeout=30)
+            if frame["type"] == "messages":
+                seqs += [m["seq"] for m in frame["messages"]]
+            elif frame["type"] == "subscribed":
+                break
+            assert frame["type"] != "error", frame
+        await comm.disconnect()
+        assert seqs == list(range(after + 1, 6)), (i, seqs)
+        return seqs
+
+    results = await asyncio.gather(*(one(i, c) for i, c in enumerate(clients)), return_exceptions=True)
+    errors = [r for r in results if isinstance(r, BaseException)]
+    assert not errors, "".join(traceback.format_exception(errors[0]))[-3000:]
+
+
+# --- a retry after a timeout stores one copy -------------------------------------------------------
+
+
+@pytest.mark.django_db(transaction=True)
+async def test_a_message_sent_again_after_a_lost_reply_is_stored_once(tworld):
+    from messaging.models import Message
+
+    room = await sync_to_async(operation_room)(tworld)
+    client = await sync_to_async(verified_client)(tworld.officer_al)
+    client_id = str(uuid.uuid4())
+    frame = {"type": "send", "ref": "r", "room": room, "client_id": client_id, "text": "sent twice"}
+    first = ws_communicator("/ws/operations/TEST-OP/rooms/", client=client)
+    assert (await first.connect())[0]
+    await first.send_json_to(frame)
+    while (await first.receive_json_from(timeout=3))["type"] != "sent":
+        pass
+    await first.disconnect()  # ...but the reply never reached the phone: it sends again
+    second = ws_communicator("/ws/operations/TEST-OP/rooms/", client=client)
+    assert (await second.connect())[0]
+    await second.send_json_to(frame)
+    while (reply := await second.receive_json_from(timeout=3))["type"] != "sent":
+        pass
+    await second.disconnect()
+    assert reply["created"] is False
+    api_retry = await sync_to_async(post_message)(tworld.officer_al, room, "sent twice", client_id)
+    assert api_retry.status_code == 200 and api_retry.json()["id"] == reply["id"]
+    assert await sync_to_async(Message.objects.filter(client_id=client_id).count)() == 1
+
+
+@pytest.mark.django_db
+def test_a_result_posted_again_after_a_timeout_is_stored_once(world):
+    from results.models import Result
+
+    body = result_body(world)
+    officer = verified_client(world.officer_al)
+    first = api_json(officer, "POST", "/api/v1/operations/TEST-OP/results", body)
+    again = api_json(officer, "POST", "/api/v1/operations/TEST-OP/results", body)
+    assert (first.status_code, again.status_code) == (201, 200)
+    assert first.json()["uuid"] == again.json()["uuid"]
+    assert Result.objects.filter(client_id=body["client_id"]).count() == 1
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_retries_of_one_result_and_one_message_store_one_copy(tworld):
+    from django.db import connection
+
+    from messaging.models import Message
+    from results.models import Result
+
+    room = operation_room(tworld)
+    body = result_body(tworld)
+    client_id = str(uuid.uuid4())
+    statuses: list[int] = []
+    barrier = threading.Barrier(8)
+
+    def retry(kind: str) -> None:
+        try:
+            barrier.wait(5)
+            if kind == "result":
+                response = api_json(verified_client(tworld.officer_al), "POST", "/api/v1/operations/TEST-OP/results", body)
+            else:
+                response = post_message(tworld.officer_al, room, "once", client_id)
+            statuses.append(response.status_code)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=retry, args=("result" if i % 2 else "message",)) for i in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    assert sorted(set(statuses)) in ([200, 201], [201]) and len(statuses) == 8, statuses
+    assert statuses.count(201) == 2  # one result, one message
+    assert Result.objects.filter(client_id=body["client_id"]).count() == 1
+    assert Message.objects.filter(client_id=client_id).count() == 1
+
+
+# --- real processes: daphne on the shared PostgreSQL database and our own Redis ----------------------
+
+
+class Daphne:
+    def __init__(self, env: dict[str, str], directory: Path) -> None:
+        self.port = free_port()
+        self.log = directory / f"daphne-{self.port}.log"
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(self.port), "asgi:application"],
+            cwd=ROOT, env={**env, "PORT": str(self.port)}, stdout=self.log.open("wb"), stderr=subprocess.STDOUT)
+
+    def ready(self) -> Daphne:
+        wait_for_port(self.port, 30, self.process)
+        return self
+
+    def kill(self) -> None:
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGKILL)
+            self.process.wait(5)
+
+    def url(self, path: str) -> str:
+        return f"ws://127.0.0.1:{self.port}{path}"
+
+
+@pytest.fixture
+def daphnes(own_redis: RedisServer, tmp_path: Path) -> Iterator[list[Daphne]]:
+    from django.db import connection
+
+    db = connection.settings_dict
+    env = {
+        "PATH": os.environ.get("PATH", ""),
+        "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
+        "REDIS_URL": own_redis.url,
+        "CENCOMM_CHANNEL_PREFIX": "faults",
+        "SECRET_KEY": django_settings.SECRET_KEY,
+        "CENCOMM_MASTER_KEY": django_settings.CENCOMM_MASTER_KEY,
+        "CENCOMM_TESTING": "true",
+        "CENCOMM_ENV": "development",
+        "CENCOMM_VAR_DIR": str(tmp_path / "var"),
+        "CENCOMM_REPORT_THREAD": "false",
+        "LOG_LEVEL": "WARNING",
+    }
+    servers = [Daphne(env, tmp_path), Daphne(env, tmp_path)]
+    try:
+        yield [s.ready() for s in servers]
+    finally:
+        for server in servers:
+            server.kill()
+
+
+class RealClient:
+    """A phone's socket over the network, remembering its last seq."""
+
+    def __init__(self, client: Client, room: int) -> None:
+        self.cookie, self.room, self.seq, self.messages, self.ws = cookie_header(client).decode(), room, 0, [], None
+
+    async def connect(self, server: Daphne) -> None:
+        import websockets
+
+        self.ws = await websockets.connect(server.url("/ws/operations/TEST-OP/rooms/"), open_timeout=10,
+                                           additional_headers={"Cookie": self.cookie, "Origin": "http://testserver"})
+        await self.ws.send(json.dumps({"type": "subscribe", "ref": "s", "rooms": [{"room": self.room, "after_seq": self.seq}]}))
+        await self.until(lambda f: f["type"] == "subscribed")
+
+    async def until(self, done: Any, timeout: float = 10) -> None:
+        async with asyncio.timeout(timeout):
+            while True:
+                frame = json.loads(await self.ws.recv())
+                if frame["type"] == "messages" and frame["room"] == self.room:
+                    self.messages += frame["messages"]
+                    self.seq = max([self.seq, *(m["seq"] for m in frame["messages"])])
+                if done(frame):
+                    return
+
+    async def read(self, count: int) -> None:
+        target = len(self.messages) + count
+        await self.until(lambda f: len(self.messages) >= target)
+
+    async def post(self, text: str) -> None:
+        await self.ws.send(json.dumps({"type": "send", "ref": "p", "room": self.room, "client_id": str(uuid.uuid4()),
+                                       "text": text}))
+        await self.until(lambda f: f["type"] == "sent")
+
+
+@pytest.mark.postgres
+@pytest.mark.redis
+@pytest.mark.slow
+@pytest.mark.django_db(transaction=True)
+async def test_a_message_posted_through_one_process_reaches_clients_on_the_other(tworld, daphnes):
+    room = await sync_to_async(operation_room)(tworld)
+    one, two = daphnes
+    author = RealClient(await sync_to_async(verified_client)(tworld.coordinator), room)
+    reader = RealClient(await sync_to_async(verified_client)(tworld.officer_it), room)
+    await author.connect(one)
+    await reader.connect(two)
+    await author.post("across processes")
+    await reader.read(1)
+    assert [m["text"] for m in reader.messages] == ["across processes"]
+    for c in (author, reader):
+        await c.ws.close()
+
+
+@pytest.mark.postgres
+@pytest.mark.redis
+@pytest.mark.slow
+@pytest.mark.django_db(transaction=True)
+async def test_clients_of_a_killed_process_reconnect_to_another_and_get_exactly_what_they_missed(tworld, daphnes):
+    room = await sync_to_async(operation_room)(tworld)
+    doomed, survivor = daphnes
+    users = (tworld.officer_al, tworld.officer_it, tworld.ncp_al)
+    clients = [RealClient(await sync_to_async(verified_client)(u), room) for u in users]
+    for c in clients:
+        await c.connect(doomed)
+    for text in ("one", "two"):
+        assert (await sync_to_async(post_message)(tworld.coordinator, room, text)).status_code == 201
+    for c in clients:
+        await c.read(2)
+
+    doomed.kill()  # mid-operation, without warning
+    for text in ("three", "four", "five"):
+        assert (await sync_to_async(post_message)(tworld.coordinator, room, text)).status_code == 201
+    for c in clients:
+        await c.connect(survivor)  # with the last seq each one holds
+    assert (await sync_to_async(post_message)(tworld.coordinator, room, "six")).status_code == 201
+    for c in clients:
+        if len(c.messages) < 6:
+            await c.read(6 - len(c.messages))
+        assert [m["text"] for m in c.messages] == ["one", "two", "three", "four", "five", "six"]
+        assert [m["seq"] for m in c.messages] == [1, 2, 3, 4, 5, 6]
+        await c.ws.close()
+
+
+def test_the_channel_layers_redis_reads_outlast_its_blocking_pop_and_its_pool_a_burst():
+    """redis-py's defaults (5 s reads, 100 connections) crashed consumers under a burst (see above)."""
+    from channels_redis.core import RedisChannelLayer
+
+    from cencomm.settings import redis_channel_layer
+
+    config = redis_channel_layer("redis://127.0.0.1:1/0", "check")["CONFIG"]
+    layer = RedisChannelLayer(**config)
+    host = config["hosts"][0]
+    assert host["socket_timeout"] > layer.brpop_timeout * 2
+    assert host["max_connections"] >= 2 * BURST
