@@ -153,6 +153,7 @@ class Board:
     missing: int = 0
     snapshots: int = 0
     posts: int = 0
+    chain: str = ""  # what verify_chain said after all the posts
 
 
 async def board_latency(port: int, world: dict[str, Any]) -> Board:
@@ -275,7 +276,7 @@ def collect() -> tuple[list[Ingest], Board]:
                         r.first_error = (
                             server_error(hub_server if r.target == "hub API" else bare) or r.first_error
                         )
-        verify_chain(hub, world["code"])
+        board.chain = verify_chain(hub, world["code"])
     return runs, board
 
 
@@ -284,14 +285,16 @@ def server_error(server: Server) -> str:
     return lines[-1].strip() if lines else ""
 
 
-def verify_chain(hub: HubEnv, code: str) -> None:
+def verify_chain(hub: HubEnv, code: str) -> str:
     """A sanity check that concurrent posts left a whole chain (the figures are of a working hub)."""
     from bench._harness import manage
 
     try:
-        log("verify_chain: " + manage(hub, "verify_chain", code).strip().splitlines()[-1])
+        said = manage(hub, "verify_chain", code).strip().splitlines()[-1]
     except Exception as exc:  # reported, not fatal: the figures stand, the check is a bonus
-        log(f"verify_chain could not run: {exc}")
+        said = f"could not run: {short(str(exc))}"
+    log(f"verify_chain: {said}")
+    return said
 
 
 def short(error: str) -> str:
@@ -367,6 +370,7 @@ def report(runs: list[Ingest], board: Board) -> str:
             f"Board latency, {board.posts} posts × {BOARDS} open boards ({len(board.from_response):,} updates, "
             f"{board.missing} missing, {board.snapshots} sent as snapshots instead of deltas):",
             table(["measured", "p50 ms", "p99 ms", "max ms"], board_rows),
+            f"`manage.py verify_chain BENCH-OP` after every post of the run: {board.chain}",
             FINDINGS,
         ]
     )
@@ -389,7 +393,35 @@ next. Latency is from the moment the POST's response was read (as the issue asks
 arrival at each board; it can be negative, because the hub publishes on commit, before the view
 has finished its response. The same from the moment the request was sent is shown beside it."""
 
-FINDINGS = ""
+FINDINGS = """\
+**What the figures say, and why.**
+
+- *`CONN_MAX_AGE` 60 s does not do what it promises under ASGI.* Django's ASGI handler runs each
+  request's synchronous code in a thread of its own (`ThreadSensitiveContext` per request), so a
+  "persistent" connection is opened for one request and left open in a thread that is gone, until
+  garbage collection closes it. Every request pays a new PostgreSQL backend, and the open
+  connections pile up (13 at once from one sequential client in a trial): with 8 concurrent clients
+  the hub, whose requests last longer, runs PostgreSQL out of `max_connections` (100 here, shared
+  with everything else on the server) and answers 500 (`too many clients already`, in daphne's
+  log). With `CONN_MAX_AGE` 0 there are no errors. Django's documentation advises exactly that for
+  ASGI, or its connection pool (`"OPTIONS": {"pool": True}`, which needs `psycopg[pool]`). The
+  small fix is in `cencomm/settings.py` (`conn_max_age=0`, or the pool), left to its owner; the
+  consumers are not affected (Channels runs their database calls on one long-lived thread).
+- *A result post is about 40 queries* (in a profile of one post: token, membership, entry point,
+  category look-ups, the result, its version and goods lines, the hash-chain head read and update
+  under its lock, the board sequence, the audit record, the board event's figures and the
+  response's re-read), against one `INSERT` for the bare view, so the ratio is mostly the
+  number of round trips, each of which waits for PostgreSQL. Concurrent posts serialise on the
+  operation's chain-head and board-sequence row locks (by design: the chain must not fork), which
+  bounds what more clients can add; `verify_chain` after the run checks the chain (its answer is
+  above).
+- *Board latency from the response is negative*: the board event is published on commit, inside
+  the request, and reaches the 100 boards (a delta computed per socket from the event, no database
+  read) before the client has read the POST's response. Measured from the request, the board lags
+  the post by the post's own duration plus a few milliseconds. The heading of that table says how
+  many updates came as full snapshots instead of deltas (a gap in the sequence would cause one).
+- *Noise.* Client threads, both servers and PostgreSQL share 2 cores with whatever else runs on
+  the machine (see the load average above)."""
 
 
 def run() -> str:
