@@ -363,6 +363,13 @@ def daphnes(own_redis: RedisServer, tmp_path: Path) -> Iterator[list[Daphne]]:
     finally:
         for server in servers:
             server.kill()
+        with connection.cursor() as cursor:  # let their sessions end before the test database is dropped
+            for _ in range(50):
+                cursor.execute("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                               "AND pid <> pg_backend_pid()")
+                if cursor.fetchone()[0] == 0:
+                    break
+                time.sleep(0.1)
 
 
 class RealClient:
@@ -415,6 +422,7 @@ async def test_a_message_posted_through_one_process_reaches_clients_on_the_other
     assert [m["text"] for m in reader.messages] == ["across processes"]
     for c in (author, reader):
         await c.ws.close()
+    await release_database()
 
 
 @pytest.mark.postgres
@@ -445,6 +453,14 @@ async def test_clients_of_a_killed_process_reconnect_to_another_and_get_exactly_
         assert [m["text"] for m in c.messages] == ["one", "two", "three", "four", "five", "six"]
         assert [m["seq"] for m in c.messages] == [1, 2, 3, 4, 5, 6]
         await c.ws.close()
+    await release_database()
+
+
+async def release_database() -> None:
+    """Close the connection of the thread that ran this test's queries, so the test database can go."""
+    from django.db import connection
+
+    await sync_to_async(lambda: connection.close())()  # noqa: PLW0108 - resolved in that thread
 
 
 def test_the_channel_layers_redis_reads_outlast_its_blocking_pop_and_its_pool_a_burst():
