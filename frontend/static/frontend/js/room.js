@@ -69,7 +69,7 @@
       for (const a of m.attachments) {
         const url = `/api/v1/operations/${encodeURIComponent(config.code)}/attachments/${a.id}`;
         const link = el("a", "attachment"); link.href = url; link.target = "_blank"; link.rel = "noopener";
-        if (a.preview) { const img = el("img"); img.src = url; img.alt = a.name; img.loading = "lazy"; link.append(img); }
+        if (a.preview) { const img = el("img"); img.src = url; img.alt = a.name; img.loading = "lazy"; img.onload = keepAtBottom; link.append(img); }
         else link.append(el("span", "pdf", `📄 ${a.name}`));
         box.append(link);
       }
@@ -99,6 +99,9 @@
     node.append(actions);
     return node;
   }
+
+  let stickToBottom = true;
+  function keepAtBottom() { if (stickToBottom) list.scrollTop = list.scrollHeight; }
 
   function placeMessage(m) {
     const node = messageNode(m);
@@ -272,7 +275,9 @@
       try {
         const meta = await Hub.api(`/api/v1/operations/${encodeURIComponent(config.code)}/rooms/${current}/attachments`, { method: "POST", body: form });
         files.push(meta);
-        const chip = el("span", "badge preview-chip", meta.name);
+        const chip = el("span", "preview-chip");
+        if (file.type.startsWith("image/")) { const img = el("img"); img.src = URL.createObjectURL(file); img.alt = meta.name; chip.append(img); }
+        chip.append(el("span", "badge", meta.name));
         $("composer-previews").append(chip);
       } catch (err) {
         showError(err.data && err.data.errors ? Object.values(err.data.errors).flat().join(" ") : err.message);
@@ -303,6 +308,7 @@
   function switchRoom(id) { location.href = `/operations/${encodeURIComponent(config.code)}/rooms/${id}/`; }
   $("room-select").addEventListener("change", (e) => switchRoom(e.target.value));
   list.addEventListener("scroll", () => {
+    stickToBottom = list.scrollHeight - list.scrollTop - list.clientHeight < 120;
     if (list.scrollTop < 60 && !historyPending && !historyComplete && oldestLoaded > 1) {
       historyPending = true; $("history-state").textContent = "Loading earlier messages…";
       socket.send({ type: "history", ref: "h", room: current, before_seq: oldestLoaded, limit: 50 });
