@@ -5,7 +5,8 @@ never touched), the Balkan Gate operation gets results written with COPY: ten go
 result, with a valid results hash chain so that the report's chain check does its full work. At
 each size, in one child process:
 
-- the bare baseline: the report's GROUP BY queries as plain SQL through one cursor, nothing else;
+- the bare baseline: each breakdown's GROUP BY as plain SQL through one cursor, nothing else;
+- the report's own aggregate queries (two statements), through the ORM's connection;
 - the report's JSON and PDF, end to end as a worker makes them (snapshot read, every aggregate,
   the chain check over every stored version, rendering, storing the file);
 - the chain check alone, since it reads every goods line where the aggregates only group them.
