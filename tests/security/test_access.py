@@ -430,3 +430,21 @@ def test_an_id_past_the_database_range_on_a_page_is_not_found_not_a_server_error
     client = verified_client(world.coordinator)
     client.raise_request_exception = False
     assert page(client, fill(route, values)).status_code == 404
+
+
+@pytest.mark.django_db(transaction=True)
+async def test_an_officer_cannot_edit_or_withdraw_another_officers_message_on_the_socket(tworld):
+    if rooms_route() is None:
+        pytest.skip("no rooms socket")
+    from messaging.models import Message
+
+    seed = await sync_to_async(seed_operation)(tworld)  # a message by the Durrës officer
+    communicator, _ = await rooms_socket(tworld.officer_it)
+    for frame in ({"type": "edit", "ref": "e", "message": seed.message_id, "text": "forged"},
+                  {"type": "withdraw", "ref": "w", "message": seed.message_id}):
+        await communicator.send_json_to(frame)
+        reply = await next_frame(communicator, "error", "done")
+        assert reply["type"] == "error", reply
+    await communicator.disconnect()
+    message = await sync_to_async(Message.objects.get)(pk=seed.message_id)
+    assert (message.version, message.withdrawn_at) == (1, None)
