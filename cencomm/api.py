@@ -121,15 +121,14 @@ def principal_of(request: HttpRequest) -> Principal:
     return principal
 
 
-def mount_routers() -> None:
+def mount_routers() -> NinjaAPI:
+    """Mount every app's router once; called by cencomm.urls (so apps may import this module)."""
     from messaging.api import router as messaging_router
     from operations.api import router as operations_router
     from results.api import router as results_router
+    from results.reports.api import router as reports_router
 
-    api.add_router("/", operations_router)
-    api.add_router("/", messaging_router)
-    api.add_router("/", results_router)
-    api.add_router("/", __import__("results.reports.api", fromlist=["router"]).router)
-
-
-mount_routers()
+    if not api._routers[1:]:  # noqa: SLF001 - the default router is always first
+        for router in (operations_router, messaging_router, results_router, reports_router):
+            api.add_router("/", router)
+    return api

@@ -20,7 +20,7 @@ from tests.results.conftest import body
 
 
 def _content(w: Any, **overrides: Any) -> services.ResultInput:
-    from cencomm.api import api  # noqa: F401  (mounts results.api without a circular import)
+
     from results.api import ResultIn
 
     return ResultIn(**body(w, **overrides)).content()

@@ -26,7 +26,9 @@ BOOKKEEPING = row_counts.__defaults__[0]
 
 
 def api_schema() -> Any:
-    from cencomm.api import api
+    from cencomm.api import mount_routers
+
+    api = mount_routers()
 
     schema = schemathesis.openapi.from_dict(api.get_openapi_schema())
     schema.app = get_wsgi_application()
