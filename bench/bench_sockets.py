@@ -277,9 +277,9 @@ def run() -> str:
     return note + "\n\n" + report(collect())
 
 
-if __name__ == "__main__":  # a quick try at other sizes: python -m bench.bench_sockets 200 [room sockets]
+if __name__ == "__main__":  # a quick try at other sizes: python -m bench.bench_sockets 100,300 [room sockets]
     import sys
 
-    args = [int(a) for a in sys.argv[1:]]
+    sizes = [int(a) for a in sys.argv[1].split(",")] if len(sys.argv) > 1 else SIZES
     note = load_note()
-    print(note + "\n\n" + report(collect(args[:1] or SIZES, args[1] if len(args) > 1 else ROOM_SOCKETS)))
+    print(note + "\n\n" + report(collect(sizes, int(sys.argv[2]) if len(sys.argv) > 2 else ROOM_SOCKETS)))
