@@ -50,8 +50,9 @@ test: install
 test-fast: install
 	$(BIN)/python -m pytest -m "not browser and not slow"
 
+# All benchmarks, or some: `make bench BENCH="fanout ingest"` (needs PostgreSQL and Redis, see docs/performance.md).
 bench: install
-	$(BIN)/python -m bench
+	$(BIN)/python -m bench $(BENCH)
 
 lint: install
 	$(BIN)/ruff check .
