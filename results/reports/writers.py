@@ -11,6 +11,7 @@ import csv
 import io
 import json
 import logging
+import re
 import zipfile
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -118,13 +119,19 @@ def _window(operation: dict[str, Any]) -> str:
     return f"{start} to {end} UTC ({operation['window_days']} days)"
 
 
+def _footer(data: dict[str, Any]) -> str:
+    """The PDF's running footer, for a CSS string: only characters that need no escaping there."""
+    text = f"{data['operation']['code']} · {data['report']['edition']} edition · generated {data['report']['generated_at']}"
+    return re.sub(r"[^A-Za-z0-9 .:+·-]", "", text)
+
+
 def render_html(data: dict[str, Any], *, cases: list[dict[str, Any]] | None = None, cases_truncated: bool = False) -> str:
     """The report as one self-contained HTML document (charts inlined as SVG data URIs)."""
     tables = [{**table, "svg": charts.chart_for(table), "display": _display(table)} for table in data["tables"]]
     return render_to_string(
         "reports/report.html",
         {"data": data, "tables": tables, "cases": cases, "cases_truncated": cases_truncated,
-         "window": _window(data["operation"])},
+         "window": _window(data["operation"]), "footer": _footer(data)},
     )
 
 
