@@ -48,7 +48,11 @@ def run() -> str:
         env = {**os.environ, **hub.env()}
         done = subprocess.run(
             [PYTHON, "-m", "bench.bench_report", "--child", json.dumps(list(SIZES))],
-            cwd=ROOT, env=env, capture_output=True, text=True, timeout=900,
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=900,
         )
         if done.returncode != 0:
             raise RuntimeError(f"report benchmark failed:\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}")
@@ -56,9 +60,18 @@ def run() -> str:
         figures = json.loads(done.stdout.strip().splitlines()[-1])
     rows = [
         [
-            f"{f['lines']:,}", f"{f['results']:,}", f"{f['bare_s']:.2f}", f"{f['aggregates_s']:.2f}",
-            ratio(f["aggregates_s"], f["bare_s"]), f"{f['verify_s']:.2f}", f"{f['json_s']:.2f}", ratio(f["json_s"], f["bare_s"]),
-            f"{f['pdf_s']:.2f}", ratio(f["pdf_s"], f["bare_s"]), f"{f['pdf_bytes'] / 1024:,.0f} KiB", f"{f['load']:.1f}",
+            f"{f['lines']:,}",
+            f"{f['results']:,}",
+            f"{f['bare_s']:.2f}",
+            f"{f['aggregates_s']:.2f}",
+            ratio(f["aggregates_s"], f["bare_s"]),
+            f"{f['verify_s']:.2f}",
+            f"{f['json_s']:.2f}",
+            ratio(f["json_s"], f["bare_s"]),
+            f"{f['pdf_s']:.2f}",
+            ratio(f["pdf_s"], f["bare_s"]),
+            f"{f['pdf_bytes'] / 1024:,.0f} KiB",
+            f"{f['load']:.1f}",
         ]
         for f in figures
     ]
@@ -66,8 +79,20 @@ def run() -> str:
         __doc__.split("\n\n", 1)[1].strip()
         + "\n\n"
         + table(
-            ["goods lines", "results", "bare GROUP BYs (s)", "report's aggregates (s)", "÷ bare", "chain check (s)",
-             "report JSON (s)", "÷ bare", "report PDF (s)", "÷ bare", "PDF size", "load average"],
+            [
+                "goods lines",
+                "results",
+                "bare GROUP BYs (s)",
+                "report's aggregates (s)",
+                "÷ bare",
+                "chain check (s)",
+                "report JSON (s)",
+                "÷ bare",
+                "report PDF (s)",
+                "÷ bare",
+                "PDF size",
+                "load average",
+            ],
             rows,
         )
         + "\n\n- *bare GROUP BYs*: each breakdown as its own `SUM(quantity), COUNT(DISTINCT version)` over the goods "
@@ -104,7 +129,9 @@ def _world() -> Any:
     from operations.models import CommodityCategory
 
     return SimpleNamespace(
-        op=operation, user=user, entry_points=list(operation_entry_points(operation)),
+        op=operation,
+        user=user,
+        entry_points=list(operation_entry_points(operation)),
         categories=list(CommodityCategory.objects.values_list("pk", flat=True)),
     )
 
@@ -112,7 +139,10 @@ def _world() -> Any:
 def _copy(table_name: str, columns: list[str], rows: list[tuple[Any, ...]]) -> None:
     from django.db import connection
 
-    with connection.cursor() as cursor, cursor.cursor.copy(f"COPY {table_name} ({', '.join(columns)}) FROM STDIN") as copy:
+    with (
+        connection.cursor() as cursor,
+        cursor.cursor.copy(f"COPY {table_name} ({', '.join(columns)}) FROM STDIN") as copy,
+    ):
         for row in rows:
             copy.write_row(row)
 
@@ -125,7 +155,10 @@ def _add_results(world: Any, start: int, count: int, prev_hash: str) -> str:
 
     origins = ["CN"] * 6 + ["TR"] * 2 + ["AE", "IN", "HK", "VN"]
     outcomes = ["seized"] * 5 + ["detained"] * 2 + ["released", "no_irregularity"]
-    modes, methods = ["sea_container", "road_vehicle", "air_cargo", "post"], ["risk_profile", "scanner", "random", "dog"]
+    modes, methods = (
+        ["sea_container", "road_vehicle", "air_cargo", "post"],
+        ["risk_profile", "scanner", "random", "dog"],
+    )
     window_start = world.op.window_start
     created = dt.datetime(2015, 3, 20, tzinfo=dt.UTC)
     result_rows, version_rows, line_rows = [], [], []
@@ -133,41 +166,157 @@ def _add_results(world: Any, start: int, count: int, prev_hash: str) -> str:
         pk = n + 1
         ep = world.entry_points[n % len(world.entry_points)]
         version = {
-            "pk": pk, "result__operation_id": world.op.pk, "result__uuid": uuid.UUID(int=pk), "result__client_id": f"bench-{pk}",
-            "result__entry_point_id": ep.pk, "result__administration_id": ep.administration_id,
-            "result__reported_by_id": world.user.pk, "result__late": False, "number": 1, "created_at": created,
-            "created_by_id": world.user.pk, "reason": "",
-            "inspected_at": window_start + dt.timedelta(minutes=(n * 37) % (7 * 24 * 60)), "transport_mode": modes[n % 4],
-            "origin_country": origins[n % len(origins)], "departure_country": "", "transit_countries": [],
-            "destination_country": "", "detection_method": methods[(n // 3) % 4], "outcome": outcomes[n % len(outcomes)],
-            "infringement": "trademark", "concealment": "", "estimated_value": None, "currency": "",
-            "handling_code": "H0" if n % 5 == 0 else "H1", "answers_warning": None, "notes_sealed": None,
-            "reference_sealed": None, "parties_sealed": None,
+            "pk": pk,
+            "result__operation_id": world.op.pk,
+            "result__uuid": uuid.UUID(int=pk),
+            "result__client_id": f"bench-{pk}",
+            "result__entry_point_id": ep.pk,
+            "result__administration_id": ep.administration_id,
+            "result__reported_by_id": world.user.pk,
+            "result__late": False,
+            "number": 1,
+            "created_at": created,
+            "created_by_id": world.user.pk,
+            "reason": "",
+            "inspected_at": window_start + dt.timedelta(minutes=(n * 37) % (7 * 24 * 60)),
+            "transport_mode": modes[n % 4],
+            "origin_country": origins[n % len(origins)],
+            "departure_country": "",
+            "transit_countries": [],
+            "destination_country": "",
+            "detection_method": methods[(n // 3) % 4],
+            "outcome": outcomes[n % len(outcomes)],
+            "infringement": "trademark",
+            "concealment": "",
+            "estimated_value": None,
+            "currency": "",
+            "handling_code": "H0" if n % 5 == 0 else "H1",
+            "answers_warning": None,
+            "notes_sealed": None,
+            "reference_sealed": None,
+            "parties_sealed": None,
         }
         lines = [
-            {"position": p, "category": world.categories[(n + p) % 6], "description": "counterfeit goods", "brand": None,
-             "gtin": "", "hs_code": "", "quantity": f"{Decimal(1 + (n * 7 + p * 13) % 500):.3f}", "unit": "pieces"}
+            {
+                "position": p,
+                "category": world.categories[(n + p) % 6],
+                "description": "counterfeit goods",
+                "brand": None,
+                "gtin": "",
+                "hs_code": "",
+                "quantity": f"{Decimal(1 + (n * 7 + p * 13) % 500):.3f}",
+                "unit": "pieces",
+            }
             for p in range(LINES_PER_RESULT)
         ]
         seq = pk
         digest = link_hash(prev_hash, seq, payload(version, lines))
-        result_rows.append((pk, version["result__uuid"], world.op.pk, version["result__client_id"], ep.pk,
-                            ep.administration_id, world.user.pk, created, False, "pending", ""))
-        version_rows.append((pk, pk, 1, True, created, world.user.pk, "", version["inspected_at"], version["transport_mode"],
-                             version["origin_country"], "", "[]", "", version["detection_method"], version["outcome"],
-                             "trademark", "", "", version["handling_code"], seq, prev_hash, digest))
-        line_rows.extend((pk * LINES_PER_RESULT + line["position"], pk, line["position"], line["category"], line["description"],
-                          "", "", line["quantity"], "pieces") for line in lines)
+        result_rows.append(
+            (
+                pk,
+                version["result__uuid"],
+                world.op.pk,
+                version["result__client_id"],
+                ep.pk,
+                ep.administration_id,
+                world.user.pk,
+                created,
+                False,
+                "pending",
+                "",
+            )
+        )
+        version_rows.append(
+            (
+                pk,
+                pk,
+                1,
+                True,
+                created,
+                world.user.pk,
+                "",
+                version["inspected_at"],
+                version["transport_mode"],
+                version["origin_country"],
+                "",
+                "[]",
+                "",
+                version["detection_method"],
+                version["outcome"],
+                "trademark",
+                "",
+                "",
+                version["handling_code"],
+                seq,
+                prev_hash,
+                digest,
+            )
+        )
+        line_rows.extend(
+            (
+                pk * LINES_PER_RESULT + line["position"],
+                pk,
+                line["position"],
+                line["category"],
+                line["description"],
+                "",
+                "",
+                line["quantity"],
+                "pieces",
+            )
+            for line in lines
+        )
         prev_hash = digest
-    _copy(Result._meta.db_table, ["id", "uuid", "operation_id", "client_id", "entry_point_id", "administration_id",
-                                  "reported_by_id", "created_at", "late", "validation", "validation_comment"], result_rows)
-    _copy(ResultVersion._meta.db_table, ["id", "result_id", "number", "is_current", "created_at", "created_by_id", "reason",
-                                         "inspected_at", "transport_mode", "origin_country", "departure_country",
-                                         "transit_countries", "destination_country", "detection_method", "outcome",
-                                         "infringement", "concealment", "currency", "handling_code", "chain_seq", "prev_hash",
-                                         "hash"], version_rows)
-    _copy(GoodsLine._meta.db_table, ["id", "version_id", "position", "category_id", "description", "gtin", "hs_code",
-                                     "quantity", "unit"], line_rows)
+    _copy(
+        Result._meta.db_table,
+        [
+            "id",
+            "uuid",
+            "operation_id",
+            "client_id",
+            "entry_point_id",
+            "administration_id",
+            "reported_by_id",
+            "created_at",
+            "late",
+            "validation",
+            "validation_comment",
+        ],
+        result_rows,
+    )
+    _copy(
+        ResultVersion._meta.db_table,
+        [
+            "id",
+            "result_id",
+            "number",
+            "is_current",
+            "created_at",
+            "created_by_id",
+            "reason",
+            "inspected_at",
+            "transport_mode",
+            "origin_country",
+            "departure_country",
+            "transit_countries",
+            "destination_country",
+            "detection_method",
+            "outcome",
+            "infringement",
+            "concealment",
+            "currency",
+            "handling_code",
+            "chain_seq",
+            "prev_hash",
+            "hash",
+        ],
+        version_rows,
+    )
+    _copy(
+        GoodsLine._meta.db_table,
+        ["id", "version_id", "position", "category_id", "description", "gtin", "hs_code", "quantity", "unit"],
+        line_rows,
+    )
     return prev_hash
 
 
@@ -177,7 +326,9 @@ def _set_head(world: Any, seq: int, head: str) -> None:
     from cencomm.models import ChainHead
     from results.selectors import results_chain_name
 
-    ChainHead.objects.update_or_create(name=results_chain_name(world.op.pk), defaults={"seq": seq, "head_hash": head})
+    ChainHead.objects.update_or_create(
+        name=results_chain_name(world.op.pk), defaults={"seq": seq, "head_hash": head}
+    )
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE")
 
@@ -199,11 +350,16 @@ def _bare(world: Any) -> tuple[float, int]:
         cursor.execute(f"SELECT SUM(l.quantity), COUNT(DISTINCT l.version_id) {base}", [world.op.pk])
         total = int(cursor.fetchone()[0] or 0)
         for key in BARE_QUERIES.values():
-            cursor.execute(f"SELECT {key}, SUM(l.quantity), COUNT(DISTINCT l.version_id) {base} GROUP BY 1", [world.op.pk])
+            cursor.execute(
+                f"SELECT {key}, SUM(l.quantity), COUNT(DISTINCT l.version_id) {base} GROUP BY 1",
+                [world.op.pk],
+            )
             cursor.fetchall()
         cursor.execute(
             f"SELECT v.outcome, COUNT(*) FROM {ResultVersion._meta.db_table} v JOIN {Result._meta.db_table} r "
-            "ON r.id = v.result_id WHERE r.operation_id = %s AND v.is_current GROUP BY 1", [world.op.pk])
+            "ON r.id = v.result_id WHERE r.operation_id = %s AND v.is_current GROUP BY 1",
+            [world.op.pk],
+        )
         cursor.fetchall()
     return time.perf_counter() - started, total
 
@@ -213,7 +369,9 @@ def _report(world: Any, fmt: str) -> tuple[float, Any]:
     from results.reports.services import report_generate_now
 
     started = time.perf_counter()
-    report = report_generate_now(operation=world.op, audience=Audience(SYSTEM), edition="restricted", format=fmt)
+    report = report_generate_now(
+        operation=world.op, audience=Audience(SYSTEM), edition="restricted", format=fmt
+    )
     elapsed = time.perf_counter() - started
     if report.state != "done":
         raise RuntimeError(f"{fmt} report failed: {report.error}")
@@ -253,12 +411,25 @@ def child(sizes: list[int]) -> list[dict[str, Any]]:
         json_s, json_report = _report(world, "json")
         data = json.loads(report_content(json_report))
         if data["totals"]["units"] != bare_units or data["integrity"]["verify"]["ok"] is not True:
-            raise RuntimeError(f"the report says {data['totals']['units']} units, the bare query {bare_units}")
+            raise RuntimeError(
+                f"the report says {data['totals']['units']} units, the bare query {bare_units}"
+            )
         pdf_s, pdf_report = _report(world, "pdf")
         log(f"report bench: {lines:,} lines, JSON {json_s:.2f} s, PDF {pdf_s:.2f} s")
-        figures.append({"lines": lines, "results": results, "bare_s": bare_s, "aggregates_s": aggregates_s,
-                        "json_s": json_s, "pdf_s": pdf_s, "load": os.getloadavg()[0],
-                        "verify_s": verify_s, "pdf_bytes": pdf_report.size, "units": bare_units})
+        figures.append(
+            {
+                "lines": lines,
+                "results": results,
+                "bare_s": bare_s,
+                "aggregates_s": aggregates_s,
+                "json_s": json_s,
+                "pdf_s": pdf_s,
+                "load": os.getloadavg()[0],
+                "verify_s": verify_s,
+                "pdf_bytes": pdf_report.size,
+                "units": bare_units,
+            }
+        )
     return figures
 
 

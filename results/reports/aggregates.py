@@ -45,7 +45,9 @@ def _day_sql() -> str:
 
 def _where() -> tuple[str, list[Any]]:
     placeholders = ", ".join(["%s"] * len(INTERCEPTED))
-    return f"r.operation_id = %s AND v.is_current AND v.outcome IN ({placeholders})", [str(o) for o in INTERCEPTED]
+    return f"r.operation_id = %s AND v.is_current AND v.outcome IN ({placeholders})", [
+        str(o) for o in INTERCEPTED
+    ]
 
 
 def _number(value: Any) -> int | float:
@@ -75,7 +77,9 @@ def breakdowns(operation_id: int) -> dict[str, list[dict[str, Any]]]:
         f"GROUP BY {expr}, l.version_id) per_key GROUP BY key"
         for name, expr in LINE_DIMENSIONS.items()
     )
-    found: dict[str, list[dict[str, Any]]] = {name: [] for name in [*VERSION_DIMENSIONS, *LINE_DIMENSIONS, "total"]}
+    found: dict[str, list[dict[str, Any]]] = {
+        name: [] for name in [*VERSION_DIMENSIONS, *LINE_DIMENSIONS, "total"]
+    }
     with connection.cursor() as cursor:
         cursor.execute(version_sql, [operation_id, *outcomes])
         rows = cursor.fetchall()

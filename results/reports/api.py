@@ -69,14 +69,18 @@ def report_out(report: Report) -> dict:
         "chain_seq": report.inputs.get("chain_seq"),
         "chain_head": report.inputs.get("chain_head"),
         "generation_ms": report.generation_ms,
-        "download_url": reverse("reports:download", args=[report.operation.code, report.pk]) if done else None,
+        "download_url": reverse("reports:download", args=[report.operation.code, report.pk])
+        if done
+        else None,
     }
 
 
 @router.post("/operations/{code}/reports", response={202: ReportOut})
 def report_create(request: HttpRequest, code: str, payload: ReportIn) -> Status:
     membership = access_membership(principal_of(request), operation_code=code)
-    report = services.report_request_for_member(membership=membership, edition=payload.edition, format=payload.format)
+    report = services.report_request_for_member(
+        membership=membership, edition=payload.edition, format=payload.format
+    )
     return Status(202, report_out(report))
 
 
@@ -107,7 +111,9 @@ def download_response(report: Report, *, inline: bool = False) -> HttpResponse:
     response = HttpResponse(selectors.report_content(report), content_type=report.content_type)
     disposition = "inline" if inline else "attachment"
     response["Content-Disposition"] = f'{disposition}; filename="{report.filename}"'
-    response["Content-Security-Policy"] = "sandbox; default-src 'none'; img-src data:; style-src 'unsafe-inline'"
+    response["Content-Security-Policy"] = (
+        "sandbox; default-src 'none'; img-src data:; style-src 'unsafe-inline'"
+    )
     response["X-Content-Type-Options"] = "nosniff"
     response["Cache-Control"] = "private, no-store"
     return response

@@ -81,7 +81,9 @@ CASES = _column("cases", "Cases", "int")
 SHARE = _column("share", "Share", "pct")
 
 
-def _table(key: str, title: str, columns: list[dict[str, str]], rows: list[list[Any]], chart: str = "") -> Table:
+def _table(
+    key: str, title: str, columns: list[dict[str, str]], rows: list[list[Any]], chart: str = ""
+) -> Table:
     return {"key": key, "title": title, "columns": columns, "rows": rows, "chart": chart}
 
 
@@ -108,7 +110,12 @@ def operation_facts(operation: Operation) -> dict[str, Any]:
             "country": a.country,
             "name": a.name,
             "entry_points": [
-                {"name": e.name, "kind": e.get_kind_display(), "unlocode": e.unlocode, "time_zone": e.time_zone}
+                {
+                    "name": e.name,
+                    "kind": e.get_kind_display(),
+                    "unlocode": e.unlocode,
+                    "time_zone": e.time_zone,
+                }
                 for e in entry_points
                 if e.administration_id == a.pk
             ],
@@ -144,17 +151,30 @@ def _breakdowns(operation: Operation) -> tuple[dict[str, Any], dict[str, list[di
     total = found.pop("total")[0] if found["total"] else {"units": 0, "cases": 0}
     units = total["units"]
     outcome_labels = dict(Outcome.choices)
-    found["categories"] = _named(found["categories"], dict(CommodityCategory.objects.values_list("pk", "name")))
-    found["administrations"] = _named(found["administrations"], dict(operation_administrations(operation).values_list("pk", "name")))
-    found["entry_points"] = _named(found["entry_points"], dict(operation_entry_points(operation).values_list("pk", "name")))
+    found["categories"] = _named(
+        found["categories"], dict(CommodityCategory.objects.values_list("pk", "name"))
+    )
+    found["administrations"] = _named(
+        found["administrations"], dict(operation_administrations(operation).values_list("pk", "name"))
+    )
+    found["entry_points"] = _named(
+        found["entry_points"], dict(operation_entry_points(operation).values_list("pk", "name"))
+    )
     for row in found["origins"]:
         row["label"] = country_name(row["key"])
     for row in found["days"]:
         row["label"] = row["key"]
     for row in found["units_by_unit"]:
         row["label"] = row["key"]
-    for name in ("categories", "origins", "administrations", "entry_points", "transport_modes", "detection_methods",
-                 "seized_pending"):
+    for name in (
+        "categories",
+        "origins",
+        "administrations",
+        "entry_points",
+        "transport_modes",
+        "detection_methods",
+        "seized_pending",
+    ):
         _with_share(found[name], units)
     _labelled(found["transport_modes"], dict(TransportMode.choices))
     _labelled(found["detection_methods"], dict(DetectionMethod.choices))
@@ -162,7 +182,10 @@ def _breakdowns(operation: Operation) -> tuple[dict[str, Any], dict[str, list[di
     found["outcomes"] = _labelled(
         [
             {"key": r["outcome"], "cases": r["cases"]}
-            for r in rs.current_versions(operation).values("outcome").annotate(cases=Count("id")).order_by("-cases", "outcome")
+            for r in rs.current_versions(operation)
+            .values("outcome")
+            .annotate(cases=Count("id"))
+            .order_by("-cases", "outcome")
         ],
         outcome_labels,
     )
@@ -192,10 +215,15 @@ def headline(totals: dict[str, Any], breakdowns: dict[str, list[dict[str, Any]]]
             f"{first['label']} represented the most numerous category, with {fmt(first['units'])} units, "
             f"about {pct(first['share'])} of the total."
         )
-        rest = [f"{c['label'].lower()} {fmt(c['units'])} ({pct(c['share'])})" for c in categories[1:MAX_SENTENCE_ITEMS]]
+        rest = [
+            f"{c['label'].lower()} {fmt(c['units'])} ({pct(c['share'])})"
+            for c in categories[1:MAX_SENTENCE_ITEMS]
+        ]
         if rest:
             sentences.append("Next came " + _enumerate(rest) + ".")
-    origins = sorted((o for o in breakdowns["origins"] if o["key"]), key=lambda o: (-o["cases"], -o["units"]))[:3]
+    origins = sorted(
+        (o for o in breakdowns["origins"] if o["key"]), key=lambda o: (-o["cases"], -o["units"])
+    )[:3]
     if origins:
         first, *others = origins
         text = f"{first['label']} was named as the country of origin in {fmt(first['cases'])} of the {fmt(cases)} cases"
@@ -231,7 +259,9 @@ def _utc(moment: dt.datetime) -> str:
     return moment.astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
 
 
-def notable_seizures(operation: Operation, *, edition: str, audience: Audience) -> dict[str, list[dict[str, Any]]]:
+def notable_seizures(
+    operation: Operation, *, edition: str, audience: Audience
+) -> dict[str, list[dict[str, Any]]]:
     """The largest intercepted results by units and by declared value, with what the edition allows."""
     allowed = rs.current_versions(operation).filter(outcome__in=INTERCEPTED)
     if edition == Report.Edition.PUBLIC:
@@ -245,7 +275,9 @@ def notable_seizures(operation: Operation, *, edition: str, audience: Audience) 
         .order_by("-units", "version_id")[:NOTABLE]
     )
     by_value = list(
-        allowed.filter(estimated_value__isnull=False).order_by("-estimated_value", "pk").values_list("pk", flat=True)[:NOTABLE]
+        allowed.filter(estimated_value__isnull=False)
+        .order_by("-estimated_value", "pk")
+        .values_list("pk", flat=True)[:NOTABLE]
     )
     ids = {r["version_id"] for r in by_units} | set(by_value)
     versions = {
@@ -256,7 +288,9 @@ def notable_seizures(operation: Operation, *, edition: str, audience: Audience) 
     }
     restricted = edition == Report.Edition.RESTRICTED
     return {
-        "by_units": [_seizure(versions[r["version_id"]], restricted=restricted, audience=audience) for r in by_units],
+        "by_units": [
+            _seizure(versions[r["version_id"]], restricted=restricted, audience=audience) for r in by_units
+        ],
         "by_value": [_seizure(versions[pk], restricted=restricted, audience=audience) for pk in by_value],
     }
 
@@ -309,11 +343,18 @@ def communications(operation: Operation) -> dict[str, Any]:
     ]
     delay = ExpressionWrapper(F("at") - F("message__created_at"), output_field=DurationField())
     acks = (
-        Acknowledgement.objects.filter(message__in=messages, message__kind__in=[Message.Kind.WARNING, Message.Kind.ALERT])
+        Acknowledgement.objects.filter(
+            message__in=messages, message__kind__in=[Message.Kind.WARNING, Message.Kind.ALERT]
+        )
         .annotate(delay=delay)
         .values("message__kind")
-        .annotate(count=Count("id"), first=Min("delay"), last=Max("delay"), mean=Avg("delay"),
-                  messages=Count("message", distinct=True))
+        .annotate(
+            count=Count("id"),
+            first=Min("delay"),
+            last=Max("delay"),
+            mean=Avg("delay"),
+            messages=Count("message", distinct=True),
+        )
         .order_by("message__kind")
     )
     unacknowledged = (
@@ -384,7 +425,13 @@ def _tables(data: dict[str, Any]) -> list[Table]:
     share_rows = lambda rows: [[r["label"], r["units"], r["cases"], r["share"]] for r in rows]  # noqa: E731
     label = _column("label", "")
     tables = [
-        _table("categories", "Units by commodity category", [{**label, "label": "Category"}, UNITS, CASES, SHARE], share_rows(b["categories"]), "bar"),
+        _table(
+            "categories",
+            "Units by commodity category",
+            [{**label, "label": "Category"}, UNITS, CASES, SHARE],
+            share_rows(b["categories"]),
+            "bar",
+        ),
         _table(
             "origins",
             "Cases and units by origin country",
@@ -392,14 +439,60 @@ def _tables(data: dict[str, Any]) -> list[Table]:
             [[r["key"], r["label"], r["cases"], r["units"], r["share"]] for r in b["origins"]],
             "bar",
         ),
-        _table("administrations", "By administration", [{**label, "label": "Administration"}, UNITS, CASES, SHARE], share_rows(b["administrations"]), "bar"),
-        _table("entry_points", "By entry point", [{**label, "label": "Entry point"}, UNITS, CASES, SHARE], share_rows(b["entry_points"]), "bar"),
-        _table("days", "By day (UTC)", [{**label, "label": "Day"}, UNITS, CASES], [[r["label"], r["units"], r["cases"]] for r in b["days"]], "line"),
-        _table("transport_modes", "By transport mode", [{**label, "label": "Transport mode"}, UNITS, CASES, SHARE], share_rows(b["transport_modes"]), "bar"),
-        _table("detection_methods", "By detection method", [{**label, "label": "Detection method"}, UNITS, CASES, SHARE], share_rows(b["detection_methods"]), "bar"),
-        _table("seized_pending", "Seized and pending a decision", [{**label, "label": "Outcome"}, UNITS, CASES, SHARE], share_rows(b["seized_pending"]), "pie"),
-        _table("units_by_unit", "Intercepted quantities by unit", [{**label, "label": "Unit"}, UNITS, CASES], [[r["key"], r["units"], r["cases"]] for r in b["units_by_unit"]]),
-        _table("outcomes", "Outcomes of all inspections reported", [{**label, "label": "Outcome"}, CASES], [[r["label"], r["cases"]] for r in b["outcomes"]]),
+        _table(
+            "administrations",
+            "By administration",
+            [{**label, "label": "Administration"}, UNITS, CASES, SHARE],
+            share_rows(b["administrations"]),
+            "bar",
+        ),
+        _table(
+            "entry_points",
+            "By entry point",
+            [{**label, "label": "Entry point"}, UNITS, CASES, SHARE],
+            share_rows(b["entry_points"]),
+            "bar",
+        ),
+        _table(
+            "days",
+            "By day (UTC)",
+            [{**label, "label": "Day"}, UNITS, CASES],
+            [[r["label"], r["units"], r["cases"]] for r in b["days"]],
+            "line",
+        ),
+        _table(
+            "transport_modes",
+            "By transport mode",
+            [{**label, "label": "Transport mode"}, UNITS, CASES, SHARE],
+            share_rows(b["transport_modes"]),
+            "bar",
+        ),
+        _table(
+            "detection_methods",
+            "By detection method",
+            [{**label, "label": "Detection method"}, UNITS, CASES, SHARE],
+            share_rows(b["detection_methods"]),
+            "bar",
+        ),
+        _table(
+            "seized_pending",
+            "Seized and pending a decision",
+            [{**label, "label": "Outcome"}, UNITS, CASES, SHARE],
+            share_rows(b["seized_pending"]),
+            "pie",
+        ),
+        _table(
+            "units_by_unit",
+            "Intercepted quantities by unit",
+            [{**label, "label": "Unit"}, UNITS, CASES],
+            [[r["key"], r["units"], r["cases"]] for r in b["units_by_unit"]],
+        ),
+        _table(
+            "outcomes",
+            "Outcomes of all inspections reported",
+            [{**label, "label": "Outcome"}, CASES],
+            [[r["label"], r["cases"]] for r in b["outcomes"]],
+        ),
     ]
     grid = data["compliance"]
     tables.append(
@@ -413,17 +506,38 @@ def _tables(data: dict[str, Any]) -> list[Table]:
     comms = data["communications"]
     if comms.get("available"):
         tables.append(
-            _table("communications", "Messages by kind", [_column("label", "Kind"), _column("count", "Messages", "int")], [[r["label"], r["count"]] for r in comms["by_kind"]])
+            _table(
+                "communications",
+                "Messages by kind",
+                [_column("label", "Kind"), _column("count", "Messages", "int")],
+                [[r["label"], r["count"]] for r in comms["by_kind"]],
+            )
         )
         tables.append(
             _table(
                 "acknowledgements",
                 "Acknowledgements of warnings and alerts",
-                [_column("label", "Kind"), _column("messages", "Acknowledged messages", "int"), _column("count", "Acknowledgements", "int"),
-                 _column("fastest", "Fastest"), _column("average", "Average"), _column("slowest", "Slowest"),
-                 _column("unacknowledged", "Not acknowledged", "int")],
-                [[r["label"], r["messages"], r["count"], r["fastest"], r["average"], r["slowest"], r["unacknowledged"]]
-                 for r in comms["acknowledgements"]],
+                [
+                    _column("label", "Kind"),
+                    _column("messages", "Acknowledged messages", "int"),
+                    _column("count", "Acknowledgements", "int"),
+                    _column("fastest", "Fastest"),
+                    _column("average", "Average"),
+                    _column("slowest", "Slowest"),
+                    _column("unacknowledged", "Not acknowledged", "int"),
+                ],
+                [
+                    [
+                        r["label"],
+                        r["messages"],
+                        r["count"],
+                        r["fastest"],
+                        r["average"],
+                        r["slowest"],
+                        r["unacknowledged"],
+                    ]
+                    for r in comms["acknowledgements"]
+                ],
             )
         )
     return tables
@@ -444,7 +558,9 @@ def snapshot() -> Iterator[None]:
         yield
 
 
-def build(operation: Operation, *, edition: str, audience: Audience, kind: str, progress: Progress | None = None) -> dict[str, Any]:
+def build(
+    operation: Operation, *, edition: str, audience: Audience, kind: str, progress: Progress | None = None
+) -> dict[str, Any]:
     """Everything the report says, read in one snapshot so that figures and chain head agree."""
     step = progress or (lambda percent, stage: None)
     started = time.monotonic()
@@ -474,7 +590,9 @@ def build(operation: Operation, *, edition: str, audience: Audience, kind: str, 
     return data
 
 
-def case_rows(operation: Operation, *, audience: Audience, limit: int | None = None) -> Iterator[dict[str, Any]]:
+def case_rows(
+    operation: Operation, *, audience: Audience, limit: int | None = None
+) -> Iterator[dict[str, Any]]:
     """Restricted edition only: one row per visible current result (the first ``limit`` by time)."""
     versions = rs.current_versions(operation).filter(case_visibility(audience))
     if limit is not None:  # pick the few first, then sum their lines: no GROUP BY over the whole record
@@ -516,9 +634,30 @@ def case_rows(operation: Operation, *, audience: Audience, limit: int | None = N
 
 
 CASE_COLUMNS = [
-    "case", "version", "entry_point", "administration", "inspected_at_utc", "inspected_at_local", "transport_mode",
-    "detection_method", "origin", "departure", "transit", "destination", "outcome", "infringement", "concealment",
-    "goods_lines", "units", "estimated_value", "currency", "handling_code", "validation", "late", "reference", "notes",
+    "case",
+    "version",
+    "entry_point",
+    "administration",
+    "inspected_at_utc",
+    "inspected_at_local",
+    "transport_mode",
+    "detection_method",
+    "origin",
+    "departure",
+    "transit",
+    "destination",
+    "outcome",
+    "infringement",
+    "concealment",
+    "goods_lines",
+    "units",
+    "estimated_value",
+    "currency",
+    "handling_code",
+    "validation",
+    "late",
+    "reference",
+    "notes",
     "parties",
 ]
 

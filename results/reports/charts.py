@@ -17,7 +17,9 @@ from matplotlib.ticker import FuncFormatter
 from results.reports.record import data_uri
 
 rcParams["svg.hashsalt"] = "cencomm-report"  # the same chart gives the same SVG
-rcParams["svg.fonttype"] = "none"  # text as <text>, not glyph outlines: a lighter SVG for WeasyPrint, selectable in the PDF
+rcParams["svg.fonttype"] = (
+    "none"  # text as <text>, not glyph outlines: a lighter SVG for WeasyPrint, selectable in the PDF
+)
 rcParams["font.family"] = "DejaVu Sans"
 rcParams["font.size"] = 9
 BAR = "#1f5f8b"
@@ -51,7 +53,9 @@ def bar_chart(labels: list[Any], values: list[float], *, xlabel: str = "Units") 
     ax.set_xlabel(xlabel)
     ax.spines[["top", "right"]].set_visible(False)
     for y, value in zip(positions, values, strict=True):
-        ax.annotate(f"{value:,.0f}", (value, y), xytext=(3, 0), textcoords="offset points", va="center", fontsize=7)
+        ax.annotate(
+            f"{value:,.0f}", (value, y), xytext=(3, 0), textcoords="offset points", va="center", fontsize=7
+        )
     return _svg(fig)
 
 
@@ -60,7 +64,10 @@ def line_chart(labels: list[Any], values: list[float], *, ylabel: str = "Units")
     ax = fig.subplots()
     ax.plot(range(len(values)), values, marker="o", color=BAR)
     ax.fill_between(range(len(values)), values, color=BAR, alpha=0.12)
-    ax.set_xticks(range(len(labels)), [_label(label)[5:] if len(str(label)) == 10 else _label(label) for label in labels])
+    ax.set_xticks(
+        range(len(labels)),
+        [_label(label)[5:] if len(str(label)) == 10 else _label(label) for label in labels],
+    )
     ax.yaxis.set_major_formatter(FuncFormatter(_thousands))
     ax.set_ylabel(ylabel)
     ax.set_ylim(bottom=0)
@@ -71,8 +78,13 @@ def line_chart(labels: list[Any], values: list[float], *, ylabel: str = "Units")
 def pie_chart(labels: list[Any], values: list[float]) -> str:
     fig = Figure(figsize=(4.2, 2.6))
     ax = fig.subplots()
-    ax.pie(values, labels=[_label(label) for label in labels], colors=[BAR, ACCENT, "#8aa", "#ccc"][: len(values)],
-           autopct="%1.1f%%", textprops={"fontsize": 8})
+    ax.pie(
+        values,
+        labels=[_label(label) for label in labels],
+        colors=[BAR, ACCENT, "#8aa", "#ccc"][: len(values)],
+        autopct="%1.1f%%",
+        textprops={"fontsize": 8},
+    )
     ax.set_aspect("equal")
     return _svg(fig)
 

@@ -51,7 +51,16 @@ _string = json.JSONEncoder(ensure_ascii=False).encode  # a JSON string exactly a
 _dumps = functools.partial(json.dumps, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
 
 
-def _line_json(position: int, category: int, description: str, brand: Any, gtin: str, hs_code: str, quantity: Any, unit: str) -> str:
+def _line_json(
+    position: int,
+    category: int,
+    description: str,
+    brand: Any,
+    gtin: str,
+    hs_code: str,
+    quantity: Any,
+    unit: str,
+) -> str:
     """One goods line of ``version_payload`` in canonical JSON (keys in sorted order), written directly."""
     digest = rs.ciphertext_digest(brand)
     return (
@@ -117,11 +126,37 @@ def fast_link_hash(prev_hash: str, seq: int, canonical_payload: bytes) -> str:
 
 #: The stored fields the chain hashes, as one flat row per version (no model instances: speed).
 VERSION_FIELDS = (
-    "pk", "result__operation_id", "result__uuid", "result__client_id", "result__entry_point_id",
-    "result__administration_id", "result__reported_by_id", "result__late", "number", "created_at", "created_by_id",
-    "reason", "inspected_at", "transport_mode", "origin_country", "departure_country", "transit_countries",
-    "destination_country", "detection_method", "outcome", "infringement", "concealment", "estimated_value", "currency",
-    "handling_code", "answers_warning", "notes_sealed", "reference_sealed", "parties_sealed", "chain_seq", "prev_hash",
+    "pk",
+    "result__operation_id",
+    "result__uuid",
+    "result__client_id",
+    "result__entry_point_id",
+    "result__administration_id",
+    "result__reported_by_id",
+    "result__late",
+    "number",
+    "created_at",
+    "created_by_id",
+    "reason",
+    "inspected_at",
+    "transport_mode",
+    "origin_country",
+    "departure_country",
+    "transit_countries",
+    "destination_country",
+    "detection_method",
+    "outcome",
+    "infringement",
+    "concealment",
+    "estimated_value",
+    "currency",
+    "handling_code",
+    "answers_warning",
+    "notes_sealed",
+    "reference_sealed",
+    "parties_sealed",
+    "chain_seq",
+    "prev_hash",
     "hash",
 )
 
@@ -130,19 +165,35 @@ def payload(v: dict[str, Any], lines: list[dict[str, Any]]) -> dict[str, Any]:
     """``results.selectors.version_payload`` for a row of VERSION_FIELDS and its lines."""
     value = v["estimated_value"]
     return {
-        "operation": v["result__operation_id"], "result": str(v["result__uuid"]), "client_id": v["result__client_id"],
-        "entry_point": v["result__entry_point_id"], "administration": v["result__administration_id"],
-        "reported_by": v["result__reported_by_id"], "late": v["result__late"], "version": v["number"],
-        "created_at": v["created_at"].isoformat(), "created_by": v["created_by_id"], "reason": v["reason"],
-        "inspected_at": v["inspected_at"].isoformat(), "transport_mode": v["transport_mode"],
-        "origin": v["origin_country"], "departure": v["departure_country"], "transit": list(v["transit_countries"]),
-        "destination": v["destination_country"], "detection_method": v["detection_method"], "outcome": v["outcome"],
-        "infringement": v["infringement"], "concealment": v["concealment"],
-        "estimated_value": None if value is None else f"{value:.2f}", "currency": v["currency"],
+        "operation": v["result__operation_id"],
+        "result": str(v["result__uuid"]),
+        "client_id": v["result__client_id"],
+        "entry_point": v["result__entry_point_id"],
+        "administration": v["result__administration_id"],
+        "reported_by": v["result__reported_by_id"],
+        "late": v["result__late"],
+        "version": v["number"],
+        "created_at": v["created_at"].isoformat(),
+        "created_by": v["created_by_id"],
+        "reason": v["reason"],
+        "inspected_at": v["inspected_at"].isoformat(),
+        "transport_mode": v["transport_mode"],
+        "origin": v["origin_country"],
+        "departure": v["departure_country"],
+        "transit": list(v["transit_countries"]),
+        "destination": v["destination_country"],
+        "detection_method": v["detection_method"],
+        "outcome": v["outcome"],
+        "infringement": v["infringement"],
+        "concealment": v["concealment"],
+        "estimated_value": None if value is None else f"{value:.2f}",
+        "currency": v["currency"],
         "handling_code": v["handling_code"],
         "answers_warning": str(v["answers_warning"]) if v["answers_warning"] else None,
-        "notes": rs.ciphertext_digest(v["notes_sealed"]), "reference": rs.ciphertext_digest(v["reference_sealed"]),
-        "parties": rs.ciphertext_digest(v["parties_sealed"]), "lines": lines,
+        "notes": rs.ciphertext_digest(v["notes_sealed"]),
+        "reference": rs.ciphertext_digest(v["reference_sealed"]),
+        "parties": rs.ciphertext_digest(v["parties_sealed"]),
+        "lines": lines,
     }
 
 
@@ -165,7 +216,9 @@ def version_rows(operation_id: int) -> Any:
 
 def _version_rows_sql(operation_id: int) -> Any:
     columns = ", ".join(
-        f"r.{name.removeprefix('result__')}" if name.startswith("result__") else f"v.{'id' if name == 'pk' else name}"
+        f"r.{name.removeprefix('result__')}"
+        if name.startswith("result__")
+        else f"v.{'id' if name == 'pk' else name}"
         for name in VERSION_FIELDS
     )
     sql = (
@@ -193,7 +246,10 @@ def _fast_first_broken(operation_id: int) -> int | None:
         for v in batch:
             if v["chain_seq"] != expected_seq or v["prev_hash"] != expected_prev:
                 return expected_seq
-            if fast_link_hash(v["prev_hash"], v["chain_seq"], canonical(v, lines.get(v["pk"], "[]"))) != v["hash"]:
+            if (
+                fast_link_hash(v["prev_hash"], v["chain_seq"], canonical(v, lines.get(v["pk"], "[]")))
+                != v["hash"]
+            ):
                 return v["chain_seq"]
             expected_prev, expected_seq = v["hash"], expected_seq + 1
         return None
@@ -234,4 +290,9 @@ def verify_chain(operation: Operation) -> dict[str, Any]:
     if first_broken is not None:  # let the results app's own check have the last word
         first_broken = rs.results_chain_verify(operation.pk)
     stale = stale_current(operation.pk)
-    return {"checked": True, "ok": first_broken is None and not stale, "first_broken": first_broken, "stale_results": stale}
+    return {
+        "checked": True,
+        "ok": first_broken is None and not stale,
+        "first_broken": first_broken,
+        "stale_results": stale,
+    }

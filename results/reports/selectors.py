@@ -80,7 +80,9 @@ def _report_visibility(membership: Membership) -> Q:
     elif membership.role == Role.ANALYST:
         visible |= Q(audience_role=Role.ANALYST) & same_or_no_administration
     elif membership.role == Role.NATIONAL_CONTACT:
-        visible |= Q(audience_role=Role.NATIONAL_CONTACT, audience_administration_id=membership.administration_id)
+        visible |= Q(
+            audience_role=Role.NATIONAL_CONTACT, audience_administration_id=membership.administration_id
+        )
     return visible
 
 
@@ -93,7 +95,9 @@ def reports_for(membership: Membership) -> QuerySet[Report]:
     )
 
 
-def access_report(principal: Principal, *, operation_code: str, report_id: object) -> tuple[Membership, Report]:
+def access_report(
+    principal: Principal, *, operation_code: str, report_id: object
+) -> tuple[Membership, Report]:
     """A report of an operation the caller belongs to, that their role may read, or NotFound."""
     membership = access_membership(principal, operation_code=operation_code)
     try:
@@ -114,5 +118,7 @@ def report_content(report: Report) -> bytes:
     if blob is None:
         raise NotFound("report file")
     if report.sealed:
-        return open_sealed(context=report.content_context(), blob=bytes(blob), scope=f"operation:{report.operation_id}")
+        return open_sealed(
+            context=report.content_context(), blob=bytes(blob), scope=f"operation:{report.operation_id}"
+        )
     return bytes(blob)

@@ -67,7 +67,9 @@ def _validate(edition: str, format: str, audience: Audience) -> None:
     if format not in Report.Format.values:
         errors["format"] = [f"Choose one of {', '.join(Report.Format.values)}."]
     elif format == Report.Format.CEN and edition != Report.Edition.RESTRICTED:
-        errors["format"] = ["The CEN export has one row per goods line: ask for it with the restricted edition."]
+        errors["format"] = [
+            "The CEN export has one row per goods line: ask for it with the restricted edition."
+        ]
     if errors:
         raise ValidationError(errors)
 
@@ -88,13 +90,18 @@ def report_request(
         operation=operation,
         requested_by=requested_by,
         audience_role=audience.role if edition == Report.Edition.RESTRICTED else "",
-        audience_administration_id=audience.administration_id if edition == Report.Edition.RESTRICTED else None,
+        audience_administration_id=audience.administration_id
+        if edition == Report.Edition.RESTRICTED
+        else None,
         edition=edition,
         format=format,
         kind=_kind(operation),
     )
     audit_record(
-        action="report.requested", actor=requested_by, operation=operation, target=report,
+        action="report.requested",
+        actor=requested_by,
+        operation=operation,
+        target=report,
         data={"edition": edition, "format": format, "kind": report.kind},
     )
     if start_worker and settings.CENCOMM_REPORT_THREAD:
@@ -104,8 +111,11 @@ def report_request(
 
 def report_request_for_member(*, membership: Membership, edition: str, format: str) -> Report:
     return report_request(
-        operation=membership.operation, requested_by=membership.user, audience=Audience.of(membership),
-        edition=edition, format=format,
+        operation=membership.operation,
+        requested_by=membership.user,
+        audience=Audience.of(membership),
+        edition=edition,
+        format=format,
     )
 
 
@@ -127,8 +137,15 @@ def report_claim() -> Report | None:
         return None
     now = timezone.now()
     report.state, report.started_at, report.heartbeat_at = Report.State.RUNNING, now, now
-    report.worker, report.attempts, report.progress, report.stage = _worker_name(), report.attempts + 1, 1, "Started"
-    report.save(update_fields=["state", "started_at", "heartbeat_at", "worker", "attempts", "progress", "stage"])
+    report.worker, report.attempts, report.progress, report.stage = (
+        _worker_name(),
+        report.attempts + 1,
+        1,
+        "Started",
+    )
+    report.save(
+        update_fields=["state", "started_at", "heartbeat_at", "worker", "attempts", "progress", "stage"]
+    )
     return report
 
 
@@ -136,11 +153,17 @@ def report_claim() -> Report | None:
 def report_requeue_stale(*, older_than: dt.timedelta = STALE_AFTER) -> int:
     """Give jobs of a worker that died back to the queue (or fail them after MAX_ATTEMPTS)."""
     cutoff = timezone.now() - older_than
-    stale = Report.objects.select_for_update(skip_locked=True).filter(state=Report.State.RUNNING, heartbeat_at__lt=cutoff)
+    stale = Report.objects.select_for_update(skip_locked=True).filter(
+        state=Report.State.RUNNING, heartbeat_at__lt=cutoff
+    )
     count = 0
     for report in stale.defer("content"):
         if report.attempts >= MAX_ATTEMPTS:
-            report.state, report.error, report.finished_at = Report.State.FAILED, "The worker stopped answering.", timezone.now()
+            report.state, report.error, report.finished_at = (
+                Report.State.FAILED,
+                "The worker stopped answering.",
+                timezone.now(),
+            )
         else:
             report.state, report.stage = Report.State.QUEUED, "Queued again"
         report.save(update_fields=["state", "error", "finished_at", "stage"])
@@ -149,7 +172,9 @@ def report_requeue_stale(*, older_than: dt.timedelta = STALE_AFTER) -> int:
 
 
 def _progress(report: Report, percent: int, stage: str) -> None:
-    Report.objects.filter(pk=report.pk).update(progress=percent, stage=stage[:80], heartbeat_at=timezone.now())
+    Report.objects.filter(pk=report.pk).update(
+        progress=percent, stage=stage[:80], heartbeat_at=timezone.now()
+    )
 
 
 def render(report: Report, data: dict[str, Any], audience: Audience, step: Any) -> bytes:
@@ -191,7 +216,9 @@ def report_generate(*, report: Report) -> Report:
     audience = Audience.of_report(report)
     try:
         step = lambda percent, stage: _progress(report, percent, stage)  # noqa: E731
-        data = builder.build(report.operation, edition=report.edition, audience=audience, kind=report.kind, progress=step)
+        data = builder.build(
+            report.operation, edition=report.edition, audience=audience, kind=report.kind, progress=step
+        )
         data["report"]["id"] = report.pk
         content = render(report, data, audience, step)
         step(90, "Storing")
@@ -211,7 +238,9 @@ def _store(report: Report, data: dict[str, Any], content: bytes, elapsed_ms: int
     content_type, extension = CONTENT_TYPES[Report.Format(report.format)]
     sealed = report.edition == Report.Edition.RESTRICTED
     stamp = report.requested_at.astimezone(dt.UTC).strftime("%Y%m%d-%H%M")
-    report.filename = f"{report.operation.code}-{report.kind}-{report.edition}-{stamp}-{report.pk}.{extension}"
+    report.filename = (
+        f"{report.operation.code}-{report.kind}-{report.edition}-{stamp}-{report.pk}.{extension}"
+    )
     report.content_type = content_type
     report.size = len(content)
     report.sha256 = hashlib.sha256(content).hexdigest()
@@ -223,12 +252,24 @@ def _store(report: Report, data: dict[str, Any], content: bytes, elapsed_ms: int
     )
     report.inputs = data["integrity"]
     report.generation_ms = elapsed_ms
-    report.state, report.progress, report.stage, report.finished_at = Report.State.DONE, 100, "Done", timezone.now()
+    report.state, report.progress, report.stage, report.finished_at = (
+        Report.State.DONE,
+        100,
+        "Done",
+        timezone.now(),
+    )
     report.save()
     audit_record(
-        action="report.generated", actor=report.requested_by, operation=report.operation, target=report,
-        data={"sha256": report.sha256, "size": report.size, "chain_seq": data["integrity"]["chain_seq"],
-              "chain_head": data["integrity"]["chain_head"]},
+        action="report.generated",
+        actor=report.requested_by,
+        operation=report.operation,
+        target=report,
+        data={
+            "sha256": report.sha256,
+            "size": report.size,
+            "chain_seq": data["integrity"]["chain_seq"],
+            "chain_head": data["integrity"]["chain_head"],
+        },
     )
 
 
@@ -267,17 +308,33 @@ def start_thread_worker() -> None:
         _thread.start()
 
 
-def report_generate_now(*, operation: Operation, audience: Audience, edition: str, format: str,
-                        requested_by: AbstractBaseUser | None = None) -> Report:
+def report_generate_now(
+    *,
+    operation: Operation,
+    audience: Audience,
+    edition: str,
+    format: str,
+    requested_by: AbstractBaseUser | None = None,
+) -> Report:
     """The command line's path: queue, claim this very job and generate it in this process."""
-    report = report_request(operation=operation, requested_by=requested_by, audience=audience, edition=edition,
-                            format=format, start_worker=False)
+    report = report_request(
+        operation=operation,
+        requested_by=requested_by,
+        audience=audience,
+        edition=edition,
+        format=format,
+        start_worker=False,
+    )
     with transaction.atomic():
         claimed = Report.objects.select_for_update().filter(pk=report.pk, state=Report.State.QUEUED).first()
         if claimed is None:  # a worker took it first: wait for it
             claimed = report
         else:
-            claimed.state, claimed.started_at, claimed.heartbeat_at = Report.State.RUNNING, timezone.now(), timezone.now()
+            claimed.state, claimed.started_at, claimed.heartbeat_at = (
+                Report.State.RUNNING,
+                timezone.now(),
+                timezone.now(),
+            )
             claimed.worker, claimed.attempts = _worker_name(), claimed.attempts + 1
             claimed.save(update_fields=["state", "started_at", "heartbeat_at", "worker", "attempts"])
             return report_generate(report=claimed)
@@ -288,5 +345,14 @@ def report_generate_now(*, operation: Operation, audience: Audience, edition: st
     return report
 
 
-__all__ = ["SYSTEM", "report_claim", "report_generate", "report_generate_now", "report_request",
-           "report_request_for_member", "report_requeue_stale", "report_run_pending", "start_thread_worker"]
+__all__ = [
+    "SYSTEM",
+    "report_claim",
+    "report_generate",
+    "report_generate_now",
+    "report_request",
+    "report_request_for_member",
+    "report_requeue_stale",
+    "report_run_pending",
+    "start_thread_worker",
+]

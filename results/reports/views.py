@@ -53,4 +53,6 @@ def report_index(request: HttpRequest, code: str) -> HttpResponse:
 @require_GET
 def report_download(request: HttpRequest, code: str, report_id: int) -> HttpResponse:
     _, report = selectors.access_report(Principal(request.user), operation_code=code, report_id=report_id)
-    return download_response(report, inline=request.GET.get("view") == "1" and report.format == Report.Format.PDF)
+    return download_response(
+        report, inline=request.GET.get("view") == "1" and report.format == Report.Format.PDF
+    )

@@ -47,17 +47,31 @@ class Sheet:
     rows: Iterable[list[Any]]
 
 
-def sheets(data: dict[str, Any], *, cases: Iterator[dict[str, Any]] | None, lines: Iterator[dict[str, Any]] | None,
-           case_columns: list[str], line_columns: list[str]) -> Iterator[Sheet]:
-    summary = [["operation", data["operation"]["code"]], ["name", data["operation"]["name"]],
-               ["edition", data["report"]["edition"]], ["kind", data["report"]["kind"]],
-               ["generated_at_utc", data["report"]["generated_at"]],
-               ["window_start_utc", data["operation"]["window_start"]], ["window_end_utc", data["operation"]["window_end"]],
-               ["total_units", data["totals"]["units"]], ["seized_units", data["totals"]["seized_units"]],
-               ["pending_units", data["totals"]["pending_units"]], ["cases", data["totals"]["cases"]],
-               ["results", data["totals"]["results"]],
-               ["chain_seq", data["integrity"]["chain_seq"]], ["chain_head", data["integrity"]["chain_head"]],
-               ["chain_verified", data["integrity"]["verify"].get("ok")]]
+def sheets(
+    data: dict[str, Any],
+    *,
+    cases: Iterator[dict[str, Any]] | None,
+    lines: Iterator[dict[str, Any]] | None,
+    case_columns: list[str],
+    line_columns: list[str],
+) -> Iterator[Sheet]:
+    summary = [
+        ["operation", data["operation"]["code"]],
+        ["name", data["operation"]["name"]],
+        ["edition", data["report"]["edition"]],
+        ["kind", data["report"]["kind"]],
+        ["generated_at_utc", data["report"]["generated_at"]],
+        ["window_start_utc", data["operation"]["window_start"]],
+        ["window_end_utc", data["operation"]["window_end"]],
+        ["total_units", data["totals"]["units"]],
+        ["seized_units", data["totals"]["seized_units"]],
+        ["pending_units", data["totals"]["pending_units"]],
+        ["cases", data["totals"]["cases"]],
+        ["results", data["totals"]["results"]],
+        ["chain_seq", data["integrity"]["chain_seq"]],
+        ["chain_head", data["integrity"]["chain_head"]],
+        ["chain_verified", data["integrity"]["verify"].get("ok")],
+    ]
     summary += [[f"headline_{n}", sentence] for n, sentence in enumerate(data["headline"], 1)]
     yield Sheet("summary", ["key", "value"], summary)
     for table in data["tables"]:
@@ -111,7 +125,10 @@ def write_cen_csv(header: list[str], rows: Iterable[dict[str, Any]]) -> bytes:
 
 def _display(table: dict[str, Any]) -> list[list[dict[str, str]]]:
     kinds = [c["kind"] for c in table["columns"]]
-    return [[{"text": cell(value, kind), "kind": kind} for value, kind in zip(row, kinds, strict=True)] for row in table["rows"]]
+    return [
+        [{"text": cell(value, kind), "kind": kind} for value, kind in zip(row, kinds, strict=True)]
+        for row in table["rows"]
+    ]
 
 
 def _window(operation: dict[str, Any]) -> str:
@@ -125,13 +142,23 @@ def _footer(data: dict[str, Any]) -> str:
     return re.sub(r"[^A-Za-z0-9 .:+·-]", "", text)
 
 
-def render_html(data: dict[str, Any], *, cases: list[dict[str, Any]] | None = None, cases_truncated: bool = False) -> str:
+def render_html(
+    data: dict[str, Any], *, cases: list[dict[str, Any]] | None = None, cases_truncated: bool = False
+) -> str:
     """The report as one self-contained HTML document (charts inlined as SVG data URIs)."""
-    tables = [{**table, "svg": charts.chart_for(table), "display": _display(table)} for table in data["tables"]]
+    tables = [
+        {**table, "svg": charts.chart_for(table), "display": _display(table)} for table in data["tables"]
+    ]
     return render_to_string(
         "reports/report.html",
-        {"data": data, "tables": tables, "cases": cases, "cases_truncated": cases_truncated,
-         "window": _window(data["operation"]), "footer": _footer(data)},
+        {
+            "data": data,
+            "tables": tables,
+            "cases": cases,
+            "cases_truncated": cases_truncated,
+            "window": _window(data["operation"]),
+            "footer": _footer(data),
+        },
     )
 
 

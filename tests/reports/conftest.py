@@ -16,15 +16,36 @@ PARTIES = "Importer: Zeta Shadow Trading Ltd, Tirana"
 BRAND = "Rightsholder Quux Pharma"
 FORMULA = '=HYPERLINK("http://x.example/steal","click")'
 SCRIPT = "<script>alert('pwned')</script>"
-RESTRICTED_STRINGS = [REFERENCE, NOTES, PARTIES, BRAND, FORMULA, SCRIPT, "Secretname", "Zeta Shadow", "MSKU7731990"]
+RESTRICTED_STRINGS = [
+    REFERENCE,
+    NOTES,
+    PARTIES,
+    BRAND,
+    FORMULA,
+    SCRIPT,
+    "Secretname",
+    "Zeta Shadow",
+    "MSKU7731990",
+]
 
 
 def membership(world: SimpleNamespace, user: Any) -> Any:
     return world.op.memberships.get(user=user)
 
 
-def post(world: SimpleNamespace, user: Any, entry_point: Any, client_id: str, *, lines: list[tuple[str, int, str]],
-         origin: str = "CN", outcome: str = "seized", hours_ago: int = 20, handling_code: str = "H1", **extra: Any) -> Any:
+def post(
+    world: SimpleNamespace,
+    user: Any,
+    entry_point: Any,
+    client_id: str,
+    *,
+    lines: list[tuple[str, int, str]],
+    origin: str = "CN",
+    outcome: str = "seized",
+    hours_ago: int = 20,
+    handling_code: str = "H1",
+    **extra: Any,
+) -> Any:
     from results.services import LineInput, ResultInput, result_post
 
     brand = extra.pop("brand", None)
@@ -32,24 +53,66 @@ def post(world: SimpleNamespace, user: Any, entry_point: Any, client_id: str, *,
         inspected_at=timezone.now() - dt.timedelta(hours=hours_ago),
         origin=origin,
         outcome=outcome,
-        lines=tuple(LineInput(category=c, quantity=Decimal(q), description=d, brand=brand) for c, q, d in lines),
+        lines=tuple(
+            LineInput(category=c, quantity=Decimal(q), description=d, brand=brand) for c, q, d in lines
+        ),
         handling_code=handling_code,
         **{"transport_mode": "sea_container", "detection_method": "risk_profile", **extra},
     )
-    result, _ = result_post(membership=membership(world, user), entry_point_id=entry_point.pk, client_id=client_id, content=content)
+    result, _ = result_post(
+        membership=membership(world, user),
+        entry_point_id=entry_point.pk,
+        client_id=client_id,
+        content=content,
+    )
     return result
 
 
 @pytest.fixture
 def seeded(world: SimpleNamespace) -> SimpleNamespace:
     """Three Albanian results (one carrying every restricted string) and one Italian, all H0/H1/H2."""
-    post(world, world.officer_al, world.durres, "al-1", lines=[("medicines", 1200, FORMULA), ("accessories", 30, SCRIPT)],
-         reference=REFERENCE, notes=NOTES, parties=PARTIES, brand=BRAND, estimated_value=Decimal("25000"), currency="EUR",
-         handling_code="H0")
-    post(world, world.officer_al, world.durres, "al-2", lines=[("medicines", 800, "tablets")], origin="TR", outcome="detained",
-         handling_code="H2")
-    post(world, world.officer_al, world.durres, "al-3", lines=[("games-toys", 5, "dolls")], origin="CN", outcome="released")
-    post(world, world.officer_it, world.bari, "it-1", lines=[("electronics", 40, "chargers")], origin="CN", hours_ago=30)
+    post(
+        world,
+        world.officer_al,
+        world.durres,
+        "al-1",
+        lines=[("medicines", 1200, FORMULA), ("accessories", 30, SCRIPT)],
+        reference=REFERENCE,
+        notes=NOTES,
+        parties=PARTIES,
+        brand=BRAND,
+        estimated_value=Decimal("25000"),
+        currency="EUR",
+        handling_code="H0",
+    )
+    post(
+        world,
+        world.officer_al,
+        world.durres,
+        "al-2",
+        lines=[("medicines", 800, "tablets")],
+        origin="TR",
+        outcome="detained",
+        handling_code="H2",
+    )
+    post(
+        world,
+        world.officer_al,
+        world.durres,
+        "al-3",
+        lines=[("games-toys", 5, "dolls")],
+        origin="CN",
+        outcome="released",
+    )
+    post(
+        world,
+        world.officer_it,
+        world.bari,
+        "it-1",
+        lines=[("electronics", 40, "chargers")],
+        origin="CN",
+        hours_ago=30,
+    )
     return world
 
 
@@ -59,6 +122,8 @@ def generate(world: SimpleNamespace, user: Any, edition: str, fmt: str) -> bytes
     from results.reports.services import report_generate_now
 
     audience = Audience.of(membership(world, user)) if user is not None else Audience(SYSTEM)
-    report = report_generate_now(operation=world.op, audience=audience, edition=edition, format=fmt, requested_by=user)
+    report = report_generate_now(
+        operation=world.op, audience=audience, edition=edition, format=fmt, requested_by=user
+    )
     assert report.state == "done", report.error
     return report_content(report)

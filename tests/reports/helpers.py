@@ -24,7 +24,10 @@ def xlsx_sheets(content: bytes) -> dict[str, list[list[Any]]]:
 
 def zip_csvs(content: bytes) -> dict[str, list[list[str]]]:
     with zipfile.ZipFile(io.BytesIO(content)) as archive:
-        return {name: list(csv.reader(io.StringIO(archive.read(name).decode("utf-8-sig")))) for name in archive.namelist()}
+        return {
+            name: list(csv.reader(io.StringIO(archive.read(name).decode("utf-8-sig"))))
+            for name in archive.namelist()
+        }
 
 
 def cen_rows(content: bytes) -> list[dict[str, str]]:

@@ -44,14 +44,21 @@ def test_outsider_and_other_operation_cannot_start_list_or_download(world, who):
     assert client.get(f"{API}/{report.pk}/download").status_code == 404
     assert client.get(f"/operations/TEST-OP/reports/{report.pk}/download").status_code == 404
     assert client.get("/operations/TEST-OP/reports/").status_code == 404
-    assert client.post("/operations/TEST-OP/reports/", {"edition": "public", "format": "pdf"}).status_code == 404
+    assert (
+        client.post("/operations/TEST-OP/reports/", {"edition": "public", "format": "pdf"}).status_code == 404
+    )
     assert Report.objects.count() == 1
 
 
 def test_signed_out_visitor_gets_nothing(world):
     from django.test import Client
 
-    assert Client().post(API, {"edition": "public", "format": "json"}, content_type="application/json").status_code == 401
+    assert (
+        Client()
+        .post(API, {"edition": "public", "format": "json"}, content_type="application/json")
+        .status_code
+        == 401
+    )
     assert Client().get("/operations/TEST-OP/reports/").status_code in (302, 404)
 
 
@@ -67,7 +74,12 @@ def test_bad_edition_or_format_is_422_and_stores_nothing(world):
     client = verified_client(world.coordinator)
     assert set(_request(client, "secret", "docx").json()["errors"]) == {"edition", "format"}
     assert _request(client, "public", "cen").status_code == 422
-    assert client.post(API, {"edition": "public", "format": "pdf", "sql": "x"}, content_type="application/json").status_code == 422
+    assert (
+        client.post(
+            API, {"edition": "public", "format": "pdf", "sql": "x"}, content_type="application/json"
+        ).status_code
+        == 422
+    )
     assert Report.objects.count() == 0
 
 

@@ -32,13 +32,25 @@ def test_report_aggregates_equal_the_board(seeded):
     categories = ["medicines", "accessories", "games-toys", "electronics", "foodstuffs", "other"]
     for n in range(25):
         who, where = rnd.choice([(seeded.officer_al, seeded.durres), (seeded.officer_it, seeded.bari)])
-        post(seeded, who, where, f"rnd-{n}", origin=rnd.choice(["CN", "TR", "AE"]), hours_ago=rnd.randint(1, 47),
-             outcome=rnd.choice(["seized", "detained", "released", "no_irregularity"]),
-             lines=[(rnd.choice(categories), rnd.randint(1, 900), "x") for _ in range(rnd.randint(1, 4))],
-             transport_mode=rnd.choice(["sea_container", "road_vehicle"]), detection_method=rnd.choice(["dog", "scanner"]))
+        post(
+            seeded,
+            who,
+            where,
+            f"rnd-{n}",
+            origin=rnd.choice(["CN", "TR", "AE"]),
+            hours_ago=rnd.randint(1, 47),
+            outcome=rnd.choice(["seized", "detained", "released", "no_irregularity"]),
+            lines=[(rnd.choice(categories), rnd.randint(1, 900), "x") for _ in range(rnd.randint(1, 4))],
+            transport_mode=rnd.choice(["sea_container", "road_vehicle"]),
+            detection_method=rnd.choice(["dog", "scanner"]),
+        )
     totals, found = _breakdowns(seeded.op)
     board = rs.board_totals(seeded.op)
-    assert (totals["units"], totals["cases"], totals["results"]) == (board["units"], board["cases"], board["results"])
+    assert (totals["units"], totals["cases"], totals["results"]) == (
+        board["units"],
+        board["cases"],
+        board["results"],
+    )
     for name, selector in BOARD.items():
         assert _figures(found[name]) == _figures(selector(seeded.op)), name
     assert sum(r["units"] for r in found["seized_pending"]) == board["units"]

@@ -25,7 +25,9 @@ def test_output_dash_writes_json_to_stdout(seeded, monkeypatch):
 
 
 def test_formats_to_files(seeded, tmp_path):
-    call_command("report", "TEST-OP", "--edition", "restricted", "--format", "csv", "--output", str(tmp_path / "r.zip"))
+    call_command(
+        "report", "TEST-OP", "--edition", "restricted", "--format", "csv", "--output", str(tmp_path / "r.zip")
+    )
     assert "cases.csv" in zipfile.ZipFile(tmp_path / "r.zip").namelist()
     call_command("report", "TEST-OP", "--format", "pdf", "--output", str(tmp_path / "r.pdf"))
     assert "2,070" in pdf_text((tmp_path / "r.pdf").read_bytes())
@@ -37,6 +39,24 @@ def test_errors_are_explained(seeded, tmp_path):
     with pytest.raises(CommandError, match="binary"):
         call_command("report", "TEST-OP", "--format", "pdf", "--output", "-")
     with pytest.raises(CommandError, match="public edition only"):
-        call_command("report", "TEST-OP", "--edition", "restricted", "--as", "officer-durres", "--output", str(tmp_path / "x.json"))
+        call_command(
+            "report",
+            "TEST-OP",
+            "--edition",
+            "restricted",
+            "--as",
+            "officer-durres",
+            "--output",
+            str(tmp_path / "x.json"),
+        )
     with pytest.raises(CommandError, match="not a member"):
-        call_command("report", "TEST-OP", "--edition", "restricted", "--as", "outsider", "--output", str(tmp_path / "x.json"))
+        call_command(
+            "report",
+            "TEST-OP",
+            "--edition",
+            "restricted",
+            "--as",
+            "outsider",
+            "--output",
+            str(tmp_path / "x.json"),
+        )

@@ -22,7 +22,9 @@ def demo(db, settings, tmp_path):
 
 
 def _report(operation, fmt):
-    report = report_generate_now(operation=operation, audience=Audience(SYSTEM), edition=Report.Edition.PUBLIC, format=fmt)
+    report = report_generate_now(
+        operation=operation, audience=Audience(SYSTEM), edition=Report.Edition.PUBLIC, format=fmt
+    )
     assert report.state == Report.State.DONE, report.error
     return report_content(report)
 
@@ -42,7 +44,9 @@ def test_demo_report_reproduces_the_articles_figures(demo):
     assert data["integrity"]["verify"]["ok"] is True
     comms = data["communications"]  # messaging's demo: warnings and alerts, acknowledged
     assert comms["available"] and comms["total"] > 0
-    assert {a["kind"] for a in comms["acknowledgements"]} <= {"warning", "alert"} and comms["acknowledgements"]
+    assert {a["kind"] for a in comms["acknowledgements"]} <= {"warning", "alert"} and comms[
+        "acknowledgements"
+    ]
 
     text = " ".join(pdf_text(_report(demo, "pdf")).split())
     assert "intercepted 3,888,013 units of goods" in text

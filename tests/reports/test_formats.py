@@ -20,13 +20,30 @@ def test_json_holds_the_board_figures(seeded):
     assert data["totals"]["seized_units"] == 1270 and data["totals"]["pending_units"] == 800
     categories = {c["label"]: c for c in data["breakdowns"]["categories"]}
     assert categories["Medicines"]["units"] == 2000
-    assert data["headline"][1] == "Medicines represented the most numerous category, with 2,000 units, about 96.6% of the total."
+    assert (
+        data["headline"][1]
+        == "Medicines represented the most numerous category, with 2,000 units, about 96.6% of the total."
+    )
     origins = {o["key"]: o["cases"] for o in data["breakdowns"]["origins"]}
     assert origins == {"CN": 2, "TR": 1}
-    assert {o["key"]: o["cases"] for o in data["breakdowns"]["outcomes"]} == {"seized": 2, "detained": 1, "released": 1}
+    assert {o["key"]: o["cases"] for o in data["breakdowns"]["outcomes"]} == {
+        "seized": 2,
+        "detained": 1,
+        "released": 1,
+    }
     assert data["integrity"]["chain_seq"] == 4 and data["integrity"]["verify"]["ok"] is True
-    assert {t["key"] for t in data["tables"]} >= {"categories", "origins", "administrations", "entry_points", "days",
-                                                  "transport_modes", "detection_methods", "seized_pending", "outcomes", "compliance"}
+    assert {t["key"] for t in data["tables"]} >= {
+        "categories",
+        "origins",
+        "administrations",
+        "entry_points",
+        "days",
+        "transport_modes",
+        "detection_methods",
+        "seized_pending",
+        "outcomes",
+        "compliance",
+    }
 
 
 def test_pdf_text_has_headline_and_integrity(seeded):
@@ -50,7 +67,14 @@ def test_xlsx_reads_back_with_cases_and_neutralised_formulas(seeded):
 
 def test_csv_zip_has_every_table_and_neutralised_formulas(seeded):
     files = zip_csvs(generate(seeded, seeded.ncp_al, "restricted", "csv"))
-    assert {"summary.csv", "categories.csv", "origins.csv", "compliance.csv", "cases.csv", "goods_lines.csv"} <= set(files)
+    assert {
+        "summary.csv",
+        "categories.csv",
+        "origins.csv",
+        "compliance.csv",
+        "cases.csv",
+        "goods_lines.csv",
+    } <= set(files)
     header, *rows = files["goods_lines.csv"]
     descriptions = [row[header.index("description")] for row in rows]
     assert "'" + FORMULA in descriptions and FORMULA not in descriptions
@@ -81,7 +105,9 @@ def test_empty_operation_report_is_well_formed(world):
     assert data["totals"] == {"units": 0, "cases": 0, "results": 0, "seized_units": 0, "pending_units": 0}
     assert data["headline"] == ["No goods were reported intercepted in this operation."]
     assert data["integrity"]["chain_seq"] == 0 and data["integrity"]["verify"]["ok"] is True
-    assert "No goods were reported intercepted" in pdf_text(generate(world, world.coordinator, "public", "pdf"))
+    assert "No goods were reported intercepted" in pdf_text(
+        generate(world, world.coordinator, "public", "pdf")
+    )
     assert xlsx_sheets(generate(world, world.coordinator, "restricted", "xlsx"))["cases"] == [
         xlsx_sheets(generate(world, world.coordinator, "restricted", "xlsx"))["cases"][0]
     ]

@@ -17,8 +17,16 @@ pytestmark = pytest.mark.django_db
 
 
 def test_fast_canonical_payload_equals_the_results_apps_payload(seeded):
-    post(seeded, seeded.officer_it, seeded.bari, "odd", lines=[("other", 3, 'Çokollatë\t"quoted"\n\u2028 \x01\x7f \\ end')],
-         concealment="lines", estimated_value=Decimal("12.5"), currency="EUR")
+    post(
+        seeded,
+        seeded.officer_it,
+        seeded.bari,
+        "odd",
+        lines=[("other", 3, 'Çokollatë\t"quoted"\n\u2028 \x01\x7f \\ end')],
+        concealment="lines",
+        estimated_value=Decimal("12.5"),
+        currency="EUR",
+    )
     versions = list(record.version_rows(seeded.op.pk))
     lines = record.lines_json([v["pk"] for v in versions])
     ours = [record.canonical(v, lines[v["pk"]]) for v in versions]

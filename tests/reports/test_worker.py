@@ -16,7 +16,9 @@ from results.reports.services import report_claim, report_request, report_requeu
 
 def _queue(world, n=1, fmt="json"):
     return [
-        report_request(operation=world.op, requested_by=None, audience=Audience(SYSTEM), edition="public", format=fmt)
+        report_request(
+            operation=world.op, requested_by=None, audience=Audience(SYSTEM), edition="public", format=fmt
+        )
         for _ in range(n)
     ]
 
@@ -40,7 +42,9 @@ def test_a_job_whose_worker_died_is_queued_again_then_failed(world):
     Report.objects.filter(pk=report.pk).update(heartbeat_at=timezone.now() - dt.timedelta(hours=1))
     assert report_requeue_stale() == 1
     assert Report.objects.get(pk=report.pk).state == "queued"
-    Report.objects.filter(pk=report.pk).update(state="running", attempts=3, heartbeat_at=timezone.now() - dt.timedelta(hours=1))
+    Report.objects.filter(pk=report.pk).update(
+        state="running", attempts=3, heartbeat_at=timezone.now() - dt.timedelta(hours=1)
+    )
     report_requeue_stale()
     assert Report.objects.get(pk=report.pk).state == "failed"
 

@@ -35,11 +35,19 @@ class Command(BaseCommand):
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("operation", help="the operation's code, e.g. BALKAN-GATE")
         parser.add_argument("--edition", choices=Report.Edition.values, default=Report.Edition.PUBLIC)
-        parser.add_argument("--format", choices=Report.Format.values, default=None,
-                            help="default: json with --output -, else taken from the file extension, else pdf")
+        parser.add_argument(
+            "--format",
+            choices=Report.Format.values,
+            default=None,
+            help="default: json with --output -, else taken from the file extension, else pdf",
+        )
         parser.add_argument("--output", required=True, help="a file path, or - for standard output")
-        parser.add_argument("--as", dest="as_user", metavar="USERNAME",
-                            help="build the restricted edition for this member's view")
+        parser.add_argument(
+            "--as",
+            dest="as_user",
+            metavar="USERNAME",
+            help="build the restricted edition for this member's view",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         operation = Operation.objects.filter(code=options["operation"]).first()
@@ -52,10 +60,16 @@ class Command(BaseCommand):
         user, audience = self._audience(operation, options["as_user"])
         try:
             report = report_generate_now(
-                operation=operation, audience=audience, edition=options["edition"], format=fmt, requested_by=user
+                operation=operation,
+                audience=audience,
+                edition=options["edition"],
+                format=fmt,
+                requested_by=user,
             )
         except ValidationError as exc:
-            raise CommandError("; ".join(f"{k}: {' '.join(v)}" for k, v in exc.message_dict.items())) from None
+            raise CommandError(
+                "; ".join(f"{k}: {' '.join(v)}" for k, v in exc.message_dict.items())
+            ) from None
         if report.state != Report.State.DONE:
             raise CommandError(f"report {report.pk} failed: {report.error}")
         content = report_content(report)
