@@ -14,6 +14,7 @@ whose handling code lets them leave the operation (H0).
 from __future__ import annotations
 
 import datetime as dt
+import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -544,18 +545,58 @@ def _tables(data: dict[str, Any]) -> list[Table]:
 
 
 @contextmanager
-def snapshot() -> Iterator[None]:
+def snapshot() -> Iterator[str | None]:
     """One read-only REPEATABLE READ transaction on PostgreSQL, so every figure and the chain head
-    come from the same state of the record (inside a caller's transaction, that transaction)."""
+    come from the same state of the record (inside a caller's transaction, that transaction).
+
+    Yields the id of the exported snapshot on PostgreSQL (another connection can read the very same
+    state with it), else None.
+    """
     connection = transaction.get_connection()
     if connection.in_atomic_block:
-        yield
+        yield None
         return
     with transaction.atomic():
-        if connection.vendor == "postgresql":
-            with connection.cursor() as cursor:
-                cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
-        yield
+        if connection.vendor != "postgresql":
+            yield None
+            return
+        with connection.cursor() as cursor:
+            cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+            cursor.execute("SELECT pg_export_snapshot()")
+            yield cursor.fetchone()[0]
+
+
+class ChainCheck(threading.Thread):
+    """The chain check in a second connection on the report's snapshot, beside the aggregation.
+
+    It reads every goods line in Python while the aggregates wait on PostgreSQL, so the two overlap.
+    """
+
+    def __init__(self, operation: Operation, snapshot_id: str) -> None:
+        super().__init__(name="report-chain-check", daemon=True)
+        self.operation, self.snapshot_id = operation, snapshot_id
+        self.verdict: dict[str, Any] | None = None
+        self.error: BaseException | None = None
+
+    def run(self) -> None:
+        connection = transaction.get_connection()
+        try:
+            with transaction.atomic():
+                with connection.cursor() as cursor:
+                    cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+                    cursor.execute("SET TRANSACTION SNAPSHOT %s", [self.snapshot_id])
+                self.verdict = verify_results_chain(self.operation)
+        except BaseException as exc:  # handed to the report's thread, which raises it
+            self.error = exc
+        finally:
+            connection.close()
+
+    def result(self) -> dict[str, Any]:
+        self.join()
+        if self.error is not None:
+            raise self.error
+        assert self.verdict is not None
+        return self.verdict
 
 
 def build(
@@ -564,26 +605,34 @@ def build(
     """Everything the report says, read in one snapshot so that figures and chain head agree."""
     step = progress or (lambda percent, stage: None)
     started = time.monotonic()
-    step(10, "Reading the record")  # progress is written outside the read-only snapshot
-    with snapshot():
-        state = record_state(operation)
-        totals, breakdowns = _breakdowns(operation)
-        data: dict[str, Any] = {
-            "report": {
-                "edition": edition,
-                "kind": kind,
-                "generated_at": timezone.now().astimezone(dt.UTC).isoformat(timespec="seconds"),
-                "audience": audience.role if edition == Report.Edition.RESTRICTED else "public",
-            },
-            "operation": operation_facts(operation),
-            "totals": totals,
-            "headline": headline(totals, breakdowns),
-            "breakdowns": breakdowns,
-            "compliance": compliance(operation),
-            "notable": notable_seizures(operation, edition=edition, audience=audience),
-            "communications": communications(operation),
-        }
-        data["integrity"] = {**state, "verify": verify_results_chain(operation)}
+    step(10, "Reading the record and checking the chain")  # progress is written outside the snapshot
+    with snapshot() as snapshot_id:
+        check = ChainCheck(operation, snapshot_id) if snapshot_id else None
+        if check is not None:
+            check.start()
+        try:
+            state = record_state(operation)
+            totals, breakdowns = _breakdowns(operation)
+            data: dict[str, Any] = {
+                "report": {
+                    "edition": edition,
+                    "kind": kind,
+                    "generated_at": timezone.now().astimezone(dt.UTC).isoformat(timespec="seconds"),
+                    "audience": audience.role if edition == Report.Edition.RESTRICTED else "public",
+                },
+                "operation": operation_facts(operation),
+                "totals": totals,
+                "headline": headline(totals, breakdowns),
+                "breakdowns": breakdowns,
+                "compliance": compliance(operation),
+                "notable": notable_seizures(operation, edition=edition, audience=audience),
+                "communications": communications(operation),
+            }
+            verdict = check.result() if check is not None else verify_results_chain(operation)
+            data["integrity"] = {**state, "verify": verdict}
+        finally:  # never leave the snapshot while the check may still be importing it
+            if check is not None:
+                check.join()
     data["report"]["read_seconds"] = round(time.monotonic() - started, 2)
     step(50, "Record read and chain checked")
     data["tables"] = _tables(data)

@@ -124,15 +124,12 @@ def _worker_name() -> str:
 
 
 @transaction.atomic
-def report_claim() -> Report | None:
-    """Take the oldest queued job, or None; concurrent workers never take the same one."""
-    report = (
-        Report.objects.select_for_update(skip_locked=True)
-        .filter(state=Report.State.QUEUED)
-        .order_by("requested_at", "pk")
-        .defer("content")
-        .first()
-    )
+def report_claim(*, report_id: int | None = None) -> Report | None:
+    """Take the oldest queued job (or that one), or None; concurrent workers never take the same one."""
+    queued = Report.objects.select_for_update(skip_locked=True).filter(state=Report.State.QUEUED)
+    if report_id is not None:
+        queued = queued.filter(pk=report_id)
+    report = queued.order_by("requested_at", "pk").defer("content").first()
     if report is None:
         return None
     now = timezone.now()
@@ -325,19 +322,10 @@ def report_generate_now(
         format=format,
         start_worker=False,
     )
-    with transaction.atomic():
-        claimed = Report.objects.select_for_update().filter(pk=report.pk, state=Report.State.QUEUED).first()
-        if claimed is None:  # a worker took it first: wait for it
-            claimed = report
-        else:
-            claimed.state, claimed.started_at, claimed.heartbeat_at = (
-                Report.State.RUNNING,
-                timezone.now(),
-                timezone.now(),
-            )
-            claimed.worker, claimed.attempts = _worker_name(), claimed.attempts + 1
-            claimed.save(update_fields=["state", "started_at", "heartbeat_at", "worker", "attempts"])
-            return report_generate(report=claimed)
+    claimed = report_claim(report_id=report.pk)
+    if claimed is not None:
+        return report_generate(report=claimed)
+    # a worker took it first: wait for it
     while not report.finished:
         time.sleep(0.2)
         report.refresh_from_db(fields=["state"])
