@@ -100,8 +100,9 @@ def run() -> str:
         "- *report's aggregates*: `results/reports/aggregates.py`, the same figures in two statements (each version's "
         "lines summed once, then grouped by every dimension).\n"
         "- *chain check*: recomputing every stored version's hash, as `manage.py verify_chain` does; the report runs it "
-        "so that it can say the record is intact. It reads every goods line, so it grows with the record and is most of "
-        "the report's time at a million lines; the JSON and PDF columns include it.\n"
+        "so that it can say the record is intact. It reads every goods line, so it grows with the record. On "
+        "PostgreSQL it runs in a second connection on the report's exported snapshot, beside the aggregates, so a report "
+        "takes about as long as its chain check plus the rendering; the JSON and PDF columns include it.\n"
         "- The report's total is checked against the bare queries' total in the same run (the run fails if they "
         "differ); the load average is the machine's at the end of each size (other work shares these 2 cores).\n"
     )
