@@ -24,7 +24,17 @@ class RoomAdmin(ReadOnly):
 
 @admin.register(Message)
 class MessageAdmin(ReadOnly):
-    list_display = ["pk", "room", "seq", "kind", "author", "handling", "version", "created_at", "withdrawn_at"]
+    list_display = [
+        "pk",
+        "room",
+        "seq",
+        "kind",
+        "author",
+        "handling",
+        "version",
+        "created_at",
+        "withdrawn_at",
+    ]
     list_filter = ["kind", "handling"]
     exclude = ["body"]
 

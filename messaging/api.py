@@ -136,8 +136,14 @@ def rooms_list(request: HttpRequest, code: str) -> list[dict[str, Any]]:
     membership = access_membership(principal_of(request), operation_code=code)
     services.rooms_ensure(operation=membership.operation)
     return [
-        {"id": r.pk, "name": r.name, "kind": r.kind, "seq": r.last_seq, "rev": r.last_rev,
-         "read": selectors.read_position(r, membership.user)}
+        {
+            "id": r.pk,
+            "name": r.name,
+            "kind": r.kind,
+            "seq": r.last_seq,
+            "rev": r.last_rev,
+            "read": selectors.read_position(r, membership.user),
+        }
         for r in selectors.rooms_for(membership)
     ]
 
@@ -151,7 +157,12 @@ def room_create(request: HttpRequest, code: str, payload: RoomIn) -> Status:
 
 @router.get("/operations/{code}/rooms/{room_id}/messages", response=MessagePage)
 def messages_list(
-    request: HttpRequest, code: str, room_id: int, after_seq: int = 0, before_seq: int | None = None, limit: int = 100
+    request: HttpRequest,
+    code: str,
+    room_id: int,
+    after_seq: int = 0,
+    before_seq: int | None = None,
+    limit: int = 100,
 ) -> dict[str, Any]:
     """Messages after ``after_seq`` in order (or the page before ``before_seq``, for history)."""
     membership, room = selectors.access_room(principal_of(request), operation_code=code, room_id=room_id)
@@ -160,8 +171,12 @@ def messages_list(
         page = selectors.messages_before(room, before_seq=max(1, before_seq), limit=limit)
     else:
         page = selectors.messages_after(room, after_seq=max(0, after_seq), limit=limit)
-    return {"room": room.pk, "seq": room.last_seq, "rev": room.last_rev,
-            "messages": selectors.with_acknowledgements(membership, selectors.render_messages(room, page))}
+    return {
+        "room": room.pk,
+        "seq": room.last_seq,
+        "rev": room.last_rev,
+        "messages": selectors.with_acknowledgements(membership, selectors.render_messages(room, page)),
+    }
 
 
 @router.post("/operations/{code}/rooms/{room_id}/messages", response={200: MessageOut, 201: MessageOut})
@@ -169,9 +184,16 @@ def message_post(request: HttpRequest, code: str, room_id: int, payload: Message
     """201 with the new message; 200 with the stored one when this client ID was already used."""
     membership, room = selectors.access_room(principal_of(request), operation_code=code, room_id=room_id)
     message, created = services.message_post(
-        membership=membership, room=room, client_id=payload.client_id, text=payload.text, kind=payload.kind,
-        handling=payload.handling, reply_to_id=payload.reply_to, warning_id=payload.warning,
-        entry_point_ids=payload.entry_points, attachment_ids=payload.attachments,
+        membership=membership,
+        room=room,
+        client_id=payload.client_id,
+        text=payload.text,
+        kind=payload.kind,
+        handling=payload.handling,
+        reply_to_id=payload.reply_to,
+        warning_id=payload.warning,
+        entry_point_ids=payload.entry_points,
+        attachment_ids=payload.attachments,
     )
     rendered = selectors.with_acknowledgements(membership, selectors.render_messages(room, [message]))[0]
     return Status(201 if created else 200, rendered)
@@ -216,7 +238,12 @@ def acknowledgements_overview(request: HttpRequest, code: str) -> list[dict[str,
     membership = access_membership(principal_of(request), operation_code=code)
     require_role(membership, Role.COORDINATOR, Role.NATIONAL_CONTACT, what="operation")
     return [
-        {"message": row["rendered"], "acknowledged": row["acknowledged"], "total": row["total"], "status": row["status"]}
+        {
+            "message": row["rendered"],
+            "acknowledged": row["acknowledged"],
+            "total": row["total"],
+            "status": row["status"],
+        }
         for row in selectors.acknowledgement_overview(membership)
     ]
 
@@ -229,25 +256,43 @@ def read_position_set(request: HttpRequest, code: str, room_id: int, payload: Re
 
 
 def _attachment_out(attachment: Attachment, name: str) -> dict[str, Any]:
-    return {"id": str(attachment.uid), "content_type": attachment.content_type, "size": attachment.size, "name": name,
-            "sha256": attachment.sha256, "preview": attachment.display is not None, "width": attachment.width,
-            "height": attachment.height, "handling": attachment.handling}
+    return {
+        "id": str(attachment.uid),
+        "content_type": attachment.content_type,
+        "size": attachment.size,
+        "name": name,
+        "sha256": attachment.sha256,
+        "preview": attachment.display is not None,
+        "width": attachment.width,
+        "height": attachment.height,
+        "handling": attachment.handling,
+    }
 
 
 @router.post("/operations/{code}/rooms/{room_id}/attachments", response={201: AttachmentOut, 413: dict})
 def attachment_upload(
-    request: HttpRequest, code: str, room_id: int, file: UploadedFile = File(...),  # noqa: B008
+    request: HttpRequest,
+    code: str,
+    room_id: int,
+    file: UploadedFile = File(...),  # noqa: B008
     handling: Literal["operation", "hub_only"] = Form("operation"),  # noqa: B008
 ) -> Status:
     """A JPEG, PNG or PDF; send its id with the message. 413 over the size limit, 422 for anything else."""
     membership, room = selectors.access_room(principal_of(request), operation_code=code, room_id=room_id)
     limit = settings.CENCOMM_UPLOAD_MAX_BYTES
     if file.size is not None and file.size > limit:
-        return Status(413, {"detail": "File too large.", "errors": {"file": [f"A file is at most {limit // (1024 * 1024)} MB."]}})
+        return Status(
+            413,
+            {
+                "detail": "File too large.",
+                "errors": {"file": [f"A file is at most {limit // (1024 * 1024)} MB."]},
+            },
+        )
     data = file.read(limit + 1)
     try:
-        attachment = services.attachment_upload(membership=membership, room=room, data=data,
-                                                name=file.name or "file", handling=handling)
+        attachment = services.attachment_upload(
+            membership=membership, room=room, data=data, name=file.name or "file", handling=handling
+        )
     except services.UploadRejected as exc:
         if exc.too_large:
             return Status(413, {"detail": "File too large.", "errors": exc.message_dict})
@@ -256,14 +301,20 @@ def attachment_upload(
 
 
 @router.get("/operations/{code}/attachments/{uid}")
-def attachment_download(request: HttpRequest, code: str, uid: uuid.UUID, original: bool = False) -> HttpResponse:
+def attachment_download(
+    request: HttpRequest, code: str, uid: uuid.UUID, original: bool = False
+) -> HttpResponse:
     """The display copy (metadata removed) by default; ``?original=true`` for the evidence file."""
     membership = access_membership(principal_of(request), operation_code=code)
     attachment = selectors.access_attachment(membership, str(uid))
     part = "original" if original or attachment.display is None else "display"
     data = services.attachment_content(attachment, part=part)
     response = HttpResponse(data, content_type=attachment.content_type)
-    disposition = "attachment" if attachment.content_type == Attachment.ContentType.PDF or part == "original" else "inline"
+    disposition = (
+        "attachment"
+        if attachment.content_type == Attachment.ContentType.PDF or part == "original"
+        else "inline"
+    )
     response["Content-Disposition"] = f'{disposition}; filename="{attachment.uid}{_extension(attachment)}"'
     response["Cache-Control"] = "private, no-store"
     response["X-Content-Type-Options"] = "nosniff"

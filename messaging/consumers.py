@@ -79,7 +79,9 @@ class RoomsConsumer(HubConsumer):
     @database_sync_to_async
     def _load_access(self) -> tuple[Membership, frozenset[int]] | None:
         try:
-            membership = access_membership(Principal(self.user), operation_code=self.scope["url_route"]["kwargs"]["code"])
+            membership = access_membership(
+                Principal(self.user), operation_code=self.scope["url_route"]["kwargs"]["code"]
+            )
         except NotFound:
             return None
         return membership, frozenset(selectors.rooms_for(membership).values_list("pk", flat=True))
@@ -97,7 +99,9 @@ class RoomsConsumer(HubConsumer):
     async def opened(self) -> None:
         assert self.membership is not None
         await self._open_connection()
-        await self.channel_layer.group_add(events.presence_group(self.membership.operation_id), self.channel_name)
+        await self.channel_layer.group_add(
+            events.presence_group(self.membership.operation_id), self.channel_name
+        )
         hello = await self._hello()
         await self.send_json(hello)
         self.heartbeat = asyncio.ensure_future(self._beat())
@@ -109,9 +113,12 @@ class RoomsConsumer(HubConsumer):
         for room_id in list(getattr(self, "cursors", {})):
             await self.channel_layer.group_discard(room_group(room_id), self.channel_name)
         if self.membership is not None:
-            await self.channel_layer.group_discard(events.presence_group(self.membership.operation_id), self.channel_name)
+            await self.channel_layer.group_discard(
+                events.presence_group(self.membership.operation_id), self.channel_name
+            )
             await database_sync_to_async(services.connection_close)(
-                operation_id=self.membership.operation_id, channel_name=self.channel_name)
+                operation_id=self.membership.operation_id, channel_name=self.channel_name
+            )
 
     @database_sync_to_async
     def _open_connection(self) -> None:
@@ -131,23 +138,36 @@ class RoomsConsumer(HubConsumer):
         return {
             "type": "hello",
             "protocol": protocol.PROTOCOL_VERSION,
-            "me": {"id": m.user_id, "username": m.user.username, "role": m.role,
-                   "entry_point": m.entry_point.name if m.entry_point else None,
-                   "entry_point_id": m.entry_point_id},
+            "me": {
+                "id": m.user_id,
+                "username": m.user.username,
+                "role": m.role,
+                "entry_point": m.entry_point.name if m.entry_point else None,
+                "entry_point_id": m.entry_point_id,
+            },
             "rooms": self._rooms_info_sync(),
             "pending": rendered,
             "online": selectors.online_members(m.operation_id, max_age=0),
             "heartbeat_seconds": self.heartbeat_seconds,
-            "limits": {"text_chars": services.MAX_TEXT_CHARS, "attachments": services.MAX_ATTACHMENTS_PER_MESSAGE,
-                       "edit_seconds": int(services.EDIT_WINDOW.total_seconds())},
+            "limits": {
+                "text_chars": services.MAX_TEXT_CHARS,
+                "attachments": services.MAX_ATTACHMENTS_PER_MESSAGE,
+                "edit_seconds": int(services.EDIT_WINDOW.total_seconds()),
+            },
         }
 
     def _rooms_info_sync(self) -> list[dict[str, Any]]:
         assert self.membership is not None
         rooms = selectors.rooms_for(self.membership)
         return [
-            {"id": r.pk, "name": r.name, "kind": r.kind, "seq": r.last_seq, "rev": r.last_rev,
-             "read": selectors.read_position(r, self.membership.user)}
+            {
+                "id": r.pk,
+                "name": r.name,
+                "kind": r.kind,
+                "seq": r.last_seq,
+                "rev": r.last_rev,
+                "read": selectors.read_position(r, self.membership.user),
+            }
             for r in rooms
         ]
 
@@ -162,11 +182,13 @@ class RoomsConsumer(HubConsumer):
             while True:
                 await asyncio.sleep(self.heartbeat_seconds)
                 heads = await self._heads()
-                await self.send_json({
-                    "type": "heartbeat",
-                    "server_time": timezone.now().isoformat(),
-                    "rooms": {str(k): {"seq": v[0], "rev": v[1]} for k, v in heads.items()},
-                })
+                await self.send_json(
+                    {
+                        "type": "heartbeat",
+                        "server_time": timezone.now().isoformat(),
+                        "rooms": {str(k): {"seq": v[0], "rev": v[1]} for k, v in heads.items()},
+                    }
+                )
                 for room_id, (seq, rev) in heads.items():  # a hint was lost: fill the gap now
                     cursor = self.cursors.get(room_id)
                     if cursor is not None and (seq > cursor[0] or rev > cursor[1]):
@@ -216,7 +238,9 @@ class RoomsConsumer(HubConsumer):
                 return
 
     @database_sync_to_async
-    def _read_batch(self, room_id: int, seq: int, rev: int, known_rev: int | None) -> list[dict[str, Any]] | None:
+    def _read_batch(
+        self, room_id: int, seq: int, rev: int, known_rev: int | None
+    ) -> list[dict[str, Any]] | None:
         """The next messages past (seq, rev), ordered by rev; None once the member has gone."""
         assert self.membership is not None
         if not Membership.objects.filter(pk=self.membership.pk).exists():
@@ -240,7 +264,11 @@ class RoomsConsumer(HubConsumer):
     async def handle_subscribe(self, frame: SubscribeFrame) -> None:
         for cursor in frame.rooms:
             if cursor.room not in self.room_ids:
-                await self.send_json(protocol.error_frame("not_found", "No such room.", ref=frame.ref, fields={"room": [str(cursor.room)]}))
+                await self.send_json(
+                    protocol.error_frame(
+                        "not_found", "No such room.", ref=frame.ref, fields={"room": [str(cursor.room)]}
+                    )
+                )
                 continue
             # Join first, read second: a message posted in between arrives as a hint and is skipped
             # if the read already delivered it.
@@ -250,7 +278,9 @@ class RoomsConsumer(HubConsumer):
                 self.cursors[cursor.room] = [cursor.after_seq, head_rev]
                 await self._deliver_unlocked(cursor.room, None)
             seq, rev = self.cursors.get(cursor.room, (0, 0))
-            await self.send_json({"type": "subscribed", "ref": frame.ref, "room": cursor.room, "seq": seq, "rev": rev})
+            await self.send_json(
+                {"type": "subscribed", "ref": frame.ref, "room": cursor.room, "seq": seq, "rev": rev}
+            )
 
     async def handle_send(self, frame: SendFrame) -> None:
         if frame.room not in self.room_ids:
@@ -260,8 +290,17 @@ class RoomsConsumer(HubConsumer):
         if result is None:
             return
         message, created = result
-        await self.send_json({"type": "sent", "ref": frame.ref, "client_id": frame.client_id, "room": frame.room,
-                              "id": message.pk, "seq": message.seq, "created": created})
+        await self.send_json(
+            {
+                "type": "sent",
+                "ref": frame.ref,
+                "client_id": frame.client_id,
+                "room": frame.room,
+                "id": message.pk,
+                "seq": message.seq,
+                "created": created,
+            }
+        )
         if frame.room in self.cursors:
             await self._deliver(frame.room)
 
@@ -269,21 +308,34 @@ class RoomsConsumer(HubConsumer):
         assert self.membership is not None
         room = Room.objects.get(pk=frame.room)
         return services.message_post(
-            membership=self.membership, room=room, client_id=uuid.UUID(frame.client_id), text=frame.text,
-            kind=frame.kind, handling=frame.handling, reply_to_id=frame.reply_to, warning_id=frame.warning,
-            entry_point_ids=frame.entry_points, attachment_ids=frame.attachments,
+            membership=self.membership,
+            room=room,
+            client_id=uuid.UUID(frame.client_id),
+            text=frame.text,
+            kind=frame.kind,
+            handling=frame.handling,
+            reply_to_id=frame.reply_to,
+            warning_id=frame.warning,
+            entry_point_ids=frame.entry_points,
+            attachment_ids=frame.attachments,
         )
 
     async def handle_edit(self, frame: EditFrame) -> None:
-        await self._change(frame, lambda m, msg: services.message_edit(membership=m, message=msg, text=frame.text))
+        await self._change(
+            frame, lambda m, msg: services.message_edit(membership=m, message=msg, text=frame.text)
+        )
 
     async def handle_withdraw(self, frame: WithdrawFrame) -> None:
         await self._change(frame, lambda m, msg: services.message_withdraw(membership=m, message=msg))
 
     async def handle_ack(self, frame: AckFrame) -> None:
-        await self._change(frame, lambda m, msg: services.message_acknowledge(membership=m, message=msg) and msg)
+        await self._change(
+            frame, lambda m, msg: services.message_acknowledge(membership=m, message=msg) and msg
+        )
 
-    async def _change(self, frame: EditFrame | WithdrawFrame | AckFrame, action: Callable[[Membership, Message], Any]) -> None:
+    async def _change(
+        self, frame: EditFrame | WithdrawFrame | AckFrame, action: Callable[[Membership, Message], Any]
+    ) -> None:
         def run() -> Message:
             assert self.membership is not None
             message = selectors.access_message(self.membership, frame.message)
@@ -292,7 +344,9 @@ class RoomsConsumer(HubConsumer):
 
         message = await self._call(frame.ref, run)
         if message is not None:
-            await self.send_json({"type": "done", "ref": frame.ref, "action": frame.type, "message": message.pk})
+            await self.send_json(
+                {"type": "done", "ref": frame.ref, "action": frame.type, "message": message.pk}
+            )
             if message.room_id in self.cursors:
                 await self._deliver(message.room_id)
 
@@ -303,7 +357,9 @@ class RoomsConsumer(HubConsumer):
 
         def run() -> int:
             assert self.membership is not None
-            return services.read_position_set(membership=self.membership, room=Room.objects.get(pk=frame.room), seq=frame.seq).seq
+            return services.read_position_set(
+                membership=self.membership, room=Room.objects.get(pk=frame.room), seq=frame.seq
+            ).seq
 
         seq = await self._call(frame.ref, run)
         if seq is not None:
@@ -321,8 +377,15 @@ class RoomsConsumer(HubConsumer):
             return self._with_acks(selectors.render_messages(room, page))
 
         page = await read()
-        await self.send_json({"type": "history", "ref": frame.ref, "room": frame.room, "messages": page,
-                              "complete": not page or page[0]["seq"] == 1})
+        await self.send_json(
+            {
+                "type": "history",
+                "ref": frame.ref,
+                "room": frame.room,
+                "messages": page,
+                "complete": not page or page[0]["seq"] == 1,
+            }
+        )
 
     async def handle_ping(self, frame: PingFrame) -> None:
         await self.send_json({"type": "pong", "ref": frame.ref, "server_time": timezone.now().isoformat()})
@@ -334,10 +397,16 @@ class RoomsConsumer(HubConsumer):
         except NotFound:
             await self.send_json(protocol.error_frame("not_found", "Not found.", ref=ref))
         except Refused as exc:
-            await self.send_json(protocol.error_frame("refused", exc.message, ref=ref, fields={exc.field: [exc.message]} if exc.field else None))
+            await self.send_json(
+                protocol.error_frame(
+                    "refused", exc.message, ref=ref, fields={exc.field: [exc.message]} if exc.field else None
+                )
+            )
         except ValidationError as exc:
             fields = exc.message_dict if hasattr(exc, "error_dict") else {"__all__": exc.messages}
-            await self.send_json(protocol.error_frame("invalid", "The request was not accepted.", ref=ref, fields=fields))
+            await self.send_json(
+                protocol.error_frame("invalid", "The request was not accepted.", ref=ref, fields=fields)
+            )
         return None
 
     # --- events from the channel layer (types written by messaging.events, never by clients) ----------
@@ -354,4 +423,6 @@ class RoomsConsumer(HubConsumer):
 
     async def room_ack(self, event: dict[str, Any]) -> None:
         if event.get("room") in self.cursors:
-            await self.send_json({"type": "ack", "room": event["room"], "message": event["message"], "user": event["user"]})
+            await self.send_json(
+                {"type": "ack", "room": event["room"], "message": event["message"], "user": event["user"]}
+            )

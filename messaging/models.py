@@ -91,8 +91,12 @@ class Message(models.Model):
     author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     kind = models.CharField(max_length=10, choices=Kind.choices, default=Kind.CHAT)
     handling = models.CharField(max_length=10, choices=Handling.choices, default=Handling.OPERATION)
-    reply_to = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT, related_name="replies")
-    warning = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT, related_name="feedback")
+    reply_to = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="replies"
+    )
+    warning = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="feedback"
+    )
     # A warning goes to the whole operation's entry points, or to the ones listed here.
     entry_points = models.ManyToManyField(EntryPoint, blank=True, related_name="+")
     version = models.PositiveIntegerField(default=1)
@@ -173,7 +177,9 @@ class Attachment(models.Model):
         PDF = "application/pdf", "PDF document"
 
     room = models.ForeignKey(Room, on_delete=models.CASCADE, related_name="attachments")
-    message = models.ForeignKey(Message, null=True, blank=True, on_delete=models.SET_NULL, related_name="attachments")
+    message = models.ForeignKey(
+        Message, null=True, blank=True, on_delete=models.SET_NULL, related_name="attachments"
+    )
     uid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     content_type = models.CharField(max_length=20, choices=ContentType.choices)

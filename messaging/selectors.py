@@ -53,7 +53,9 @@ def rooms_for(membership: Membership) -> QuerySet[Room]:
 
 def room_members(room: Room) -> QuerySet[Membership]:
     """The operation memberships that are in ``room`` now."""
-    members = Membership.objects.filter(operation_id=room.operation_id).select_related("user", "entry_point", "administration")
+    members = Membership.objects.filter(operation_id=room.operation_id).select_related(
+        "user", "entry_point", "administration"
+    )
     if room.kind == Room.Kind.COORDINATORS:
         members = members.filter(role=Role.COORDINATOR)
     elif room.kind == Room.Kind.ADMINISTRATION:
@@ -84,7 +86,9 @@ def access_message(membership: Membership, message_id: int) -> Message:
 
 
 def access_attachment(membership: Membership, uid: str) -> Attachment:
-    attachment = Attachment.objects.filter(uid=uid, room__in=rooms_for(membership)).select_related("room").first()
+    attachment = (
+        Attachment.objects.filter(uid=uid, room__in=rooms_for(membership)).select_related("room").first()
+    )
     if attachment is None:
         raise NotFound("attachment")
     return attachment
@@ -92,7 +96,12 @@ def access_attachment(membership: Membership, uid: str) -> Attachment:
 
 def room_heads(room_ids: Iterable[int]) -> dict[int, tuple[int, int]]:
     """Each room's latest (seq, rev)."""
-    return {pk: (seq, rev) for pk, seq, rev in Room.objects.filter(pk__in=list(room_ids)).values_list("pk", "last_seq", "last_rev")}
+    return {
+        pk: (seq, rev)
+        for pk, seq, rev in Room.objects.filter(pk__in=list(room_ids)).values_list(
+            "pk", "last_seq", "last_rev"
+        )
+    }
 
 
 # --- messages as clients see them -----------------------------------------------------------------
@@ -131,16 +140,22 @@ render_cache = _RenderCache()
 
 
 def message_text(message: Message) -> str:
-    return open_text(context=message_context(message, message.version), blob=message.body, scope=message.room.scope)
+    return open_text(
+        context=message_context(message, message.version), blob=message.body, scope=message.room.scope
+    )
 
 
 def attachment_name(attachment: Attachment) -> str:
-    return open_text(context=attachment_context(attachment, "name"), blob=attachment.name, scope=attachment.room.scope)
+    return open_text(
+        context=attachment_context(attachment, "name"), blob=attachment.name, scope=attachment.room.scope
+    )
 
 
 def _author_labels(operation_id: int, user_ids: set[int]) -> dict[int, dict[str, Any]]:
     labels = {}
-    for m in Membership.objects.filter(operation_id=operation_id, user_id__in=user_ids).select_related("user", "entry_point"):
+    for m in Membership.objects.filter(operation_id=operation_id, user_id__in=user_ids).select_related(
+        "user", "entry_point"
+    ):
         labels[m.user_id] = {
             "id": m.user_id,
             "username": m.user.username,
@@ -160,17 +175,23 @@ def render_messages(room: Room, messages: list[Message]) -> list[dict[str, Any]]
             attachments.setdefault(a.message_id, []).append(a)
         targets: dict[int, list[int]] = {}
         through = Message.entry_points.through
-        for message_id, entry_point_id in through.objects.filter(message__in=missing).values_list("message_id", "entrypoint_id"):
+        for message_id, entry_point_id in through.objects.filter(message__in=missing).values_list(
+            "message_id", "entrypoint_id"
+        ):
             targets.setdefault(message_id, []).append(entry_point_id)
         for m in missing:
             m.room = room
             for a in attachments.get(m.pk, []):
                 a.room = room
-            render_cache.put((m.uid, m.rev), _render(m, labels, attachments.get(m.pk, []), targets.get(m.pk, [])))
+            render_cache.put(
+                (m.uid, m.rev), _render(m, labels, attachments.get(m.pk, []), targets.get(m.pk, []))
+            )
     return [dict(render_cache.get((m.uid, m.rev)) or {}) for m in messages]
 
 
-def _render(m: Message, labels: dict[int, dict[str, Any]], attachments: list[Attachment], targets: list[int]) -> dict[str, Any]:
+def _render(
+    m: Message, labels: dict[int, dict[str, Any]], attachments: list[Attachment], targets: list[int]
+) -> dict[str, Any]:
     withdrawn = m.withdrawn_at is not None
     return {
         "id": m.pk,
@@ -178,7 +199,9 @@ def _render(m: Message, labels: dict[int, dict[str, Any]], attachments: list[Att
         "seq": m.seq,
         "rev": m.rev,
         "client_id": str(m.client_id),
-        "author": labels.get(m.author_id, {"id": m.author_id, "username": None, "role": None, "entry_point": None}),
+        "author": labels.get(
+            m.author_id, {"id": m.author_id, "username": None, "role": None, "entry_point": None}
+        ),
         "kind": m.kind,
         "handling": m.handling,
         "text": None if withdrawn else message_text(m),
@@ -189,7 +212,9 @@ def _render(m: Message, labels: dict[int, dict[str, Any]], attachments: list[Att
         "created_at": m.created_at.isoformat(),
         "edited_at": m.edited_at.isoformat() if m.edited_at else None,
         "withdrawn": withdrawn,
-        "attachments": [] if withdrawn else [
+        "attachments": []
+        if withdrawn
+        else [
             {
                 "id": str(a.uid),
                 "content_type": a.content_type,
@@ -211,7 +236,13 @@ _batch_lock = threading.Lock()
 
 
 def messages_past(
-    room: Room, *, seq: int, rev: int, limit: int = PAGE_SIZE, known_rev: int | None = None, max_age: float = 2.0
+    room: Room,
+    *,
+    seq: int,
+    rev: int,
+    limit: int = PAGE_SIZE,
+    known_rev: int | None = None,
+    max_age: float = 2.0,
 ) -> list[Message]:
     """Messages after ``seq`` or changed after ``rev``, ordered by rev: what a socket at that cursor lacks.
 
@@ -223,8 +254,13 @@ def messages_past(
     if known_rev is not None:
         with _batch_lock:
             hit = _batch_cache.get(key)
-        if hit is not None and now - hit[0] < max_age and hit[1] and len(hit[1]) <= limit and (
-                len(hit[1]) == limit or hit[1][-1].rev >= known_rev):
+        if (
+            hit is not None
+            and now - hit[0] < max_age
+            and hit[1]
+            and len(hit[1]) <= limit
+            and (len(hit[1]) == limit or hit[1][-1].rev >= known_rev)
+        ):
             return hit[1]
     batch = list(room.messages.filter(Q(seq__gt=seq) | Q(rev__gt=rev)).order_by("rev")[:limit])
     if batch:
@@ -258,13 +294,19 @@ def messages_changed(room: Room, *, after_rev: int, up_to_seq: int, limit: int =
 
 
 def acknowledged_ids(user: AbstractBaseUser, message_ids: Iterable[int]) -> set[int]:
-    return set(Acknowledgement.objects.filter(user_id=user.pk, message_id__in=list(message_ids)).values_list("message_id", flat=True))
+    return set(
+        Acknowledgement.objects.filter(user_id=user.pk, message_id__in=list(message_ids)).values_list(
+            "message_id", flat=True
+        )
+    )
 
 
 # --- acknowledgements -------------------------------------------------------------------------------
 
 
-def _asked(kind: str, author_id: int | None, withdrawn: bool, targets: set[int], membership: Membership) -> bool:
+def _asked(
+    kind: str, author_id: int | None, withdrawn: bool, targets: set[int], membership: Membership
+) -> bool:
     if kind not in (Message.Kind.WARNING, Message.Kind.ALERT) or author_id == membership.user_id or withdrawn:
         return False
     if kind == Message.Kind.ALERT or not targets:
@@ -272,8 +314,11 @@ def _asked(kind: str, author_id: int | None, withdrawn: bool, targets: set[int],
     if membership.entry_point_id:
         return membership.entry_point_id in targets
     # A national contact point answers for their administration's targeted entry points.
-    return (membership.role == Role.NATIONAL_CONTACT and membership.administration is not None
-            and membership.administration.entry_points.filter(pk__in=targets).exists())
+    return (
+        membership.role == Role.NATIONAL_CONTACT
+        and membership.administration is not None
+        and membership.administration.entry_points.filter(pk__in=targets).exists()
+    )
 
 
 def is_addressee(message: Message, membership: Membership, targets: set[int] | None = None) -> bool:
@@ -286,8 +331,11 @@ def is_addressee(message: Message, membership: Membership, targets: set[int] | N
 
 def with_acknowledgements(membership: Membership, rendered: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Add ``acked`` to rendered messages: True/False where this member is asked to acknowledge, else None."""
-    asked = {m["id"] for m in rendered
-             if _asked(m["kind"], m["author"]["id"], m["withdrawn"], set(m["entry_points"]), membership)}
+    asked = {
+        m["id"]
+        for m in rendered
+        if _asked(m["kind"], m["author"]["id"], m["withdrawn"], set(m["entry_points"]), membership)
+    }
     acked = acknowledged_ids(membership.user, asked) if asked else set()
     for m in rendered:
         m["acked"] = (m["id"] in acked) if m["id"] in asked else None
@@ -297,7 +345,11 @@ def with_acknowledgements(membership: Membership, rendered: list[dict[str, Any]]
 def pending_acknowledgements(membership: Membership) -> list[Message]:
     """Warnings and alerts the member is asked to acknowledge and has not (shown again until they do)."""
     candidates = (
-        Message.objects.filter(room__in=rooms_for(membership), kind__in=[Message.Kind.WARNING, Message.Kind.ALERT], withdrawn_at__isnull=True)
+        Message.objects.filter(
+            room__in=rooms_for(membership),
+            kind__in=[Message.Kind.WARNING, Message.Kind.ALERT],
+            withdrawn_at__isnull=True,
+        )
         .exclude(author_id=membership.user_id)
         .exclude(acknowledgements__user_id=membership.user_id)
         .select_related("room")
@@ -313,20 +365,24 @@ def acknowledgement_status(message: Message) -> list[dict[str, Any]]:
     rows = []
     for m in room_members(message.room):
         if is_addressee(message, m, targets):
-            rows.append({
-                "user": m.user_id,
-                "username": m.user.username,
-                "role": m.role,
-                "entry_point": m.entry_point.name if m.entry_point else None,
-                "acknowledged_at": acks.get(m.user_id),
-            })
+            rows.append(
+                {
+                    "user": m.user_id,
+                    "username": m.user.username,
+                    "role": m.role,
+                    "entry_point": m.entry_point.name if m.entry_point else None,
+                    "acknowledged_at": acks.get(m.user_id),
+                }
+            )
     return rows
 
 
 def acknowledgement_overview(membership: Membership) -> list[dict[str, Any]]:
     """The coordinators' view: every warning and alert in their rooms with who has acknowledged it."""
     messages = (
-        Message.objects.filter(room__in=rooms_for(membership), kind__in=[Message.Kind.WARNING, Message.Kind.ALERT])
+        Message.objects.filter(
+            room__in=rooms_for(membership), kind__in=[Message.Kind.WARNING, Message.Kind.ALERT]
+        )
         .select_related("room", "author")
         .prefetch_related("acknowledgements")
         .order_by("-created_at")
@@ -334,13 +390,15 @@ def acknowledgement_overview(membership: Membership) -> list[dict[str, Any]]:
     overview = []
     for message in messages:
         status = acknowledgement_status(message)
-        overview.append({
-            "message": message,
-            "rendered": render_messages(message.room, [message])[0],
-            "status": status,
-            "acknowledged": sum(1 for s in status if s["acknowledged_at"]),
-            "total": len(status),
-        })
+        overview.append(
+            {
+                "message": message,
+                "rendered": render_messages(message.room, [message])[0],
+                "status": status,
+                "acknowledged": sum(1 for s in status if s["acknowledged_at"]),
+                "total": len(status),
+            }
+        )
     return overview
 
 
@@ -360,10 +418,21 @@ def online_members(operation_id: int, *, max_age: float = 2.0) -> list[dict[str,
     if hit and time.monotonic() - hit[0] < max_age:
         return hit[1]
     since = timezone.now() - timezone.timedelta(seconds=ONLINE_SECONDS)
-    user_ids = set(Connection.objects.filter(operation_id=operation_id, seen_at__gte=since).values_list("user_id", flat=True))
+    user_ids = set(
+        Connection.objects.filter(operation_id=operation_id, seen_at__gte=since).values_list(
+            "user_id", flat=True
+        )
+    )
     online = [
-        {"user": m.user_id, "username": m.user.username, "role": m.role, "entry_point": m.entry_point.name if m.entry_point else None}
-        for m in Membership.objects.filter(operation_id=operation_id, user_id__in=user_ids).select_related("user", "entry_point").order_by("user__username")
+        {
+            "user": m.user_id,
+            "username": m.user.username,
+            "role": m.role,
+            "entry_point": m.entry_point.name if m.entry_point else None,
+        }
+        for m in Membership.objects.filter(operation_id=operation_id, user_id__in=user_ids)
+        .select_related("user", "entry_point")
+        .order_by("user__username")
     ]
     _presence_cache[operation_id] = (time.monotonic(), online)
     return online
@@ -385,7 +454,9 @@ def communication_stats(operation: Operation) -> dict[str, Any]:
     by_kind = dict(messages.order_by().values("kind").annotate(n=Count("pk")).values_list("kind", "n"))
     ack_seconds: list[float] = []
     acknowledged = unacknowledged = 0
-    for message in messages.filter(kind__in=[Message.Kind.WARNING, Message.Kind.ALERT], withdrawn_at__isnull=True).select_related("room"):
+    for message in messages.filter(
+        kind__in=[Message.Kind.WARNING, Message.Kind.ALERT], withdrawn_at__isnull=True
+    ).select_related("room"):
         for row in acknowledgement_status(message):
             if row["acknowledged_at"]:
                 acknowledged += 1
@@ -408,5 +479,7 @@ def communication_stats(operation: Operation) -> dict[str, Any]:
             {"room": r.pk, "name": r.name, "kind": r.kind, "messages": r.n}
             for r in operation.rooms.annotate(n=Count("messages")).order_by("pk")
         ],
-        "by_handling": dict(messages.order_by().values("handling").annotate(n=Count("pk")).values_list("handling", "n")),
+        "by_handling": dict(
+            messages.order_by().values("handling").annotate(n=Count("pk")).values_list("handling", "n")
+        ),
     }

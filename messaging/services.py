@@ -69,15 +69,23 @@ def rooms_ensure(*, operation: Operation) -> list[Room]:
     wanted = [
         (Room.Kind.OPERATION, None, f"{operation.code}: everyone"),
         (Room.Kind.COORDINATORS, None, "Coordinators"),
-        *((Room.Kind.ADMINISTRATION, p.administration, p.administration.name)
-          for p in operation.participations.select_related("administration").order_by("administration__name")),
+        *(
+            (Room.Kind.ADMINISTRATION, p.administration, p.administration.name)
+            for p in operation.participations.select_related("administration").order_by(
+                "administration__name"
+            )
+        ),
     ]
     rooms = []
     for kind, administration, name in wanted:
         room = Room.objects.filter(operation=operation, kind=kind, administration=administration).first()
         if room is None:
-            room = Room.objects.create(operation=operation, kind=kind, administration=administration, name=name)
-            audit_record(action="room.create", actor=None, operation=operation, target=room, data={"kind": kind})
+            room = Room.objects.create(
+                operation=operation, kind=kind, administration=administration, name=name
+            )
+            audit_record(
+                action="room.create", actor=None, operation=operation, target=room, data={"kind": kind}
+            )
         rooms.append(room)
     return rooms
 
@@ -90,13 +98,22 @@ def room_create(*, membership: Membership, name: str, user_ids: Sequence[int]) -
     if not 1 <= len(name) <= 120:
         raise ValidationError({"name": "Give the room a name of at most 120 characters."})
     operation = membership.operation
-    members = set(operation.memberships.filter(user_id__in=[int(u) for u in user_ids]).values_list("user_id", flat=True))
+    members = set(
+        operation.memberships.filter(user_id__in=[int(u) for u in user_ids]).values_list("user_id", flat=True)
+    )
     if len(members) != len(set(user_ids)):
         raise ValidationError({"members": "Every member must take part in this operation."})
-    room = Room.objects.create(operation=operation, kind=Room.Kind.CUSTOM, name=name, created_by=membership.user)
+    room = Room.objects.create(
+        operation=operation, kind=Room.Kind.CUSTOM, name=name, created_by=membership.user
+    )
     RoomMember.objects.bulk_create([RoomMember(room=room, user_id=u) for u in members | {membership.user_id}])
-    audit_record(action="room.create", actor=membership.user, operation=operation, target=room,
-                 data={"kind": room.kind, "members": sorted(members | {membership.user_id})})
+    audit_record(
+        action="room.create",
+        actor=membership.user,
+        operation=operation,
+        target=room,
+        data={"kind": room.kind, "members": sorted(members | {membership.user_id})},
+    )
     for user_id in members | {membership.user_id}:  # their open sockets pick up the new room
         publish_on_commit(user_group(user_id), {"type": "access.changed", "operation": operation.pk})
     return room
@@ -149,8 +166,12 @@ def message_post(
         return existing, False
     _require_open(room)
     if kind not in KINDS_BY_ROLE.get(membership.role, set()):
-        raise Refused(f"Your role cannot send a {Message.Kind(kind).label.lower()}." if kind in Message.Kind.values
-                      else "Unknown message kind.", field="kind")
+        raise Refused(
+            f"Your role cannot send a {Message.Kind(kind).label.lower()}."
+            if kind in Message.Kind.values
+            else "Unknown message kind.",
+            field="kind",
+        )
     if handling not in Handling.values:
         raise ValidationError({"handling": "Unknown handling code."})
     text = clean_text(text, allow_empty=bool(attachment_ids))
@@ -162,8 +183,17 @@ def message_post(
     room.last_seq += 1
     room.last_rev += 1
     room.save(update_fields=["last_seq", "last_rev"])
-    message = Message(room=room, seq=room.last_seq, rev=room.last_rev, client_id=client_id, author=membership.user,
-                      kind=kind, handling=handling, reply_to=reply_to, warning=warning)
+    message = Message(
+        room=room,
+        seq=room.last_seq,
+        rev=room.last_rev,
+        client_id=client_id,
+        author=membership.user,
+        kind=kind,
+        handling=handling,
+        reply_to=reply_to,
+        warning=warning,
+    )
     message.body = seal_text(scope=room.scope, context=message_context(message, 1), text=text)
     message.save()
     MessageVersion.objects.create(message=message, version=1, body=message.body)
@@ -172,9 +202,19 @@ def message_post(
     for attachment in attachments:
         attachment.message = message
         attachment.save(update_fields=["message"])
-    audit_record(action="message.post", actor=membership.user, operation=room.operation, target=message,
-                 data={"room": room.pk, "seq": message.seq, "kind": kind, "handling": handling,
-                       "attachments": [str(a.uid) for a in attachments]})
+    audit_record(
+        action="message.post",
+        actor=membership.user,
+        operation=room.operation,
+        target=message,
+        data={
+            "room": room.pk,
+            "seq": message.seq,
+            "kind": kind,
+            "handling": handling,
+            "attachments": [str(a.uid) for a in attachments],
+        },
+    )
     publish_on_commit(room_group(room.pk), events.message_posted(message))
     return message, True
 
@@ -195,7 +235,9 @@ def _warning_target(membership: Membership, kind: str, warning_id: int | None) -
         return None
     if warning_id is None:
         raise ValidationError({"warning": "Feedback answers a warning: say which."})
-    warning = Message.objects.filter(pk=int(warning_id), kind=Message.Kind.WARNING, room__in=rooms_for(membership)).first()
+    warning = Message.objects.filter(
+        pk=int(warning_id), kind=Message.Kind.WARNING, room__in=rooms_for(membership)
+    ).first()
     if warning is None:
         raise ValidationError({"warning": "No such warning in your rooms."})
     return warning
@@ -216,14 +258,22 @@ def _entry_point_targets(membership: Membership, kind: str, ids: Sequence[int]) 
 def _unattached(membership: Membership, room: Room, uids: Sequence[str]) -> list[Attachment]:
     uids = list(dict.fromkeys(str(u) for u in uids))
     if len(uids) > MAX_ATTACHMENTS_PER_MESSAGE:
-        raise ValidationError({"attachments": f"At most {MAX_ATTACHMENTS_PER_MESSAGE} attachments per message."})
+        raise ValidationError(
+            {"attachments": f"At most {MAX_ATTACHMENTS_PER_MESSAGE} attachments per message."}
+        )
     try:
         parsed = [uuid.UUID(u) for u in uids]
     except ValueError:
         raise ValidationError({"attachments": "Unknown attachment."}) from None
-    found = list(Attachment.objects.filter(uid__in=parsed, room=room, uploaded_by_id=membership.user_id, message__isnull=True))
+    found = list(
+        Attachment.objects.filter(
+            uid__in=parsed, room=room, uploaded_by_id=membership.user_id, message__isnull=True
+        )
+    )
     if len(found) != len(parsed):
-        raise ValidationError({"attachments": "Attach files you uploaded to this room and have not sent yet."})
+        raise ValidationError(
+            {"attachments": "Attach files you uploaded to this room and have not sent yet."}
+        )
     return found
 
 
@@ -233,7 +283,9 @@ def _own_recent(membership: Membership, message: Message) -> Message:
     if message.withdrawn_at is not None:
         raise Refused("This message was withdrawn.")
     if timezone.now() - message.created_at > EDIT_WINDOW:
-        raise Refused(f"Messages can be changed for {int(EDIT_WINDOW.total_seconds() // 60)} minutes after sending.")
+        raise Refused(
+            f"Messages can be changed for {int(EDIT_WINDOW.total_seconds() // 60)} minutes after sending."
+        )
     return message
 
 
@@ -258,8 +310,13 @@ def message_edit(*, membership: Membership, message: Message, text: str) -> Mess
     message.edited_at = timezone.now()
     message.save(update_fields=["rev", "version", "body", "edited_at"])
     MessageVersion.objects.create(message=message, version=message.version, body=message.body)
-    audit_record(action="message.edit", actor=membership.user, operation=room.operation, target=message,
-                 data={"room": room.pk, "seq": message.seq, "version": message.version})
+    audit_record(
+        action="message.edit",
+        actor=membership.user,
+        operation=room.operation,
+        target=message,
+        data={"room": room.pk, "seq": message.seq, "version": message.version},
+    )
     publish_on_commit(room_group(room.pk), events.message_changed(message))
     return message
 
@@ -272,8 +329,13 @@ def message_withdraw(*, membership: Membership, message: Message) -> Message:
     _bump(room, message)
     message.withdrawn_at = timezone.now()
     message.save(update_fields=["rev", "withdrawn_at"])
-    audit_record(action="message.withdraw", actor=membership.user, operation=room.operation, target=message,
-                 data={"room": room.pk, "seq": message.seq, "version": message.version})
+    audit_record(
+        action="message.withdraw",
+        actor=membership.user,
+        operation=room.operation,
+        target=message,
+        data={"room": room.pk, "seq": message.seq, "version": message.version},
+    )
     publish_on_commit(room_group(room.pk), events.message_changed(message))
     return message
 
@@ -286,9 +348,16 @@ def message_acknowledge(*, membership: Membership, message: Message) -> Acknowle
         raise Refused("This message was withdrawn.")
     ack, created = Acknowledgement.objects.get_or_create(message=message, user=membership.user)
     if created:
-        audit_record(action="message.acknowledge", actor=membership.user, operation=membership.operation,
-                     target=message, data={"room": message.room_id, "seq": message.seq})
-        publish_on_commit(room_group(message.room_id), events.message_acknowledged(message, membership.user_id))
+        audit_record(
+            action="message.acknowledge",
+            actor=membership.user,
+            operation=membership.operation,
+            target=message,
+            data={"room": message.room_id, "seq": message.seq},
+        )
+        publish_on_commit(
+            room_group(message.room_id), events.message_acknowledged(message, membership.user_id)
+        )
     return ack
 
 
@@ -374,7 +443,9 @@ def attachment_upload(
     if membership.role == Role.OBSERVER:
         raise Refused("Observers read only.")
     if len(data) > settings.CENCOMM_UPLOAD_MAX_BYTES:
-        raise UploadRejected(f"A file is at most {settings.CENCOMM_UPLOAD_MAX_BYTES // (1024 * 1024)} MB.", too_large=True)
+        raise UploadRejected(
+            f"A file is at most {settings.CENCOMM_UPLOAD_MAX_BYTES // (1024 * 1024)} MB.", too_large=True
+        )
     if not data:
         raise UploadRejected("The file is empty.")
     if handling not in Handling.values:
@@ -385,21 +456,37 @@ def attachment_upload(
         display, width, height = _display_copy(data, content_type)
     elif b"%%EOF" not in data[-2048:]:
         raise UploadRejected("The PDF is incomplete.")
-    attachment = Attachment(room=room, uploaded_by=membership.user, content_type=content_type, handling=handling,
-                            size=len(data), sha256=hashlib.sha256(data).hexdigest(), width=width, height=height)
+    attachment = Attachment(
+        room=room,
+        uploaded_by=membership.user,
+        content_type=content_type,
+        handling=handling,
+        size=len(data),
+        sha256=hashlib.sha256(data).hexdigest(),
+        width=width,
+        height=height,
+    )
     _seal_attachment(attachment, name=_safe_name(name), original=data, display=display)
     attachment.save()
-    audit_record(action="attachment.upload", actor=membership.user, operation=room.operation, target=attachment,
-                 data={"room": room.pk, "content_type": content_type, "size": len(data), "sha256": attachment.sha256})
+    audit_record(
+        action="attachment.upload",
+        actor=membership.user,
+        operation=room.operation,
+        target=attachment,
+        data={"room": room.pk, "content_type": content_type, "size": len(data), "sha256": attachment.sha256},
+    )
     return attachment
 
 
 def _seal_attachment(attachment: Attachment, *, name: str, original: bytes, display: bytes | None) -> None:
     scope = f"room:{attachment.room_id}"
     attachment.name = seal_text(scope=scope, context=attachment_context(attachment, "name"), text=name)
-    attachment.original = seal(scope=scope, context=attachment_context(attachment, "original"), plaintext=original)
+    attachment.original = seal(
+        scope=scope, context=attachment_context(attachment, "original"), plaintext=original
+    )
     attachment.display = (
-        None if display is None
+        None
+        if display is None
         else seal(scope=scope, context=attachment_context(attachment, "display"), plaintext=display)
     )
 
@@ -410,7 +497,9 @@ def attachment_content(attachment: Attachment, *, part: str) -> bytes:
         blob = attachment.display
     else:
         blob, part = attachment.original, "original"
-    return open_sealed(context=attachment_context(attachment, part), blob=blob, scope=f"room:{attachment.room_id}")
+    return open_sealed(
+        context=attachment_context(attachment, part), blob=blob, scope=f"room:{attachment.room_id}"
+    )
 
 
 # --- keys ----------------------------------------------------------------------------------------
@@ -425,25 +514,38 @@ def room_key_rotate(*, room: Room, actor: AbstractBaseUser | None) -> int:
     room = _locked_room(room)
     old = {}
     for version in MessageVersion.objects.filter(message__room=room).select_related("message"):
-        old[("v", version.pk)] = open_sealed(context=message_context(version.message, version.version), blob=version.body, scope=room.scope)
+        old[("v", version.pk)] = open_sealed(
+            context=message_context(version.message, version.version), blob=version.body, scope=room.scope
+        )
     key = data_key_rotate(scope=room.scope)
     count = 0
     for version in MessageVersion.objects.filter(message__room=room).select_related("message"):
-        version.body = seal(scope=room.scope, context=message_context(version.message, version.version), plaintext=old[("v", version.pk)])
+        version.body = seal(
+            scope=room.scope,
+            context=message_context(version.message, version.version),
+            plaintext=old[("v", version.pk)],
+        )
         version.save(update_fields=["body"])
         if version.version == version.message.version:
             Message.objects.filter(pk=version.message_id).update(body=version.body)
         count += 1
     for attachment in Attachment.objects.filter(room=room):
         attachment.room = room
-        name = open_sealed(context=attachment_context(attachment, "name"), blob=attachment.name, scope=room.scope)
+        name = open_sealed(
+            context=attachment_context(attachment, "name"), blob=attachment.name, scope=room.scope
+        )
         original = attachment_content(attachment, part="original")
         display = attachment_content(attachment, part="display") if attachment.display is not None else None
         _seal_attachment(attachment, name=name.decode(), original=original, display=display)
         attachment.save(update_fields=["name", "original", "display"])
         count += 1
-    audit_record(action="room.key_rotate", actor=actor, operation=room.operation, target=room,
-                 data={"key_version": key.version, "resealed": count})
+    audit_record(
+        action="room.key_rotate",
+        actor=actor,
+        operation=room.operation,
+        target=room,
+        data={"key_version": key.version, "resealed": count},
+    )
     return count
 
 
@@ -453,9 +555,17 @@ def room_key_rotate(*, room: Room, actor: AbstractBaseUser | None) -> int:
 @transaction.atomic
 def connection_open(*, membership: Membership, channel_name: str) -> None:
     """Not audited: a socket opening is not an act on the record."""
-    Connection.objects.update_or_create(channel_name=channel_name, defaults={
-        "operation_id": membership.operation_id, "user_id": membership.user_id, "seen_at": timezone.now()})
-    publish_on_commit(events.presence_group(membership.operation_id), events.presence_changed(membership.operation_id))
+    Connection.objects.update_or_create(
+        channel_name=channel_name,
+        defaults={
+            "operation_id": membership.operation_id,
+            "user_id": membership.user_id,
+            "seen_at": timezone.now(),
+        },
+    )
+    publish_on_commit(
+        events.presence_group(membership.operation_id), events.presence_changed(membership.operation_id)
+    )
 
 
 @transaction.atomic

@@ -20,7 +20,9 @@ def test_coordinator_sends_and_officer_receives_live_then_acknowledges(live_hub,
     alert.wait_for(timeout=10_000)
     assert page.locator("#pending-acks", has_text="MSKU-4410").is_visible()  # re-shown until acknowledged
     alert.locator(".ack-button").click()
-    page.locator("article.msg.kind-alert", has_text="MSKU-4410").locator(".badge.acked").wait_for(timeout=10_000)
+    page.locator("article.msg.kind-alert", has_text="MSKU-4410").locator(".badge.acked").wait_for(
+        timeout=10_000
+    )
     assert page.locator("#pending-acks", has_text="MSKU-4410").count() == 0
 
     # The coordinator's view shows who has acknowledged.
@@ -34,7 +36,9 @@ def test_coordinator_sends_and_officer_receives_live_then_acknowledges(live_hub,
     page.wait_for_selector("#conn-state[data-state=offline]", timeout=10_000)
     page.fill("#composer-text", "Bari: container held, opening now.")
     page.click("#composer-send")
-    assert "Bari: container held" in page.evaluate("localStorage.getItem(Object.keys(localStorage).find(k => k.startsWith('hub-outbox')))")
+    assert "Bari: container held" in page.evaluate(
+        "localStorage.getItem(Object.keys(localStorage).find(k => k.startsWith('hub-outbox')))"
+    )
     page.wait_for_selector(".outbox-item[data-state=retrying]", timeout=10_000)
     page.context.set_offline(False)
     page.reload()
@@ -42,5 +46,10 @@ def test_coordinator_sends_and_officer_receives_live_then_acknowledges(live_hub,
     desk.locator("article.msg", has_text="Bari: container held, opening now.").wait_for(timeout=20_000)
     assert desk.locator("article.msg", has_text="Bari: container held, opening now.").count() == 1
     page.locator("article.msg:not(.outbox-item)", has_text="Bari: container held").wait_for(timeout=10_000)
-    assert page.evaluate("JSON.parse(localStorage.getItem(Object.keys(localStorage).find(k => k.startsWith('hub-outbox'))))") == []
+    assert (
+        page.evaluate(
+            "JSON.parse(localStorage.getItem(Object.keys(localStorage).find(k => k.startsWith('hub-outbox'))))"
+        )
+        == []
+    )
     desk.context.close()

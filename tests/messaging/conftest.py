@@ -22,7 +22,9 @@ class Socket:
         self.buffer: list[dict[str, Any]] = []
 
     def room(self, kind: str, name: str | None = None) -> int:
-        return next(r["id"] for r in self.hello["rooms"] if r["kind"] == kind and (name is None or r["name"] == name))
+        return next(
+            r["id"] for r in self.hello["rooms"] if r["kind"] == kind and (name is None or r["name"] == name)
+        )
 
     async def send(self, frame: dict[str, Any]) -> None:
         await self.comm.send_json_to(frame)
@@ -52,8 +54,16 @@ class Socket:
 
     async def post(self, room: int, text: str, **extra: Any) -> dict[str, Any]:
         ref = uuid.uuid4().hex[:12]
-        await self.send({"type": "send", "ref": ref, "room": room, "client_id": str(extra.pop("client_id", uuid.uuid4())),
-                         "text": text, **extra})
+        await self.send(
+            {
+                "type": "send",
+                "ref": ref,
+                "room": room,
+                "client_id": str(extra.pop("client_id", uuid.uuid4())),
+                "text": text,
+                **extra,
+            }
+        )
         while True:
             frame = await self.frame_any(("sent", "error"))
             if frame.get("ref") == ref:
@@ -85,7 +95,8 @@ async def open_socket(user: Any, code: str = "TEST-OP", *, subscribe: dict[int, 
     socket = Socket(comm, hello)
     if subscribe is not None:
         rooms = [{"room": r, "after_seq": s} for r, s in subscribe.items()] or [
-            {"room": r["id"], "after_seq": r["seq"]} for r in hello["rooms"]]
+            {"room": r["id"], "after_seq": r["seq"]} for r in hello["rooms"]
+        ]
         await socket.send({"type": "subscribe", "ref": "sub", "rooms": rooms})
         for _ in rooms:
             await socket.frame("subscribed")
@@ -104,13 +115,3 @@ def _fresh_caches() -> None:
 
     caches_clear()
     key_cache.clear()
-
-
-@pytest.fixture(autouse=True)
-def _fresh_channel_layer() -> Any:
-    """channels-redis binds locks and pools to an event loop; every async test has its own loop."""
-    from channels.layers import channel_layers
-
-    channel_layers.backends.clear()
-    yield
-    channel_layers.backends.clear()

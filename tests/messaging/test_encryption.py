@@ -24,7 +24,9 @@ SECRET = "Container MSKU-7731 holds falsified sildenafil"
 def post(world, user, text, **extra):
     membership = Membership.objects.get(user=user, operation=world.op)
     room = services.rooms_ensure(operation=world.op)[0]
-    return services.message_post(membership=membership, room=room, client_id=uuid.uuid4(), text=text, **extra)[0]
+    return services.message_post(
+        membership=membership, room=room, client_id=uuid.uuid4(), text=text, **extra
+    )[0]
 
 
 def read_all(room: Room) -> list[str]:
@@ -36,8 +38,11 @@ def read_all(room: Room) -> list[str]:
 def test_raw_database_holds_no_message_text(world):
     post(world, world.coordinator, SECRET)
     edited = post(world, world.officer_al, "first words about sildenafil")
-    services.message_edit(membership=Membership.objects.get(user=world.officer_al, operation=world.op),
-                          message=edited, text="second words about sildenafil")
+    services.message_edit(
+        membership=Membership.objects.get(user=world.officer_al, operation=world.op),
+        message=edited,
+        text="second words about sildenafil",
+    )
     dump = bytearray()
     with connection.cursor() as cursor:
         for table in connection.introspection.table_names():
@@ -62,8 +67,11 @@ def test_ciphertext_moved_to_another_row_does_not_decrypt(world):
     with pytest.raises(DecryptionError):
         selectors.message_text(other)
     # Nor does an older version's ciphertext presented as the current one.
-    services.message_edit(membership=Membership.objects.get(user=world.coordinator, operation=world.op),
-                          message=secret, text="corrected")
+    services.message_edit(
+        membership=Membership.objects.get(user=world.coordinator, operation=world.op),
+        message=secret,
+        text="corrected",
+    )
     secret.refresh_from_db()
     v1 = MessageVersion.objects.get(message=secret, version=1)
     Message.objects.filter(pk=secret.pk).update(body=v1.body)
@@ -84,7 +92,10 @@ def test_after_room_key_rotation_and_master_rewrap_everything_decrypts(world, se
     assert "3 records re-sealed" in out.getvalue()
     new_key = DataKey.objects.get(scope=room.scope, active=True)
     assert new_key.version == first_key.version + 1
-    assert all(int.from_bytes(bytes(v.body)[2:10], "big") == new_key.pk for v in MessageVersion.objects.filter(message__room=room))
+    assert all(
+        int.from_bytes(bytes(v.body)[2:10], "big") == new_key.pk
+        for v in MessageVersion.objects.filter(message__room=room)
+    )
     assert read_all(room) == before
     post(world, world.coordinator, "after rotation")
 

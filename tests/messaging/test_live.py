@@ -28,13 +28,22 @@ async def test_two_officers_and_a_coordinator_exchange_messages(tworld):
     room = coordinator.room("operation")
 
     assert (await durres.post(room, "Durrës on station, scanner working."))["type"] == "sent"
-    warning = await coordinator.post(room, "Control reefer containers from Shenzhen via Piraeus.", kind="warning",
-                                     entry_points=[tworld.durres.pk, tworld.bari.pk])
+    warning = await coordinator.post(
+        room,
+        "Control reefer containers from Shenzhen via Piraeus.",
+        kind="warning",
+        entry_points=[tworld.durres.pk, tworld.bari.pk],
+    )
     assert warning["type"] == "sent"
-    assert (await bari.post(room, "Bari: two containers selected.", kind="feedback", warning=warning["id"]))["type"] == "sent"
+    assert (await bari.post(room, "Bari: two containers selected.", kind="feedback", warning=warning["id"]))[
+        "type"
+    ] == "sent"
 
-    expected = ["Durrës on station, scanner working.", "Control reefer containers from Shenzhen via Piraeus.",
-                "Bari: two containers selected."]
+    expected = [
+        "Durrës on station, scanner working.",
+        "Control reefer containers from Shenzhen via Piraeus.",
+        "Bari: two containers selected.",
+    ]
     asked = {}
     for socket in (coordinator, durres, bari):
         got = await socket.messages(3)
@@ -124,7 +133,9 @@ async def test_removed_member_socket_is_closed_and_receives_nothing_more(tworld)
     coordinator = await open_socket(tworld.coordinator, subscribe={})
     room = coordinator.room("operation")
     bari = await open_socket(tworld.officer_it, subscribe={room: 0})
-    membership = await database_sync_to_async(Membership.objects.get)(user=tworld.officer_it, operation=tworld.op)
+    membership = await database_sync_to_async(Membership.objects.get)(
+        user=tworld.officer_it, operation=tworld.op
+    )
     await database_sync_to_async(membership_remove)(membership=membership, actor=tworld.coordinator)
     while True:
         output = await bari.comm.receive_output(timeout=3)
@@ -178,7 +189,10 @@ async def test_author_edits_then_withdraws_and_others_see_each_change(tworld):
     await durres.send({"type": "edit", "ref": "e", "message": sent["id"], "text": "120 boxes of tablets"})
     await durres.frame("done")
     got = await bari.messages(2)
-    assert [(m["seq"], m["version"], m["text"]) for m in got] == [(1, 1, "12 boxes of tablets"), (1, 2, "120 boxes of tablets")]
+    assert [(m["seq"], m["version"], m["text"]) for m in got] == [
+        (1, 1, "12 boxes of tablets"),
+        (1, 2, "120 boxes of tablets"),
+    ]
     await bari.send({"type": "edit", "ref": "forged", "message": sent["id"], "text": "not mine"})
     assert (await bari.frame("error"))["code"] == "refused"
     await durres.send({"type": "withdraw", "ref": "w", "message": sent["id"]})
@@ -189,7 +203,9 @@ async def test_author_edits_then_withdraws_and_others_see_each_change(tworld):
     assert versions == 2  # the original stays in the record
     # A client that was away catches up on the change too, by change number.
     late = await open_socket(tworld.officer_it)
-    await late.send({"type": "subscribe", "ref": "s", "rooms": [{"room": room, "after_seq": 1, "after_rev": 1}]})
+    await late.send(
+        {"type": "subscribe", "ref": "s", "rooms": [{"room": room, "after_seq": 1, "after_rev": 1}]}
+    )
     assert (await late.messages(1))[0]["withdrawn"] is True
     for socket in (durres, bari, late):
         await socket.close()
@@ -203,7 +219,9 @@ async def test_a_new_room_reaches_its_members_open_sockets(tworld):
 
     def create():
         membership = Membership.objects.get(user=tworld.coordinator, operation=tworld.op)
-        return services.room_create(membership=membership, name="Durrës follow-up", user_ids=[tworld.officer_al.pk])
+        return services.room_create(
+            membership=membership, name="Durrës follow-up", user_ids=[tworld.officer_al.pk]
+        )
 
     room = await database_sync_to_async(create)()
     frame = await durres.frame("rooms")

@@ -30,8 +30,13 @@ async def test_redis_channel_layer_carries_no_message_text(tworld):
 
     def post() -> None:
         membership = Membership.objects.get(user=tworld.coordinator, operation=tworld.op)
-        services.message_post(membership=membership, room=Room.objects.get(pk=room.pk), client_id=uuid.uuid4(),
-                              text=SECRET, kind="alert")
+        services.message_post(
+            membership=membership,
+            room=Room.objects.get(pk=room.pk),
+            client_id=uuid.uuid4(),
+            text=SECRET,
+            kind="alert",
+        )
 
     client = redis.from_url(settings.REDIS_URL)
     try:

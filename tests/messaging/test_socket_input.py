@@ -19,19 +19,41 @@ def count() -> int:
     return Message.objects.count()
 
 
-@pytest.mark.parametrize("frame, code", [
-    ("not json", "invalid_json"),
-    ("[1, 2]", "invalid_frame"),
-    (json.dumps({"type": "room.message", "room": 1, "seq": 99}), "unknown_type"),  # a layer event type
-    (json.dumps({"type": "access_changed"}), "unknown_type"),
-    (json.dumps({"type": "send", "room": "1", "client_id": str(uuid.UUID(int=1)), "text": "x"}), "invalid_frame"),
-    (json.dumps({"type": "send", "room": 1, "client_id": "nope", "text": "x"}), "invalid_frame"),
-    (json.dumps({"type": "send", "room": 1, "client_id": str(uuid.UUID(int=1)), "text": "x", "author": 3}), "invalid_frame"),
-    (json.dumps({"type": "send", "room": 1, "client_id": str(uuid.UUID(int=1)), "text": "x" * 4001}), "invalid_frame"),
-    (json.dumps({"type": "send", "room": 1, "client_id": str(uuid.UUID(int=1)), "text": "  "}), "invalid"),
-    (json.dumps({"type": "send", "room": 1, "client_id": str(uuid.UUID(int=1)), "text": "x", "kind": "alert"}), "refused"),
-    (json.dumps({"type": "subscribe", "rooms": [{"room": 1, "after_seq": -1}]}), "invalid_frame"),
-])
+@pytest.mark.parametrize(
+    "frame, code",
+    [
+        ("not json", "invalid_json"),
+        ("[1, 2]", "invalid_frame"),
+        (json.dumps({"type": "room.message", "room": 1, "seq": 99}), "unknown_type"),  # a layer event type
+        (json.dumps({"type": "access_changed"}), "unknown_type"),
+        (
+            json.dumps({"type": "send", "room": "1", "client_id": str(uuid.UUID(int=1)), "text": "x"}),
+            "invalid_frame",
+        ),
+        (json.dumps({"type": "send", "room": 1, "client_id": "nope", "text": "x"}), "invalid_frame"),
+        (
+            json.dumps(
+                {"type": "send", "room": 1, "client_id": str(uuid.UUID(int=1)), "text": "x", "author": 3}
+            ),
+            "invalid_frame",
+        ),
+        (
+            json.dumps({"type": "send", "room": 1, "client_id": str(uuid.UUID(int=1)), "text": "x" * 4001}),
+            "invalid_frame",
+        ),
+        (
+            json.dumps({"type": "send", "room": 1, "client_id": str(uuid.UUID(int=1)), "text": "  "}),
+            "invalid",
+        ),
+        (
+            json.dumps(
+                {"type": "send", "room": 1, "client_id": str(uuid.UUID(int=1)), "text": "x", "kind": "alert"}
+            ),
+            "refused",
+        ),
+        (json.dumps({"type": "subscribe", "rooms": [{"room": 1, "after_seq": -1}]}), "invalid_frame"),
+    ],
+)
 async def test_malformed_unknown_and_forged_frames_get_an_error_and_store_nothing(tworld, frame, code):
     durres = await open_socket(tworld.officer_al)
     room = durres.room("operation")
@@ -48,7 +70,11 @@ async def test_oversized_frame_closes_the_socket_and_others_carry_on(tworld):
     bari = await open_socket(tworld.officer_it, subscribe={})
     durres = await open_socket(tworld.officer_al)
     room = durres.room("operation")
-    await durres.comm.send_to(text_data=json.dumps({"type": "send", "room": room, "client_id": str(uuid.uuid4()), "text": "x" * 70000}))
+    await durres.comm.send_to(
+        text_data=json.dumps(
+            {"type": "send", "room": room, "client_id": str(uuid.uuid4()), "text": "x" * 70000}
+        )
+    )
     assert (await durres.frame("error"))["code"] == "too_large"
     assert (await durres.comm.receive_output())["code"] == 4413
     coordinator = await open_socket(tworld.coordinator)

@@ -16,7 +16,9 @@ class Command(BaseCommand):
     def add_arguments(self, parser):  # type: ignore[no-untyped-def]
         source = parser.add_mutually_exclusive_group(required=True)
         source.add_argument("--new-key-file", type=Path, help="a file holding the new key (URL-safe base64)")
-        source.add_argument("--generate", type=Path, metavar="PATH", help="generate a new key into PATH (must not exist)")
+        source.add_argument(
+            "--generate", type=Path, metavar="PATH", help="generate a new key into PATH (must not exist)"
+        )
 
     def handle(self, *args, new_key_file=None, generate=None, **options):  # type: ignore[no-untyped-def]
         if generate is not None:
