@@ -76,7 +76,8 @@ def load_note() -> str:
     one, five, _ = os.getloadavg()
     return (
         f"Load average when this benchmark started: {one:.1f} (1 min), {five:.1f} (5 min) on "
-        f"{os.cpu_count()} cores; anything above about 0 means other work shared the CPUs."
+        f"{os.cpu_count()} cores. It includes any benchmark that ran just before; more than that means other work "
+        "shared the CPUs."
     )
 
 
@@ -145,11 +146,12 @@ class Server:
             f"{self.name} did not listen on {self.port} within {timeout:.0f} s:\n{self.output()}"
         )
 
-    def output(self) -> str:
+    def output(self, tail: int | None = 4000) -> str:
         if self.logfile is None:
             return ""
         self.logfile.seek(0)
-        return self.logfile.read().decode(errors="replace")[-4000:]
+        text = self.logfile.read().decode(errors="replace")
+        return text[-tail:] if tail else text
 
     def stop(self) -> None:
         if self.proc is None or self.proc.poll() is not None:

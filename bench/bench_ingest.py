@@ -281,7 +281,7 @@ def collect() -> tuple[list[Ingest], Board]:
 
 
 def server_error(server: Server) -> str:
-    lines = [line for line in server.output().replace("\\n", "\n").splitlines() if "Error:" in line]
+    lines = [line for line in server.output(tail=None).replace("\\n", "\n").splitlines() if "Error:" in line]
     return lines[-1].strip() if lines else ""
 
 
