@@ -149,8 +149,8 @@ class Server:
     def output(self, tail: int | None = 4000) -> str:
         if self.logfile is None:
             return ""
-        self.logfile.seek(0)
-        text = self.logfile.read().decode(errors="replace")
+        fd = self.logfile.fileno()  # pread: the server writes through the same file offset
+        text = os.pread(fd, os.fstat(fd).st_size, 0).decode(errors="replace")
         return text[-tail:] if tail else text
 
     def stop(self) -> None:
