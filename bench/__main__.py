@@ -17,12 +17,13 @@ MARK = "<!-- bench:{name} -->"
 
 def main(argv: list[str]) -> int:
     names = argv or sorted(p.stem.removeprefix("bench_") for p in (ROOT / "bench").glob("bench_*.py"))
-    text = DOC.read_text() if DOC.exists() else "# Performance\n\nWritten by `make bench`; each section is replaced when its benchmark runs again.\n"
     for name in names:
         module = importlib.import_module(f"bench.bench_{name}")
         print(f"== {module.TITLE}", flush=True)
         started = time.monotonic()
         body = module.run()
+        # Read the file only now: another benchmark may have written its section while this one ran.
+        text = DOC.read_text() if DOC.exists() else "# Performance\n\nWritten by `make bench`; each section is replaced when its benchmark runs again.\n"
         stamp = (f"\n_Run {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC on {os.cpu_count()} cores, Python "
                  f"{platform.python_version()}, in {time.monotonic() - started:.0f} s: "
                  f"`make bench` (or `.venv/bin/python -m bench {name}`)._\n")
