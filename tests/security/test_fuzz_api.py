@@ -7,6 +7,7 @@ keeps serving others afterwards.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from types import SimpleNamespace
 from typing import Any
 
@@ -19,7 +20,8 @@ from hypothesis import strategies as st
 from tests.conftest import bearer, verified_client
 from tests.security.conftest import path_values, row_counts, seed_operation
 
-pytestmark = pytest.mark.django_db
+# Transactional, like production (autocommit): a database error in one request cannot spoil the next.
+pytestmark = pytest.mark.django_db(transaction=True)
 
 # Tables a refused request may still touch: the token's last use, sessions and sign-in bookkeeping.
 BOOKKEEPING = row_counts.__defaults__[0]
@@ -40,13 +42,23 @@ def operations() -> list[Any]:
 
 
 @pytest.fixture
-def target(world: SimpleNamespace) -> SimpleNamespace:
+def target(tworld: SimpleNamespace) -> Iterator[SimpleNamespace]:
+    from django.core.signals import request_finished, request_started
+    from django.db import close_old_connections
+
     from operations.services import api_token_create
+
+    world = tworld
 
     seed = seed_operation(world)
     _, token = api_token_create(user=world.coordinator, operation=world.op, name="fuzz", days=1)
-    return SimpleNamespace(w=world, real=path_values(seed), headers={"Authorization": f"Bearer {token}"},
-                           token=token)
+    # As Django's test client does: the test's own connection must survive each request's end.
+    for signal in (request_started, request_finished):
+        signal.disconnect(close_old_connections)
+    yield SimpleNamespace(w=world, real=path_values(seed), headers={"Authorization": f"Bearer {token}"},
+                          token=token)
+    for signal in (request_started, request_finished):
+        signal.connect(close_old_connections)
 
 
 def test_fuzzed_requests_never_get_a_server_error_nor_store_refused_input(target):

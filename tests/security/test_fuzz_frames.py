@@ -209,6 +209,9 @@ def test_fuzzed_frames_never_crash_a_socket_nor_store_refused_input(fuzz_world, 
     @settings(max_examples=15, deadline=None, suppress_health_check=list(HealthCheck), derandomize=True)
     @given(frames=frames_strategy(consumer, fuzz_world.hints))
     def run(frames: list[Any]) -> None:
+        from channels.layers import channel_layers
+
+        channel_layers.backends.clear()  # each example runs on a new event loop; so must the layer
         before = row_counts()
         outcomes = async_to_sync(session)(path, consumer, fuzz_world.clients, frames)
         for valid, replies in outcomes:
