@@ -30,7 +30,7 @@ from cencomm.crypto import seal
 from operations.models import Membership, Operation
 from results.reports import builder, writers
 from results.reports.models import Report
-from results.reports.selectors import SYSTEM, Audience
+from results.reports.selectors import Audience
 
 log = logging.getLogger(__name__)
 
@@ -334,7 +334,6 @@ def report_generate_now(
 
 
 __all__ = [
-    "SYSTEM",
     "report_claim",
     "report_generate",
     "report_generate_now",
