@@ -38,7 +38,9 @@ BOOKKEEPING_TABLES = {"django_session", "axes_accessattempt", "axes_accesslog", 
 
 def openapi_operations() -> list[tuple[str, str, dict[str, Any]]]:
     """Every (METHOD, path template, operation object) of /api/v1/openapi.json."""
-    from cencomm.api import api
+    from cencomm.api import mount_routers
+
+    api = mount_routers()
 
     schema = api.get_openapi_schema()
     out = []
@@ -226,3 +228,14 @@ def _fresh_caches() -> Iterator[None]:
     clear()
     yield
     clear()
+
+
+@pytest.fixture(autouse=True)
+def _release_worker_connection() -> Iterator[None]:
+    """Async tests query through asgiref's single worker thread; close its connection afterwards so that
+    PostgreSQL can drop the test database at the end of the run."""
+    yield
+    from asgiref.sync import SyncToAsync
+    from django.db import connections
+
+    SyncToAsync.single_thread_executor.submit(connections.close_all).result(timeout=10)
