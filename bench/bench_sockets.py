@@ -286,11 +286,14 @@ FINDINGS = """\
   The rooms socket adds its cursors, room list, heartbeat task and presence state, and its figure
   also holds what the connection burst allocated (presence frames) and Python kept: CPython's
   heap rarely gives memory back.
-- *Idle CPU* is mostly keep-alive: daphne pings every socket every 20 s (its default
-  `--ping-interval`) and the bare server does the same (the `websockets` default), so 10,000 idle
-  sockets mean 500 pings a second for either. The rooms socket adds a heartbeat every 25 s that
-  reads each room's head from the database and touches the connection row: a database round trip
-  per socket per heartbeat, which dominates its idle CPU.
+- *Idle CPU grows with the number of sockets in daphne even when nothing happens*; by daphne's
+  code, because it walks all its connections every second (`application_checker`) and every two seconds
+  (`timeout_checker`, which also sends each socket its ping every 20 s), in Python, so 10,000
+  idle sockets keep a share of a core busy; the bare server only pings (the `websockets` default,
+  also every 20 s). The rooms socket adds a heartbeat every 25 s that reads each room's head from
+  the database and touches the connection row: a database round trip per socket per heartbeat.
+  (daphne also closes every WebSocket after `--websocket_timeout`, 24 h by default; the pages
+  reconnect.)
 - *Connecting is what costs*: each hub handshake loads the session, the user and the TOTP device,
   re-checks device and user, and joins channel-layer groups, all through the process's single
   database thread, so sockets per second are far below the bare server's (see the ratio), and
