@@ -52,6 +52,17 @@ def _fast_hashing(settings: Any) -> None:
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
+@pytest.fixture(autouse=True)
+def _fresh_channel_layer() -> Any:
+    """channels-redis binds its locks and pools to the event loop that first used them, and every
+    async test has its own loop: a layer left over from another test fails (or hangs) in this one."""
+    from channels.layers import channel_layers
+
+    channel_layers.backends.clear()
+    yield
+    channel_layers.backends.clear()
+
+
 # --- the world ----------------------------------------------------------------------------------
 
 
