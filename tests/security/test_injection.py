@@ -142,13 +142,24 @@ LINE_START = re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3} (DEBUG|INFO|WARN
 
 
 @pytest.mark.django_db
-def test_cr_lf_in_requests_cannot_forge_log_lines(world, log_lines):
+def test_cr_lf_in_requests_cannot_forge_log_lines(world, log_lines, monkeypatch):
     forged = "2026-01-01 00:00:00,000 CRITICAL cencomm forged entry"
     Client().post("/accounts/login/", {"username": f"officer-durres\r\n{forged}", "password": "x"})
     Client().post("/accounts/login/", {"username": f"x\n{forged}", "password": PASSWORD})
-    verified_client(world.officer_al).get(f"/operations/NOPE%0D%0A{forged.replace(' ', '%20')}/")
+    client = verified_client(world.officer_al)
+    client.get(f"/operations/NOPE%0D%0A{forged.replace(' ', '%20')}/")
+    # A failure whose message carries the request's CR/LF, logged with its (multi-line) traceback.
+    from operations import selectors
+
+    def explode(principal, *args, **kwargs):
+        raise RuntimeError(f"no operations for {client.cookies['sessionid'].value[:4]}\r\n{forged}")
+
+    monkeypatch.setattr(selectors, "operations_for", explode)
+    client.raise_request_exception = False
+    assert client.get("/").status_code == 500
     lines = [line for line in log_lines() if line]
     assert any("NOPE" in line for line in lines), "the 404 with CR/LF in its path should be logged"
+    assert any("Internal Server Error" in line and "Traceback" in line for line in lines), lines
     for line in lines:
         assert LINE_START.match(line), f"a log line that is not a record of its own: {line!r}"
     assert not any(line.startswith("2026-01-01") for line in lines)
