@@ -196,10 +196,8 @@ def page(client: Client, path: str) -> Any:
     return client.post(path, {"to_state": "follow_up"}) if response.status_code == 405 else response
 
 
-@pytest.mark.parametrize("route", page_routes())
+@pytest.mark.parametrize("route", [r for r in page_routes() if "<" in r])
 def test_pages_of_an_operation_are_not_found_for_non_members(attack, route):
-    if "<" not in route:
-        pytest.skip("not an operation's page")
     for who in ("outsider", "officer_other"):
         client = verified_client(getattr(attack.w, who))
         real, missing = (page(client, fill(route, values)) for values in (attack.real, attack.missing))

@@ -22,6 +22,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
+from urllib.parse import quote
 
 import pytest
 from asgiref.sync import sync_to_async
@@ -346,7 +347,7 @@ def daphnes(own_redis: RedisServer, tmp_path: Path) -> Iterator[list[Daphne]]:
     db = connection.settings_dict
     env = {
         "PATH": os.environ.get("PATH", ""),
-        "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
+        "DATABASE_URL": f"postgres://{quote(db['USER'])}:{quote(db['PASSWORD'] or '')}@{db['HOST']}:{db['PORT'] or 5432}/{db['NAME']}",
         "REDIS_URL": own_redis.url,
         "CENCOMM_CHANNEL_PREFIX": "faults",
         "SECRET_KEY": django_settings.SECRET_KEY,
