@@ -446,3 +446,39 @@ async def test_an_officer_cannot_edit_or_withdraw_another_officers_message_on_th
     await communicator.disconnect()
     message = await sync_to_async(Message.objects.get)(pk=seed.message_id)
     assert (message.version, message.withdrawn_at) == (1, None)
+
+
+def test_members_reach_only_their_own_rooms_attachments_and_reports(attack):
+    """Inside the operation: another administration's room and photo, the coordinators' room and a
+    coordinator's restricted report are what a missing object is to an officer."""
+    from messaging.models import Room
+    from results.reports.services import report_run_pending
+
+    w = attack.w
+    albanian = Room.objects.get(operation=w.op, administration=w.al).pk
+    coordinators = Room.objects.get(operation=w.op, kind="coordinators").pk
+    upload = io.BytesIO(png_bytes())
+    upload.name = "seal.png"
+    photo = verified_client(w.officer_al).post(f"/api/v1/operations/TEST-OP/rooms/{albanian}/attachments", {"file": upload})
+    assert photo.status_code == 201
+    report = verified_client(w.coordinator).post("/api/v1/operations/TEST-OP/reports", {"edition": "restricted", "format": "json"},
+                                                 content_type="application/json")
+    assert report.status_code == 202
+    report_run_pending()
+    italian = verified_client(w.officer_it)
+    base = "/api/v1/operations/TEST-OP"
+    for path, missing in [
+        (f"{base}/attachments/{photo.json()['id']}", f"{base}/attachments/{uuid.uuid4()}"),
+        (f"{base}/attachments/{photo.json()['id']}?original=true", f"{base}/attachments/{uuid.uuid4()}?original=true"),
+        (f"{base}/rooms/{albanian}/messages", f"{base}/rooms/987654321/messages"),
+        (f"{base}/rooms/{coordinators}/messages", f"{base}/rooms/987654321/messages"),
+        (f"{base}/reports/{report.json()['id']}", f"{base}/reports/987654321"),
+        (f"{base}/reports/{report.json()['id']}/download", f"{base}/reports/987654321/download"),
+        (f"/operations/TEST-OP/reports/{report.json()['id']}/download", "/operations/TEST-OP/reports/987654321/download"),
+        (f"/operations/TEST-OP/rooms/{coordinators}/", "/operations/TEST-OP/rooms/987654321/"),
+    ]:
+        real, absent = answer(italian.get(path)), answer(italian.get(missing))
+        assert real[0] == 404 and real == absent, (path, real[0])
+    # The owner does reach them (the refusals above are about who asks).
+    assert verified_client(w.officer_al).get(f"{base}/attachments/{photo.json()['id']}").status_code == 200
+    assert verified_client(w.coordinator).get(f"{base}/reports/{report.json()['id']}/download").status_code == 200
