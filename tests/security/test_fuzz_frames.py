@@ -265,3 +265,24 @@ async def test_out_of_range_ids_in_a_board_filter_get_an_error_frame(tworld, val
     replies, close = await replies_to(communicator, "after")
     assert close is None and [r["type"] for r in replies] == ["error"], replies
     await communicator.disconnect()
+
+
+@pytest.mark.parametrize(("flood", "close_code"), [("rate", 4429), ("size", 4413), ("invalid", 4400)])
+async def test_an_abusive_client_is_closed_and_the_others_keep_being_served(tworld, flood, close_code):
+    for route, _ in routes():
+        path = fill(route, {"code": "TEST-OP"})
+        client = await sync_to_async(verified_client)(tworld.coordinator)
+        bystander = ws_communicator(path, client=client)
+        assert (await bystander.connect())[0]
+        abuser = ws_communicator(path, client=client)
+        assert (await abuser.connect())[0]
+        await replies_to(abuser, "start")
+        frames = {"rate": ['{"type": "ping"}'] * 200, "size": ['{"type": "ping", "ref": "' + "x" * 70_000 + '"}'],
+                  "invalid": ['{"type": "nope"}'] * 30}[flood]
+        for raw in frames:
+            await abuser.send_to(text_data=raw)
+        while (output := await abuser.receive_output(timeout=5))["type"] != "websocket.close":
+            pass
+        assert output["code"] == close_code, (route, output)
+        assert (await replies_to(bystander, "still-there"))[1] is None, route
+        await bystander.disconnect()
