@@ -180,3 +180,26 @@ async def test_cross_site_websocket_hijacking_is_refused_on_every_socket(tworld,
     assert await connects(path, client, "http://testserver")  # the page's own origin works
     for origin in HOSTILE_ORIGINS:
         assert not await connects(path, client, origin), origin
+
+
+@pytest.mark.django_db
+def test_cross_site_form_posts_are_refused(world):
+    """A page elsewhere cannot make a signed-in coordinator's browser change the operation or sign out."""
+    client = verified_client(world.coordinator, enforce_csrf=True)
+    assert client.post("/operations/TEST-OP/transition/", {"to_state": "follow_up"}).status_code == 403
+    world.op.refresh_from_db()
+    assert world.op.state == "active"
+    assert client.post("/accounts/logout/").status_code == 403
+    assert client.get("/operations/TEST-OP/").status_code == 200
+
+
+@pytest.mark.django_db
+def test_pages_cannot_be_framed_sniffed_or_leak_their_address(world):
+    client = Client()
+    response = client.get("/accounts/login/")
+    assert response["X-Frame-Options"] == "DENY"
+    assert response["X-Content-Type-Options"] == "nosniff"
+    assert response["Referrer-Policy"] == "same-origin"
+    password_step(client, "coordinator")
+    cookie = client.cookies["sessionid"]
+    assert cookie["httponly"] and cookie["samesite"] == "Lax"
