@@ -51,15 +51,29 @@ def traffic(w: SimpleNamespace, seed: SimpleNamespace) -> None:
     assert corrected.status_code in (201, 409), corrected.content  # 409: the window may have closed
 
 
+def restricted_report(w: SimpleNamespace) -> bytes:
+    """A restricted report for Albania's national contact point, stored in the database like every report."""
+    from results.reports.selectors import Audience, report_content
+    from results.reports.services import report_generate_now
+
+    membership = w.op.memberships.get(user=w.ncp_al)
+    report = report_generate_now(operation=w.op, audience=Audience.of(membership), edition="restricted",
+                                 format="csv", requested_by=w.ncp_al)
+    assert report.state == "done", report.error
+    return report_content(report)
+
+
 @pytest.mark.django_db
 def test_no_plaintext_in_any_table(world):
     seed = seed_operation(world)
     traffic(world, seed)
+    report = restricted_report(world)
     dump = dump_database()
     assert len(dump) > 10_000
     for secret in SECRETS:
         assert secret.encode() not in dump, f"{secret!r} is stored in plaintext"
         assert secret.encode("utf-16-le") not in dump
+    assert SECRET_NOTE.split()[0] in _zip_text(report)  # the stored report carries the note, sealed
     # ...and the members still read it all back (it is sealed, not lost).
     page = verified_client(world.officer_al).get(f"/api/v1/operations/TEST-OP/results/{seed.result_uuid}")
     assert SECRET_NOTE in page.content.decode()
@@ -161,3 +175,26 @@ def test_no_plaintext_in_the_channel_layer(tworld, redis_layer):
     assert b"room" in contents or b"board" in contents, "events should have reached Redis"
     for secret in SECRETS:
         assert secret.encode() not in contents, f"{secret!r} went through Redis"
+
+
+@pytest.mark.django_db
+def test_no_plaintext_in_a_backup(world):
+    """``manage.py dumpdata``, the application-level backup, carries the sealed bytes only."""
+    from django.core.management import call_command
+
+    seed = seed_operation(world)
+    traffic(world, seed)
+    restricted_report(world)
+    out = io.StringIO()
+    call_command("dumpdata", stdout=out)
+    backup = out.getvalue()
+    assert len(backup) > 10_000 and "messaging.message" in backup
+    for secret in SECRETS:
+        assert secret not in backup, f"{secret!r} is in the backup"
+
+
+def _zip_text(content: bytes) -> str:
+    import zipfile
+
+    archive = zipfile.ZipFile(io.BytesIO(content))
+    return "".join(archive.read(n).decode("utf-8-sig") for n in archive.namelist())
