@@ -28,9 +28,16 @@ MISSING_UUID = "00000000-0000-4000-8000-00000000dead"
 MISSING_CODE = "NO-SUCH-OP"
 # Tables whose rows a request may write without storing anything of the caller's: sessions, sign-in
 # bookkeeping and presence.
-BOOKKEEPING_TABLES = {"django_session", "axes_accessattempt", "axes_accesslog", "axes_accessfailurelog",
-                      "messaging_connection", "otp_totp_totpdevice", "otp_static_staticdevice",
-                      "cencomm_apitoken"}
+BOOKKEEPING_TABLES = {
+    "django_session",
+    "axes_accessattempt",
+    "axes_accesslog",
+    "axes_accessfailurelog",
+    "messaging_connection",
+    "otp_totp_totpdevice",
+    "otp_static_staticdevice",
+    "cencomm_apitoken",
+}
 
 
 # --- what an attacker can reach -----------------------------------------------------------------
@@ -68,8 +75,17 @@ def page_routes() -> list[str]:
             elif isinstance(p, URLPattern):
                 yield prefix + str(p.pattern)
 
-    skip = ("admin/", "api/", "accounts/login", "accounts/verify", "accounts/enroll", "accounts/logout",
-            "accounts/locked", "healthz", "static/")
+    skip = (
+        "admin/",
+        "api/",
+        "accounts/login",
+        "accounts/verify",
+        "accounts/enroll",
+        "accounts/logout",
+        "accounts/locked",
+        "healthz",
+        "static/",
+    )
     return sorted({"/" + r for r in walk(get_resolver().url_patterns, "") if not r.startswith(skip)})
 
 
@@ -188,8 +204,12 @@ def seed_operation(w: SimpleNamespace) -> SimpleNamespace:
     """A result (with sealed notes) and a room message in TEST-OP, posted by the Durrës officer."""
     s = SimpleNamespace(entry_point_id=w.durres.pk)
     officer = verified_client(w.officer_al)
-    response = api_json(officer, "POST", "/api/v1/operations/TEST-OP/results",
-                        result_body(w, notes=SECRET_NOTE, reference="MSCU7654321", parties="Mr Secretname"))
+    response = api_json(
+        officer,
+        "POST",
+        "/api/v1/operations/TEST-OP/results",
+        result_body(w, notes=SECRET_NOTE, reference="MSCU7654321", parties="Mr Secretname"),
+    )
     assert response.status_code == 201, response.content
     s.result_uuid = response.json()["uuid"] if "uuid" in response.json() else response.json()["id"]
     try:
@@ -201,8 +221,17 @@ def seed_operation(w: SimpleNamespace) -> SimpleNamespace:
     messaging_services.rooms_ensure(operation=w.op)
     room = Room.objects.get(operation=w.op, kind=Room.Kind.OPERATION)
     message, _ = messaging_services.message_post(
-        membership=membership, room=room, client_id=uuid.uuid4(), text=SECRET_MESSAGE, kind="chat",
-        handling="operation", reply_to_id=None, warning_id=None, entry_point_ids=[], attachment_ids=[])
+        membership=membership,
+        room=room,
+        client_id=uuid.uuid4(),
+        text=SECRET_MESSAGE,
+        kind="chat",
+        handling="operation",
+        reply_to_id=None,
+        warning_id=None,
+        entry_point_ids=[],
+        attachment_ids=[],
+    )
     s.room_id, s.message_id = room.pk, message.pk
     return s
 

@@ -51,15 +51,25 @@ def valid_body(method: str, template: str, w: SimpleNamespace) -> dict[str, Any]
     bodies: dict[tuple[str, str], dict[str, Any]] = {
         ("POST", "/operations/{code}/categories"): {"code": "pesticides", "name": "Pesticides"},
         ("PATCH", "/operations/{code}/categories/{category_code}"): {"name": "Renamed medicines"},
-        ("POST", "/operations/{code}/reclassifications"): {"from_category": "medicines", "to_category": "other", "reason": "r"},
+        ("POST", "/operations/{code}/reclassifications"): {
+            "from_category": "medicines",
+            "to_category": "other",
+            "reason": "r",
+        },
         ("POST", "/operations/{code}/nil-returns"): {"entry_point": w.durres.pk, "day": today.isoformat()},
         ("POST", "/operations/{code}/results"): result_body(w),
         ("POST", "/operations/{code}/results/{result_uuid}/corrections"): {**content, "reason": "typo"},
-        ("POST", "/operations/{code}/results/{result_uuid}/validation"): {"decision": "validated", "comment": ""},
+        ("POST", "/operations/{code}/results/{result_uuid}/validation"): {
+            "decision": "validated",
+            "comment": "",
+        },
         ("POST", "/operations/{code}/reports"): {"edition": "public", "format": "csv"},
         ("POST", "/operations/{code}/transitions"): {"to_state": "follow_up"},
         ("POST", "/operations/{code}/rooms"): {"name": "Side room", "members": []},
-        ("POST", "/operations/{code}/rooms/{room_id}/messages"): {"client_id": str(uuid.uuid4()), "text": "hello"},
+        ("POST", "/operations/{code}/rooms/{room_id}/messages"): {
+            "client_id": str(uuid.uuid4()),
+            "text": "hello",
+        },
         ("PATCH", "/operations/{code}/messages/{message_id}"): {"text": "edited"},
         ("PUT", "/operations/{code}/rooms/{room_id}/read"): {"seq": 1},
         ("POST", "/tokens"): {"operation": "TEST-OP", "name": "stolen"},
@@ -67,8 +77,14 @@ def valid_body(method: str, template: str, w: SimpleNamespace) -> dict[str, Any]
     return bodies.get((method, template), {} if method in ("POST", "PUT", "PATCH") else None)
 
 
-def call(client: Client, method: str, template: str, operation: dict[str, Any], values: dict[str, Any],
-         w: SimpleNamespace) -> Any:
+def call(
+    client: Client,
+    method: str,
+    template: str,
+    operation: dict[str, Any],
+    values: dict[str, Any],
+    w: SimpleNamespace,
+) -> Any:
     path = "/api/v1" + fill(template, values)
     content_types = operation.get("requestBody", {}).get("content", {})
     if "multipart/form-data" in content_types:
@@ -78,7 +94,9 @@ def call(client: Client, method: str, template: str, operation: dict[str, Any], 
     body = valid_body(method, template, w)
     if body is None:
         return getattr(client, method.lower())(path)
-    return getattr(client, method.lower())(path, json.dumps(body, default=str), content_type="application/json")
+    return getattr(client, method.lower())(
+        path, json.dumps(body, default=str), content_type="application/json"
+    )
 
 
 def answer(response: Any) -> tuple[int, Any]:
@@ -97,12 +115,16 @@ def attack(world: SimpleNamespace) -> SimpleNamespace:
     token, _ = api_token_create(user=world.coordinator, operation=world.op, name="coordinator's", days=5)
     seed.token_id = token.pk
     assert ApiToken.objects.filter(pk=token.pk).exists()
-    return SimpleNamespace(w=world, seed=seed, real=path_values(seed), missing=missing_values(path_values(seed)))
+    return SimpleNamespace(
+        w=world, seed=seed, real=path_values(seed), missing=missing_values(path_values(seed))
+    )
 
 
 @pytest.mark.parametrize("who", ["outsider", "officer_other"])
 @pytest.mark.parametrize(("method", "template", "operation"), ENDPOINTS, ids=ENDPOINT_IDS)
-def test_non_member_gets_what_a_missing_object_gets_and_writes_nothing(attack, who, method, template, operation):
+def test_non_member_gets_what_a_missing_object_gets_and_writes_nothing(
+    attack, who, method, template, operation
+):
     w = attack.w
     client = verified_client(getattr(w, who))
     before = row_counts()
@@ -146,7 +168,9 @@ ROLE_REFUSALS = [
 ]
 
 
-@pytest.mark.parametrize(("who", "method", "template"), ROLE_REFUSALS, ids=[" ".join(r) for r in ROLE_REFUSALS])
+@pytest.mark.parametrize(
+    ("who", "method", "template"), ROLE_REFUSALS, ids=[" ".join(r) for r in ROLE_REFUSALS]
+)
 def test_member_without_the_role_is_refused_and_nothing_is_stored(attack, who, method, template):
     operation = next((op for m, t, op in ENDPOINTS if (m, t) == (method, template)), None)
     if operation is None:
@@ -156,7 +180,10 @@ def test_member_without_the_role_is_refused_and_nothing_is_stored(attack, who, m
     before = row_counts()
     status, body = answer(call(client, method, template, operation, attack.real, w))
     # 422 only where the refusal is about a field the caller chose (another entry point).
-    assert status in (403, 404, 409) or (status == 422 and "entry_point" in body.get("errors", {})), (status, body)
+    assert status in (403, 404, 409) or (status == 422 and "entry_point" in body.get("errors", {})), (
+        status,
+        body,
+    )
     assert row_counts() == before, f"{who} wrote rows through {method} {template}"
 
 
@@ -176,7 +203,9 @@ def test_the_allowed_member_succeeds_with_the_same_bodies(attack):
         operation = next((op for m, t, op in ENDPOINTS if (m, t) == (method, template)), None)
         if operation is None:
             continue
-        status, body = answer(call(verified_client(getattr(w, who)), method, template, operation, attack.real, w))
+        status, body = answer(
+            call(verified_client(getattr(w, who)), method, template, operation, attack.real, w)
+        )
         assert status == expected, (who, method, template, status, body)
 
 
@@ -282,8 +311,17 @@ async def test_rooms_socket_frames_for_rooms_and_messages_of_another_operation_g
         room = Room.objects.get(operation=tworld.other, kind=Room.Kind.OPERATION)
         membership = tworld.other.memberships.get(user=tworld.officer_other)
         message, _ = services.message_post(
-            membership=membership, room=room, client_id=uuid.uuid4(), text="Piraeus only", kind="chat",
-            handling="operation", reply_to_id=None, warning_id=None, entry_point_ids=[], attachment_ids=[])
+            membership=membership,
+            room=room,
+            client_id=uuid.uuid4(),
+            text="Piraeus only",
+            kind="chat",
+            handling="operation",
+            reply_to_id=None,
+            warning_id=None,
+            entry_point_ids=[],
+            attachment_ids=[],
+        )
         return room.pk, message.pk
 
     room_id, message_id = await sync_to_async(other_operation_room)()
@@ -300,7 +338,9 @@ async def test_rooms_socket_frames_for_rooms_and_messages_of_another_operation_g
     ]
     for frame in frames:
         await communicator.send_json_to(frame)
-        reply = await next_frame(communicator, "error", "messages", "history", "subscribed", "sent", "done", "read")
+        reply = await next_frame(
+            communicator, "error", "messages", "history", "subscribed", "sent", "done", "read"
+        )
         assert reply["type"] == "error" and reply["code"] == "not_found", (frame["type"], reply)
         assert "Piraeus" not in json.dumps(reply)
         # ...and the same as for a room or message that does not exist at all.
@@ -308,7 +348,9 @@ async def test_rooms_socket_frames_for_rooms_and_messages_of_another_operation_g
         if "rooms" in frame:
             missing["rooms"] = [{"room": 987654321, "after_seq": 0}]
         await communicator.send_json_to(missing)
-        missing_reply = await next_frame(communicator, "error", "messages", "history", "subscribed", "sent", "done", "read")
+        missing_reply = await next_frame(
+            communicator, "error", "messages", "history", "subscribed", "sent", "done", "read"
+        )
         strip = lambda f: {k: v for k, v in f.items() if k != "fields"}  # noqa: E731 - fields name the id sent
         assert strip(missing_reply) == strip(reply)
     assert await sync_to_async(Message.objects.count)() == before
@@ -324,8 +366,16 @@ async def test_observer_cannot_post_and_officer_cannot_send_warnings_on_the_sock
     for who, kind in (("observer", "chat"), ("officer_al", "warning"), ("officer_al", "alert")):
         communicator, hello = await rooms_socket(getattr(tworld, who))
         room = next(r["id"] for r in hello["rooms"] if r["kind"] == "operation")
-        await communicator.send_json_to({"type": "send", "ref": "s", "room": room, "client_id": str(uuid.uuid4()),
-                                         "text": "not allowed", "kind": kind})
+        await communicator.send_json_to(
+            {
+                "type": "send",
+                "ref": "s",
+                "room": room,
+                "client_id": str(uuid.uuid4()),
+                "text": "not allowed",
+                "kind": kind,
+            }
+        )
         reply = await next_frame(communicator, "error", "sent")
         assert reply["type"] == "error", (who, kind, reply)
         await communicator.disconnect()
@@ -340,10 +390,16 @@ async def test_officer_does_not_get_the_other_administrations_room(tworld):
 
     communicator, hello = await rooms_socket(tworld.officer_al)
     mine = {r["id"] for r in hello["rooms"]}
-    italian = await sync_to_async(lambda: Room.objects.get(operation=tworld.op, administration=tworld.it).pk)()
-    coordinators = await sync_to_async(lambda: Room.objects.get(operation=tworld.op, kind="coordinators").pk)()
+    italian = await sync_to_async(
+        lambda: Room.objects.get(operation=tworld.op, administration=tworld.it).pk
+    )()
+    coordinators = await sync_to_async(
+        lambda: Room.objects.get(operation=tworld.op, kind="coordinators").pk
+    )()
     assert italian not in mine and coordinators not in mine
-    await communicator.send_json_to({"type": "subscribe", "ref": "x", "rooms": [{"room": italian, "after_seq": 0}]})
+    await communicator.send_json_to(
+        {"type": "subscribe", "ref": "x", "rooms": [{"room": italian, "after_seq": 0}]}
+    )
     reply = await next_frame(communicator, "error", "subscribed")
     assert reply["type"] == "error" and reply["code"] == "not_found"
     await communicator.disconnect()
@@ -387,8 +443,13 @@ async def test_role_change_takes_the_board_away_from_an_open_socket(tworld):
 
     def demote() -> None:
         membership_remove(membership=tworld.op.memberships.get(user=tworld.coordinator), actor=None)
-        membership_add(operation=tworld.op, user=tworld.coordinator, role=Membership.Role.OFFICER,
-                       entry_point=tworld.durres, actor=None)
+        membership_add(
+            operation=tworld.op,
+            user=tworld.coordinator,
+            role=Membership.Role.OFFICER,
+            entry_point=tworld.durres,
+            actor=None,
+        )
 
     await sync_to_async(demote)()
     while True:
@@ -408,7 +469,9 @@ async def test_a_frame_after_removal_is_refused_even_if_the_event_was_lost(tworl
         communicator = ws_communicator(fill(route, {"code": "TEST-OP"}), client=client)
         assert (await communicator.connect())[0]
         # Removed behind the services' back: no live event at all.
-        await sync_to_async(lambda: Membership.objects.filter(user=tworld.coordinator, operation=tworld.op).delete())()
+        await sync_to_async(
+            lambda: Membership.objects.filter(user=tworld.coordinator, operation=tworld.op).delete()
+        )()
         await communicator.send_json_to({"type": "ping", "ref": "p"})
         while True:
             output = await communicator.receive_output(timeout=2)
@@ -418,8 +481,9 @@ async def test_a_frame_after_removal_is_refused_even_if_the_event_was_lost(tworl
         assert output["code"] == 4404
         from operations.services import membership_add
 
-        await sync_to_async(membership_add)(operation=tworld.op, user=tworld.coordinator,
-                                            role=Membership.Role.COORDINATOR, actor=None)
+        await sync_to_async(membership_add)(
+            operation=tworld.op, user=tworld.coordinator, role=Membership.Role.COORDINATOR, actor=None
+        )
 
 
 @pytest.mark.parametrize("route", [r for r in page_routes() if "<int:" in r])
@@ -438,8 +502,10 @@ async def test_an_officer_cannot_edit_or_withdraw_another_officers_message_on_th
 
     seed = await sync_to_async(seed_operation)(tworld)  # a message by the Durrës officer
     communicator, _ = await rooms_socket(tworld.officer_it)
-    for frame in ({"type": "edit", "ref": "e", "message": seed.message_id, "text": "forged"},
-                  {"type": "withdraw", "ref": "w", "message": seed.message_id}):
+    for frame in (
+        {"type": "edit", "ref": "e", "message": seed.message_id, "text": "forged"},
+        {"type": "withdraw", "ref": "w", "message": seed.message_id},
+    ):
         await communicator.send_json_to(frame)
         reply = await next_frame(communicator, "error", "done")
         assert reply["type"] == "error", reply
@@ -459,26 +525,40 @@ def test_members_reach_only_their_own_rooms_attachments_and_reports(attack):
     coordinators = Room.objects.get(operation=w.op, kind="coordinators").pk
     upload = io.BytesIO(png_bytes())
     upload.name = "seal.png"
-    photo = verified_client(w.officer_al).post(f"/api/v1/operations/TEST-OP/rooms/{albanian}/attachments", {"file": upload})
+    photo = verified_client(w.officer_al).post(
+        f"/api/v1/operations/TEST-OP/rooms/{albanian}/attachments", {"file": upload}
+    )
     assert photo.status_code == 201
-    report = verified_client(w.coordinator).post("/api/v1/operations/TEST-OP/reports", {"edition": "restricted", "format": "json"},
-                                                 content_type="application/json")
+    report = verified_client(w.coordinator).post(
+        "/api/v1/operations/TEST-OP/reports",
+        {"edition": "restricted", "format": "json"},
+        content_type="application/json",
+    )
     assert report.status_code == 202
     report_run_pending()
     italian = verified_client(w.officer_it)
     base = "/api/v1/operations/TEST-OP"
     for path, missing in [
         (f"{base}/attachments/{photo.json()['id']}", f"{base}/attachments/{uuid.uuid4()}"),
-        (f"{base}/attachments/{photo.json()['id']}?original=true", f"{base}/attachments/{uuid.uuid4()}?original=true"),
+        (
+            f"{base}/attachments/{photo.json()['id']}?original=true",
+            f"{base}/attachments/{uuid.uuid4()}?original=true",
+        ),
         (f"{base}/rooms/{albanian}/messages", f"{base}/rooms/987654321/messages"),
         (f"{base}/rooms/{coordinators}/messages", f"{base}/rooms/987654321/messages"),
         (f"{base}/reports/{report.json()['id']}", f"{base}/reports/987654321"),
         (f"{base}/reports/{report.json()['id']}/download", f"{base}/reports/987654321/download"),
-        (f"/operations/TEST-OP/reports/{report.json()['id']}/download", "/operations/TEST-OP/reports/987654321/download"),
+        (
+            f"/operations/TEST-OP/reports/{report.json()['id']}/download",
+            "/operations/TEST-OP/reports/987654321/download",
+        ),
         (f"/operations/TEST-OP/rooms/{coordinators}/", "/operations/TEST-OP/rooms/987654321/"),
     ]:
         real, absent = answer(italian.get(path)), answer(italian.get(missing))
         assert real[0] == 404 and real == absent, (path, real[0])
     # The owner does reach them (the refusals above are about who asks).
     assert verified_client(w.officer_al).get(f"{base}/attachments/{photo.json()['id']}").status_code == 200
-    assert verified_client(w.coordinator).get(f"{base}/reports/{report.json()['id']}/download").status_code == 200
+    assert (
+        verified_client(w.coordinator).get(f"{base}/reports/{report.json()['id']}/download").status_code
+        == 200
+    )

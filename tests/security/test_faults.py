@@ -68,9 +68,22 @@ class RedisServer:
 
     def start(self) -> None:
         self.process = subprocess.Popen(
-            ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
-             "--dir", str(self.directory)],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            [
+                "redis-server",
+                "--port",
+                str(self.port),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--dir",
+                str(self.directory),
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         wait_for_port(self.port, 10, self.process)
 
     def stop(self) -> None:
@@ -89,7 +102,9 @@ def own_redis(tmp_path: Path, settings: Any) -> Iterator[RedisServer]:
     server.start()
     from cencomm.settings import redis_channel_layer
 
-    settings.CHANNEL_LAYERS = {"default": redis_channel_layer(server.url, "faults")}  # the app's own configuration
+    settings.CHANNEL_LAYERS = {
+        "default": redis_channel_layer(server.url, "faults")
+    }  # the app's own configuration
     channel_layers.backends.clear()
     yield server
     server.stop()
@@ -105,14 +120,17 @@ class Reader:
         self.seq, self.messages, self.reconnects, self.comm = 0, [], 0, None
 
     async def connect(self) -> bool:
-        client = await sync_to_async(verified_client)(self.user) if not hasattr(self, "client") else self.client
+        client = (
+            await sync_to_async(verified_client)(self.user) if not hasattr(self, "client") else self.client
+        )
         self.client = client
         comm = ws_communicator(self.path, client=client)
         try:
             connected, _ = await comm.connect(timeout=3)
             if connected:
-                await comm.send_json_to({"type": "subscribe", "ref": "s",
-                                         "rooms": [{"room": self.room, "after_seq": self.seq}]})
+                await comm.send_json_to(
+                    {"type": "subscribe", "ref": "s", "rooms": [{"room": self.room, "after_seq": self.seq}]}
+                )
         except Exception:
             connected = False
         self.comm = comm if connected else None
@@ -128,7 +146,7 @@ class Reader:
                     self.reconnects += 1
                 continue
             if self.comm.future.done():  # the consumer ended (its layer went away): reconnect
-                self.ended = (self.comm.future.exception() if not self.comm.future.cancelled() else "cancelled")
+                self.ended = self.comm.future.exception() if not self.comm.future.cancelled() else "cancelled"
                 self.comm = None
                 continue
             try:
@@ -156,8 +174,12 @@ class Reader:
 
 
 def post_message(user: Any, room: int, text: str, client_id: str | None = None) -> Any:
-    return api_json(verified_client(user), "POST", f"/api/v1/operations/TEST-OP/rooms/{room}/messages",
-                    {"client_id": client_id or str(uuid.uuid4()), "text": text})
+    return api_json(
+        verified_client(user),
+        "POST",
+        f"/api/v1/operations/TEST-OP/rooms/{room}/messages",
+        {"client_id": client_id or str(uuid.uuid4()), "text": text},
+    )
 
 
 def operation_room(w: SimpleNamespace) -> int:
@@ -171,7 +193,9 @@ def operation_room(w: SimpleNamespace) -> int:
 @pytest.mark.redis
 @pytest.mark.slow
 @pytest.mark.django_db(transaction=True)
-async def test_redis_stopping_mid_conversation_loses_nothing_and_clients_fill_the_gap(tworld, own_redis, monkeypatch):
+async def test_redis_stopping_mid_conversation_loses_nothing_and_clients_fill_the_gap(
+    tworld, own_redis, monkeypatch
+):
     from messaging.consumers import RoomsConsumer
     from messaging.models import Message
 
@@ -179,7 +203,9 @@ async def test_redis_stopping_mid_conversation_loses_nothing_and_clients_fill_th
     room = await sync_to_async(operation_room)(tworld)
     reader = Reader(tworld.officer_it, room)
     assert await reader.connect()
-    assert (await sync_to_async(post_message)(tworld.coordinator, room, "before the outage")).status_code == 201
+    assert (
+        await sync_to_async(post_message)(tworld.coordinator, room, "before the outage")
+    ).status_code == 201
     await reader.read_until({"before the outage"}, timeout=5)
     assert [m["text"] for m in reader.messages] == ["before the outage"]
 
@@ -220,7 +246,9 @@ async def test_a_burst_of_reconnections_each_asking_for_catch_up_is_served(tworl
         connected, code = await comm.connect(timeout=30)
         assert connected, code
         after = i % 5
-        await comm.send_json_to({"type": "subscribe", "ref": "s", "rooms": [{"room": room, "after_seq": after}]})
+        await comm.send_json_to(
+            {"type": "subscribe", "ref": "s", "rooms": [{"room": room, "after_seq": after}]}
+        )
         seqs: list[int] = []
         while True:
             frame = await comm.receive_json_from(timeout=30)
@@ -298,7 +326,9 @@ def test_concurrent_retries_of_one_result_and_one_message_store_one_copy(tworld)
         try:
             barrier.wait(5)
             if kind == "result":
-                response = api_json(verified_client(tworld.officer_al), "POST", "/api/v1/operations/TEST-OP/results", body)
+                response = api_json(
+                    verified_client(tworld.officer_al), "POST", "/api/v1/operations/TEST-OP/results", body
+                )
             else:
                 response = post_message(tworld.officer_al, room, "once", client_id)
             statuses.append(response.status_code)
@@ -325,7 +355,11 @@ class Daphne:
         self.log = directory / f"daphne-{self.port}.log"
         self.process = subprocess.Popen(
             [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(self.port), "asgi:application"],
-            cwd=ROOT, env={**env, "PORT": str(self.port)}, stdout=self.log.open("wb"), stderr=subprocess.STDOUT)
+            cwd=ROOT,
+            env={**env, "PORT": str(self.port)},
+            stdout=self.log.open("wb"),
+            stderr=subprocess.STDOUT,
+        )
 
     def ready(self) -> Daphne:
         wait_for_port(self.port, 30, self.process)
@@ -366,8 +400,10 @@ def daphnes(own_redis: RedisServer, tmp_path: Path) -> Iterator[list[Daphne]]:
             server.kill()
         with connection.cursor() as cursor:  # let their sessions end before the test database is dropped
             for _ in range(50):
-                cursor.execute("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
-                               "AND pid <> pg_backend_pid()")
+                cursor.execute(
+                    "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                    "AND pid <> pg_backend_pid()"
+                )
                 if cursor.fetchone()[0] == 0:
                     break
                 time.sleep(0.1)
@@ -377,14 +413,27 @@ class RealClient:
     """A phone's socket over the network, remembering its last seq."""
 
     def __init__(self, client: Client, room: int) -> None:
-        self.cookie, self.room, self.seq, self.messages, self.ws = cookie_header(client).decode(), room, 0, [], None
+        self.cookie, self.room, self.seq, self.messages, self.ws = (
+            cookie_header(client).decode(),
+            room,
+            0,
+            [],
+            None,
+        )
 
     async def connect(self, server: Daphne) -> None:
         import websockets
 
-        self.ws = await websockets.connect(server.url("/ws/operations/TEST-OP/rooms/"), open_timeout=10,
-                                           additional_headers={"Cookie": self.cookie, "Origin": "http://testserver"})
-        await self.ws.send(json.dumps({"type": "subscribe", "ref": "s", "rooms": [{"room": self.room, "after_seq": self.seq}]}))
+        self.ws = await websockets.connect(
+            server.url("/ws/operations/TEST-OP/rooms/"),
+            open_timeout=10,
+            additional_headers={"Cookie": self.cookie, "Origin": "http://testserver"},
+        )
+        await self.ws.send(
+            json.dumps(
+                {"type": "subscribe", "ref": "s", "rooms": [{"room": self.room, "after_seq": self.seq}]}
+            )
+        )
         await self.until(lambda f: f["type"] == "subscribed")
 
     async def until(self, done: Any, timeout: float = 10) -> None:
@@ -402,8 +451,11 @@ class RealClient:
         await self.until(lambda f: len(self.messages) >= target)
 
     async def post(self, text: str) -> None:
-        await self.ws.send(json.dumps({"type": "send", "ref": "p", "room": self.room, "client_id": str(uuid.uuid4()),
-                                       "text": text}))
+        await self.ws.send(
+            json.dumps(
+                {"type": "send", "ref": "p", "room": self.room, "client_id": str(uuid.uuid4()), "text": text}
+            )
+        )
         await self.until(lambda f: f["type"] == "sent")
 
 
@@ -430,7 +482,9 @@ async def test_a_message_posted_through_one_process_reaches_clients_on_the_other
 @pytest.mark.redis
 @pytest.mark.slow
 @pytest.mark.django_db(transaction=True)
-async def test_clients_of_a_killed_process_reconnect_to_another_and_get_exactly_what_they_missed(tworld, daphnes):
+async def test_clients_of_a_killed_process_reconnect_to_another_and_get_exactly_what_they_missed(
+    tworld, daphnes
+):
     room = await sync_to_async(operation_room)(tworld)
     doomed, survivor = daphnes
     users = (tworld.officer_al, tworld.officer_it, tworld.ncp_al)

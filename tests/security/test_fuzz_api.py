@@ -55,8 +55,9 @@ def target(tworld: SimpleNamespace) -> Iterator[SimpleNamespace]:
     # As Django's test client does: the test's own connection must survive each request's end.
     for signal in (request_started, request_finished):
         signal.disconnect(close_old_connections)
-    yield SimpleNamespace(w=world, real=path_values(seed), headers={"Authorization": f"Bearer {token}"},
-                          token=token)
+    yield SimpleNamespace(
+        w=world, real=path_values(seed), headers={"Authorization": f"Bearer {token}"}, token=token
+    )
     for signal in (request_started, request_finished):
         signal.connect(close_old_connections)
 
@@ -67,21 +68,32 @@ def test_fuzzed_requests_never_get_a_server_error_nor_store_refused_input(target
     for result in schema.get_all_operations():
         operation = result.ok()
 
-        @settings(max_examples=10, deadline=None, derandomize=True, database=None,
-                  suppress_health_check=list(HealthCheck))
+        @settings(
+            max_examples=10,
+            deadline=None,
+            derandomize=True,
+            database=None,
+            suppress_health_check=list(HealthCheck),
+        )
         @given(case=operation.as_strategy(), aim_at_real=st.booleans())
         def run(case: Any, aim_at_real: bool) -> None:
             if aim_at_real and case.path_parameters:  # past the membership check, at real objects
-                case.path_parameters = {k: str(target.real.get(k, v)) for k, v in case.path_parameters.items()}
+                case.path_parameters = {
+                    k: str(target.real.get(k, v)) for k, v in case.path_parameters.items()
+                }
             before = row_counts(BOOKKEEPING)
             response = case.call(headers=target.headers)
             if response.status_code >= 500:
-                failures.append(f"{case.method} {case.formatted_path} -> {response.status_code}: {case.body!r:.300}")
+                failures.append(
+                    f"{case.method} {case.formatted_path} -> {response.status_code}: {case.body!r:.300}"
+                )
             elif response.status_code >= 400:
                 after = row_counts(BOOKKEEPING)
                 if after != before:
                     changed = {t for t in after if after[t] != before.get(t)}
-                    failures.append(f"{case.method} {case.formatted_path} -> {response.status_code} wrote {changed}")
+                    failures.append(
+                        f"{case.method} {case.formatted_path} -> {response.status_code} wrote {changed}"
+                    )
 
         run()
     assert not failures, "\n".join(failures[:20])
@@ -89,12 +101,15 @@ def test_fuzzed_requests_never_get_a_server_error_nor_store_refused_input(target
     assert verified_client(target.w.officer_al).get("/api/v1/operations/TEST-OP").status_code == 200
 
 
-@pytest.mark.parametrize("path", [
-    "/api/v1/operations/TEST-OP/board?administration=99999999999999999999",
-    "/api/v1/operations/TEST-OP/results?entry_point=-99999999999999999999",
-    "/api/v1/operations/TEST-OP/rooms/99999999999999999999999/messages",
-    "/api/v1/operations/TEST-OP/reports/99999999999999999999999",
-])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/api/v1/operations/TEST-OP/board?administration=99999999999999999999",
+        "/api/v1/operations/TEST-OP/results?entry_point=-99999999999999999999",
+        "/api/v1/operations/TEST-OP/rooms/99999999999999999999999/messages",
+        "/api/v1/operations/TEST-OP/reports/99999999999999999999999",
+    ],
+)
 def test_an_id_past_the_database_range_is_bad_input_not_a_server_error(target, path):
     response = verified_client(target.w.coordinator).get(path, **bearer(target.token))
     assert response.status_code in (200, 404, 422), response.status_code

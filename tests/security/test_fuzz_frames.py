@@ -27,11 +27,43 @@ pytestmark = pytest.mark.django_db(transaction=True)
 CLOSE_CODES = {1000, 4400, 4401, 4404, 4408, 4413, 4429}
 HUGE = [2**53 + 1, 2**63, 10**30, -(2**63) - 1, -1, 0, 1e308, float("inf"), float("nan")]
 WRONG = [None, True, "1", "", [], {}, [1], {"$gt": 0}, 1.5, "\x00", "\ud800" * 0 + "é" * 3]
-ORM_KEYS = ["room__operation__code", "author", "author_id", "user_id", "operation", "operation_id", "seq",
-            "id", "pk", "__class__", "__proto__", "constructor", "message__room__operation_id", "type__in"]
-EVENT_TYPES = ["room.message", "room_message", "access.changed", "access_changed", "session.ended",
-               "session_ended", "board.event", "websocket.close", "websocket.disconnect", "handle_send",
-               "send_json", "close", "receive", "__init__", "dispatch", "authorize", "Send", "PING", " ping"]
+ORM_KEYS = [
+    "room__operation__code",
+    "author",
+    "author_id",
+    "user_id",
+    "operation",
+    "operation_id",
+    "seq",
+    "id",
+    "pk",
+    "__class__",
+    "__proto__",
+    "constructor",
+    "message__room__operation_id",
+    "type__in",
+]
+EVENT_TYPES = [
+    "room.message",
+    "room_message",
+    "access.changed",
+    "access_changed",
+    "session.ended",
+    "session_ended",
+    "board.event",
+    "websocket.close",
+    "websocket.disconnect",
+    "handle_send",
+    "send_json",
+    "close",
+    "receive",
+    "__init__",
+    "dispatch",
+    "authorize",
+    "Send",
+    "PING",
+    " ping",
+]
 
 
 def routes() -> list[tuple[str, type]]:
@@ -43,7 +75,9 @@ def routes() -> list[tuple[str, type]]:
 # --- frames from JSON schema ------------------------------------------------------------------------
 
 
-def from_schema(schema: dict[str, Any], defs: dict[str, Any], hints: dict[str, list[int]], name: str = "") -> st.SearchStrategy:
+def from_schema(
+    schema: dict[str, Any], defs: dict[str, Any], hints: dict[str, list[int]], name: str = ""
+) -> st.SearchStrategy:
     if "$ref" in schema:
         return from_schema(defs[schema["$ref"].split("/")[-1]], defs, hints, name)
     if "const" in schema:
@@ -67,8 +101,11 @@ def from_schema(schema: dict[str, Any], defs: dict[str, Any], hints: dict[str, l
             return text.filter(lambda s: len(s) <= schema.get("maxLength", 10**9))
         return st.text(min_size=schema.get("minLength", 0), max_size=min(schema.get("maxLength", 50), 50))
     if kind == "array":
-        return st.lists(from_schema(schema.get("items", {}), defs, hints, name),
-                        min_size=schema.get("minItems", 0), max_size=min(schema.get("maxItems", 5), 5))
+        return st.lists(
+            from_schema(schema.get("items", {}), defs, hints, name),
+            min_size=schema.get("minItems", 0),
+            max_size=min(schema.get("maxItems", 5), 5),
+        )
     if kind == "object":
         props = schema.get("properties", {})
         required = set(schema.get("required", []))
@@ -83,8 +120,21 @@ def from_schema(schema: dict[str, Any], defs: dict[str, Any], hints: dict[str, l
 def mutate(frame: dict[str, Any], draw: Any) -> dict[str, Any] | str:
     """One hostile change to a valid frame."""
     frame = dict(frame)
-    how = draw(st.sampled_from(["wrong_type", "huge", "unknown_field", "orm_key", "deep", "event_type",
-                                "drop_type", "long_text", "raw"]))
+    how = draw(
+        st.sampled_from(
+            [
+                "wrong_type",
+                "huge",
+                "unknown_field",
+                "orm_key",
+                "deep",
+                "event_type",
+                "drop_type",
+                "long_text",
+                "raw",
+            ]
+        )
+    )
     keys = [k for k in frame if k != "type"] or ["ref"]
     key = draw(st.sampled_from(keys))
     if how == "wrong_type":
@@ -94,7 +144,9 @@ def mutate(frame: dict[str, Any], draw: Any) -> dict[str, Any] | str:
     elif how == "unknown_field":
         frame[draw(st.text(min_size=1, max_size=20))] = draw(st.sampled_from(WRONG + HUGE))
     elif how == "orm_key":
-        frame[draw(st.sampled_from(ORM_KEYS))] = draw(st.sampled_from(["OTHER-OP", 1, {"operation__code": "OTHER-OP"}]))
+        frame[draw(st.sampled_from(ORM_KEYS))] = draw(
+            st.sampled_from(["OTHER-OP", 1, {"operation__code": "OTHER-OP"}])
+        )
     elif how == "deep":  # as text: hypothesis cannot print a 5000-deep list
         depth = draw(st.sampled_from([50, 999, 5000]))
         frame[key] = "DEEP"
@@ -106,8 +158,22 @@ def mutate(frame: dict[str, Any], draw: Any) -> dict[str, Any] | str:
     elif how == "long_text":
         frame[key] = "x" * draw(st.sampled_from([4001, 70_000]))
     elif how == "raw":
-        return draw(st.sampled_from([" ", "null", "[]", "1", '"ping"', "{", '{"type": "ping"' * 3,
-                                     json.dumps(frame) + "garbage", "\x00", "[" * 3000 + "]" * 3000]))
+        return draw(
+            st.sampled_from(
+                [
+                    " ",
+                    "null",
+                    "[]",
+                    "1",
+                    '"ping"',
+                    "{",
+                    '{"type": "ping"' * 3,
+                    json.dumps(frame) + "garbage",
+                    "\x00",
+                    "[" * 3000 + "]" * 3000,
+                ]
+            )
+        )
     return frame
 
 
@@ -131,7 +197,11 @@ def locally_valid(consumer: type, raw: str) -> bool:
         data = json.loads(raw)
     except (ValueError, RecursionError):
         return False
-    if not isinstance(data, dict) or not isinstance(data.get("type"), str) or data["type"] not in consumer.frames:
+    if (
+        not isinstance(data, dict)
+        or not isinstance(data.get("type"), str)
+        or data["type"] not in consumer.frames
+    ):
         return False
     try:
         consumer.frames[data["type"]][0].model_validate(data)
@@ -143,7 +213,9 @@ def locally_valid(consumer: type, raw: str) -> bool:
 # --- one session: a member's socket gets the frames, a bystander's socket must still answer ---------
 
 
-async def session(path: str, consumer: type, clients: SimpleNamespace, frames: list[Any]) -> list[tuple[bool, list[dict]]]:
+async def session(
+    path: str, consumer: type, clients: SimpleNamespace, frames: list[Any]
+) -> list[tuple[bool, list[dict]]]:
     bystander = ws_communicator(path, client=clients.bystander)
     assert (await bystander.connect())[0]
     attacker = ws_communicator(path, client=clients.attacker)
@@ -194,11 +266,16 @@ async def next_of(communicator: Any, kind: str) -> dict[str, Any]:
 @pytest.fixture
 def fuzz_world(tworld: SimpleNamespace) -> SimpleNamespace:
     seed = seed_operation(tworld)
-    hints = {name: [getattr(seed, attr)] for name, attr in
-             (("room", "room_id"), ("message", "message_id")) if hasattr(seed, attr)}
+    hints = {
+        name: [getattr(seed, attr)]
+        for name, attr in (("room", "room_id"), ("message", "message_id"))
+        if hasattr(seed, attr)
+    }
     hints["entry_point"] = [tworld.durres.pk, tworld.piraeus.pk]
     hints["administration"] = [tworld.al.pk, tworld.gr.pk]
-    clients = SimpleNamespace(attacker=verified_client(tworld.coordinator), bystander=verified_client(tworld.coordinator))
+    clients = SimpleNamespace(
+        attacker=verified_client(tworld.coordinator), bystander=verified_client(tworld.coordinator)
+    )
     return SimpleNamespace(w=tworld, seed=seed, hints=hints, clients=clients)
 
 
@@ -233,7 +310,13 @@ async def test_orm_lookup_keys_in_a_frame_are_refused_not_followed(tworld, room_
     communicator = ws_communicator(fill(path, {"code": "TEST-OP"}), client=client)
     assert (await communicator.connect())[0]
     await replies_to(communicator, "start")
-    frame = {"type": "history", "ref": "h", f"{room_field}__operation__code": "OTHER-OP", "before_seq": 5, "room": 1}
+    frame = {
+        "type": "history",
+        "ref": "h",
+        f"{room_field}__operation__code": "OTHER-OP",
+        "before_seq": 5,
+        "room": 1,
+    }
     await communicator.send_json_to(frame)
     reply = await next_of(communicator, "error")
     assert reply["code"] == "invalid_frame" and f"{room_field}__operation__code" in reply["fields"]
@@ -248,7 +331,6 @@ def test_frame_tables_name_real_handlers_and_closed_schemas():
             assert schema.model_config.get("extra") == "forbid" and schema.model_config.get("strict") is True
             assert schema.model_json_schema()["properties"]["type"]["const"] == frame_type
             assert not handler.startswith(("websocket", "_")), handler
-
 
 
 @pytest.mark.parametrize("value", [2**63, -(2**63) - 1, 10**30])
@@ -277,8 +359,11 @@ async def test_an_abusive_client_is_closed_and_the_others_keep_being_served(twor
         abuser = ws_communicator(path, client=client)
         assert (await abuser.connect())[0]
         await replies_to(abuser, "start")
-        frames = {"rate": ['{"type": "ping"}'] * 200, "size": ['{"type": "ping", "ref": "' + "x" * 70_000 + '"}'],
-                  "invalid": ['{"type": "nope"}'] * 30}[flood]
+        frames = {
+            "rate": ['{"type": "ping"}'] * 200,
+            "size": ['{"type": "ping", "ref": "' + "x" * 70_000 + '"}'],
+            "invalid": ['{"type": "nope"}'] * 30,
+        }[flood]
         for raw in frames:
             await abuser.send_to(text_data=raw)
         while (output := await abuser.receive_output(timeout=5))["type"] != "websocket.close":

@@ -23,8 +23,14 @@ from tests.security.conftest import api_json, fill, page_routes, path_values, re
 
 SCRIPT = '<script>alert("xss")</script>'
 ATTR = '"><img src=x onerror=alert(1)>'
-FORMULAS = ['=HYPERLINK("http://evil.example","click")', "+1+cmd|' /C calc'!A0", "-2+3", "@SUM(A1:A9)",
-            "\t=1+1", "\r=1+1"]
+FORMULAS = [
+    '=HYPERLINK("http://evil.example","click")',
+    "+1+cmd|' /C calc'!A0",
+    "-2+3",
+    "@SUM(A1:A9)",
+    "\t=1+1",
+    "\r=1+1",
+]
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
@@ -33,26 +39,48 @@ def hostile(world: SimpleNamespace) -> SimpleNamespace:
     """TEST-OP with hostile text in every field members can type."""
     coordinator, officer = verified_client(world.coordinator), verified_client(world.officer_al)
     base = "/api/v1/operations/TEST-OP"
-    created = api_json(coordinator, "POST", f"{base}/categories", {"code": "hostile", "name": f"{FORMULAS[0]} {SCRIPT}"})
+    created = api_json(
+        coordinator, "POST", f"{base}/categories", {"code": "hostile", "name": f"{FORMULAS[0]} {SCRIPT}"}
+    )
     assert created.status_code == 201, created.content
-    room = api_json(coordinator, "POST", f"{base}/rooms", {"name": f"{SCRIPT}{ATTR}", "members": [world.officer_al.pk]})
+    room = api_json(
+        coordinator, "POST", f"{base}/rooms", {"name": f"{SCRIPT}{ATTR}", "members": [world.officer_al.pk]}
+    )
     assert room.status_code == 201, room.content
     room_id = room.json()["id"]
-    message = api_json(officer, "POST", f"{base}/rooms/{room_id}/messages",
-                       {"client_id": str(uuid.uuid4()), "text": f"{SCRIPT} {ATTR}"})
+    message = api_json(
+        officer,
+        "POST",
+        f"{base}/rooms/{room_id}/messages",
+        {"client_id": str(uuid.uuid4()), "text": f"{SCRIPT} {ATTR}"},
+    )
     assert message.status_code == 201, message.content
-    lines = [{"category": "hostile", "quantity": 10, "unit": "pieces", "description": f, "brand": f"{SCRIPT}{f}"}
-             for f in FORMULAS]
-    result = api_json(officer, "POST", f"{base}/results", result_body(
-        world, lines=lines, notes=f"{SCRIPT}{ATTR}", reference=FORMULAS[1], parties=f"{FORMULAS[3]}{SCRIPT}",
-        concealment=f"{FORMULAS[0]}{SCRIPT}"))
+    lines = [
+        {"category": "hostile", "quantity": 10, "unit": "pieces", "description": f, "brand": f"{SCRIPT}{f}"}
+        for f in FORMULAS
+    ]
+    result = api_json(
+        officer,
+        "POST",
+        f"{base}/results",
+        result_body(
+            world,
+            lines=lines,
+            notes=f"{SCRIPT}{ATTR}",
+            reference=FORMULAS[1],
+            parties=f"{FORMULAS[3]}{SCRIPT}",
+            concealment=f"{FORMULAS[0]}{SCRIPT}",
+        ),
+    )
     assert result.status_code == 201, result.content
-    return SimpleNamespace(w=world, room_id=room_id, result_uuid=result.json()["uuid"], coordinator=coordinator)
+    return SimpleNamespace(
+        w=world, room_id=room_id, result_uuid=result.json()["uuid"], coordinator=coordinator
+    )
 
 
 def assert_escaped(content: bytes, where: str) -> None:
     text = content.decode("utf-8", "replace")
-    for raw in (SCRIPT, "<img src=x onerror", 'onerror=alert(1)>'):
+    for raw in (SCRIPT, "<img src=x onerror", "onerror=alert(1)>"):
         assert raw not in text, f"{raw!r} unescaped in {where}"
 
 
@@ -76,8 +104,13 @@ def report(w: SimpleNamespace, fmt: str, edition: str = "restricted") -> bytes:
     from results.reports.services import report_generate_now
 
     membership = w.op.memberships.get(user=w.coordinator)
-    made = report_generate_now(operation=w.op, audience=Audience.of(membership), edition=edition, format=fmt,
-                               requested_by=w.coordinator)
+    made = report_generate_now(
+        operation=w.op,
+        audience=Audience.of(membership),
+        edition=edition,
+        format=fmt,
+        requested_by=w.coordinator,
+    )
     assert made.state == "done", (made.state, made.error)
     return report_content(made)
 
@@ -87,12 +120,22 @@ def cells_of(fmt: str, content: bytes) -> list[str]:
         from openpyxl import load_workbook
 
         book = load_workbook(io.BytesIO(content), read_only=True)
-        return [str(c) for ws in book.worksheets for row in ws.iter_rows(values_only=True) for c in row if c is not None]
+        return [
+            str(c)
+            for ws in book.worksheets
+            for row in ws.iter_rows(values_only=True)
+            for c in row
+            if c is not None
+        ]
     import csv
 
     out = []
     archive = zipfile.ZipFile(io.BytesIO(content)) if fmt == "csv" else None
-    texts = [archive.read(n).decode("utf-8-sig") for n in archive.namelist()] if archive else [content.decode("utf-8-sig")]
+    texts = (
+        [archive.read(n).decode("utf-8-sig") for n in archive.namelist()]
+        if archive
+        else [content.decode("utf-8-sig")]
+    )
     for text in texts:
         out += [cell for row in csv.reader(io.StringIO(text)) for cell in row]
     return out
@@ -101,7 +144,9 @@ def cells_of(fmt: str, content: bytes) -> list[str]:
 @pytest.mark.parametrize("fmt", ["csv", "xlsx", "cen"])
 def test_no_spreadsheet_cell_starts_a_formula(hostile, fmt):
     cells = cells_of(fmt, report(hostile.w, fmt))
-    dangerous = [c for c in cells if c.startswith(FORMULA_STARTS) and not re.fullmatch(r"-?\d[\d.,:TZ+-]*", c)]
+    dangerous = [
+        c for c in cells if c.startswith(FORMULA_STARTS) and not re.fullmatch(r"-?\d[\d.,:TZ+-]*", c)
+    ]
     assert not dangerous, dangerous[:10]
     if fmt != "cen":  # the CEN form has no free text of ours
         assert any("HYPERLINK" in c for c in cells), "the hostile category should be in the export"

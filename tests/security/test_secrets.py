@@ -38,16 +38,34 @@ def traffic(w: SimpleNamespace, seed: SimpleNamespace) -> None:
     if hasattr(seed, "room_id"):
         upload = officer.post(f"{base}/rooms/{seed.room_id}/attachments", {"file": png_with_name()})
         assert upload.status_code == 201, upload.content
-        posted = api_json(officer, "POST", f"{base}/rooms/{seed.room_id}/messages",
-                          {"client_id": str(uuid.uuid4()), "text": f"second {SECRET_MESSAGE}",
-                           "attachments": [upload.json()["id"]]})
+        posted = api_json(
+            officer,
+            "POST",
+            f"{base}/rooms/{seed.room_id}/messages",
+            {
+                "client_id": str(uuid.uuid4()),
+                "text": f"second {SECRET_MESSAGE}",
+                "attachments": [upload.json()["id"]],
+            },
+        )
         assert posted.status_code == 201, posted.content
-        edited = api_json(officer, "PATCH", f"{base}/messages/{seed.message_id}", {"text": f"edited {SECRET_MESSAGE}"})
+        edited = api_json(
+            officer, "PATCH", f"{base}/messages/{seed.message_id}", {"text": f"edited {SECRET_MESSAGE}"}
+        )
         assert edited.status_code == 200, edited.content
-    corrected = api_json(officer, "POST", f"{base}/results/{seed.result_uuid}/corrections", {
-        "inspected_at": "2026-11-28T10:00:00+00:00", "origin": "CN", "outcome": "seized", "reason": "typo",
-        "lines": [{"category": "medicines", "quantity": 5, "unit": "pieces", "brand": "Mr Secretname"}],
-        "notes": f"corrected {SECRET_NOTE}"})
+    corrected = api_json(
+        officer,
+        "POST",
+        f"{base}/results/{seed.result_uuid}/corrections",
+        {
+            "inspected_at": "2026-11-28T10:00:00+00:00",
+            "origin": "CN",
+            "outcome": "seized",
+            "reason": "typo",
+            "lines": [{"category": "medicines", "quantity": 5, "unit": "pieces", "brand": "Mr Secretname"}],
+            "notes": f"corrected {SECRET_NOTE}",
+        },
+    )
     assert corrected.status_code in (201, 409), corrected.content  # 409: the window may have closed
 
 
@@ -57,8 +75,13 @@ def restricted_report(w: SimpleNamespace) -> bytes:
     from results.reports.services import report_generate_now
 
     membership = w.op.memberships.get(user=w.ncp_al)
-    report = report_generate_now(operation=w.op, audience=Audience.of(membership), edition="restricted",
-                                 format="csv", requested_by=w.ncp_al)
+    report = report_generate_now(
+        operation=w.op,
+        audience=Audience.of(membership),
+        edition="restricted",
+        format="csv",
+        requested_by=w.ncp_al,
+    )
     assert report.state == "done", report.error
     return report_content(report)
 
@@ -121,8 +144,12 @@ def redis_layer(settings):
     from channels.layers import channel_layers
 
     prefix = f"sectest{uuid.uuid4().hex[:8]}"
-    settings.CHANNEL_LAYERS = {"default": {"BACKEND": "channels_redis.core.RedisChannelLayer",
-                                           "CONFIG": {"hosts": [os.environ["REDIS_URL"]], "prefix": prefix}}}
+    settings.CHANNEL_LAYERS = {
+        "default": {
+            "BACKEND": "channels_redis.core.RedisChannelLayer",
+            "CONFIG": {"hosts": [os.environ["REDIS_URL"]], "prefix": prefix},
+        }
+    }
     channel_layers.backends.clear()
     yield prefix
     channel_layers.backends.clear()
@@ -160,7 +187,11 @@ def test_no_plaintext_in_the_channel_layer(tworld, redis_layer):
     seed = seed_operation(tworld)
     layer = get_channel_layer()
     # A member that never reads keeps every event in Redis for us to inspect.
-    for group in (room_group(getattr(seed, "room_id", 0)), board_group(tworld.op.pk), f"user.{tworld.officer_al.pk}"):
+    for group in (
+        room_group(getattr(seed, "room_id", 0)),
+        board_group(tworld.op.pk),
+        f"user.{tworld.officer_al.pk}",
+    ):
         async_to_sync(layer.group_add)(group, "specific.never-reads!x")
 
     async def live_socket() -> None:

@@ -40,6 +40,7 @@ def test_lockout_does_not_reveal_whether_a_user_name_exists(world):
             password_step(Client(), name, "guess")
     real, invented = (password_step(Client(), n, "guess") for n in ("officer-durres", "nobody-by-this-name"))
     assert real.status_code == invented.status_code == 429
+
     def page(response: Any, name: str) -> bytes:  # the same page, but for the name typed and the CSRF token
         return re.sub(rb'content="[A-Za-z0-9]{64}"', b"", response.content.replace(name.encode(), b""))
 

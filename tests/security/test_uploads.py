@@ -53,16 +53,19 @@ def test_a_real_png_is_accepted(room):
     assert room.count() == 1
 
 
-@pytest.mark.parametrize(("name", "data", "content_type"), [
-    ("notes.txt", b"just text", "text/plain"),
-    ("page.html", b"<html><script>alert(1)</script></html>", "text/html"),
-    ("goods.png", b"<svg xmlns='http://www.w3.org/2000/svg' onload='alert(1)'/>", "image/png"),  # lies
-    ("goods.png", b"MZ\x90\x00" + b"\x00" * 200, "image/png"),  # an executable calling itself a PNG
-    ("goods.jpg", b"\x89PNG\r\n\x1a\n" + b"\x00" * 100, "image/jpeg"),  # PNG magic, then garbage
-    ("goods.png", b"\xff\xd8\xff\xe0" + b"\x00" * 100, "image/png"),  # JPEG magic, broken body
-    ("doc.pdf", b"%PDF-1.7\n" + b"garbage", "application/pdf"),
-    ("empty.png", b"", "image/png"),
-])
+@pytest.mark.parametrize(
+    ("name", "data", "content_type"),
+    [
+        ("notes.txt", b"just text", "text/plain"),
+        ("page.html", b"<html><script>alert(1)</script></html>", "text/html"),
+        ("goods.png", b"<svg xmlns='http://www.w3.org/2000/svg' onload='alert(1)'/>", "image/png"),  # lies
+        ("goods.png", b"MZ\x90\x00" + b"\x00" * 200, "image/png"),  # an executable calling itself a PNG
+        ("goods.jpg", b"\x89PNG\r\n\x1a\n" + b"\x00" * 100, "image/jpeg"),  # PNG magic, then garbage
+        ("goods.png", b"\xff\xd8\xff\xe0" + b"\x00" * 100, "image/png"),  # JPEG magic, broken body
+        ("doc.pdf", b"%PDF-1.7\n" + b"garbage", "application/pdf"),
+        ("empty.png", b"", "image/png"),
+    ],
+)
 def test_files_that_are_not_what_they_claim_are_refused(room, name, data, content_type):
     response = post(room, upload(name, data, content_type))
     assert response.status_code == 422, (response.status_code, response.content[:200])

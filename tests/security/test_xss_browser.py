@@ -8,7 +8,9 @@ from tests.browser.conftest import browser, live_hub, page  # noqa: F401 - the b
 
 pytestmark = pytest.mark.browser
 
-PAYLOAD = '<img src=x onerror="window.__pwned=1"><script>window.__pwned=2</script>"><svg onload="window.__pwned=3">'
+PAYLOAD = (
+    '<img src=x onerror="window.__pwned=1"><script>window.__pwned=2</script>"><svg onload="window.__pwned=3">'
+)
 
 
 def test_a_hostile_message_is_shown_as_text_on_every_open_page(live_hub, browser, page):  # noqa: F811
