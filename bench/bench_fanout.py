@@ -88,14 +88,15 @@ class Run:
 
 def texts(raw: str | bytes) -> list[str]:
     """The tags in one frame: the hub's ``messages`` frame and the baselines' copies of it."""
-    data = json.loads(raw)
-    if data.get("type") != "messages":
-        return []
-    return [m.get("text") or "" for m in data["messages"]]
+    prefix = '{"type":"messages"' if isinstance(raw, str) else b'{"type":"messages"'
+    if not raw.startswith(prefix):  # type: ignore[arg-type]
+        return []  # presence lists and heartbeats can be large: not worth parsing here
+    return [m.get("text") or "" for m in json.loads(raw)["messages"]]
 
 
 def baseline_frame(tag: str) -> str:
-    return json.dumps({"type": "messages", "room": 1, "messages": [{"seq": 0, "text": tag, "pad": PAD}]})
+    frame = {"type": "messages", "room": 1, "messages": [{"seq": 0, "text": tag, "pad": PAD}]}
+    return json.dumps(frame, separators=(",", ":"))  # as the hub encodes its frames
 
 
 # --- the hub's room protocol ------------------------------------------------------------------------
