@@ -176,6 +176,18 @@ def serving(*servers: Server) -> Iterator[tuple[Server, ...]]:
             server.stop()
 
 
+async def settle(servers: Sequence[Server], *, busy: float = 0.25, longest: float = 60.0) -> float:
+    """Wait (3 s at least) until the servers spend under ``busy`` of a core each over 2 s."""
+    started = time.monotonic()
+    await asyncio.sleep(1.0)
+    while time.monotonic() - started < longest:
+        cpu = sum(s.cpu_seconds() for s in servers)
+        await asyncio.sleep(2.0)
+        if (sum(s.cpu_seconds() for s in servers) - cpu) / 2.0 < busy * len(servers):
+            break
+    return time.monotonic() - started
+
+
 def daphne(name: str, app: str, port: int, env: dict[str, str]) -> Server:
     return Server(name, [DAPHNE, "-b", "127.0.0.1", "-p", str(port), app], port, env)
 

@@ -28,6 +28,7 @@ from bench._harness import (
     ratio,
     seed,
     serving,
+    settle,
     table,
 )
 
@@ -107,7 +108,7 @@ async def hold(
             result.failed = step - len(sockets)
             result.first_error = (failures or retried or [""])[0]
             result.retried = len(retried)
-            result.settle_seconds = await settle(server)
+            result.settle_seconds = await settle([server])
             result.rss_after_kib = server.rss_kib()
             result.opened = len(sockets)
             cpu = server.cpu_seconds()
@@ -126,18 +127,6 @@ async def hold(
         await close_sockets(sockets)
     await asyncio.sleep(2.0)
     return results
-
-
-async def settle(server: Server, *, busy: float = 0.25, longest: float = 60.0) -> float:
-    """Wait (3 s at least) until the server spends under ``busy`` of a core over 2 s: connecting done."""
-    started = time.monotonic()
-    await asyncio.sleep(1.0)
-    while time.monotonic() - started < longest:
-        cpu = server.cpu_seconds()
-        await asyncio.sleep(2.0)
-        if (server.cpu_seconds() - cpu) / 2.0 < busy:
-            break
-    return time.monotonic() - started
 
 
 async def _drain(ws: Any) -> None:
