@@ -23,9 +23,6 @@ from tests.security.conftest import path_values, row_counts, seed_operation
 # Transactional, like production (autocommit): a database error in one request cannot spoil the next.
 pytestmark = pytest.mark.django_db(transaction=True)
 
-# Tables a refused request may still touch: the token's last use, sessions and sign-in bookkeeping.
-BOOKKEEPING = row_counts.__defaults__[0]
-
 
 def api_schema() -> Any:
     from cencomm.api import mount_routers
@@ -35,10 +32,6 @@ def api_schema() -> Any:
     schema = schemathesis.openapi.from_dict(api.get_openapi_schema())
     schema.app = get_wsgi_application()
     return schema
-
-
-def operations() -> list[Any]:
-    return [result.ok() for result in api_schema().get_all_operations()]
 
 
 @pytest.fixture
@@ -81,14 +74,14 @@ def test_fuzzed_requests_never_get_a_server_error_nor_store_refused_input(target
                 case.path_parameters = {
                     k: str(target.real.get(k, v)) for k, v in case.path_parameters.items()
                 }
-            before = row_counts(BOOKKEEPING)
+            before = row_counts()
             response = case.call(headers=target.headers)
             if response.status_code >= 500:
                 failures.append(
                     f"{case.method} {case.formatted_path} -> {response.status_code}: {case.body!r:.300}"
                 )
             elif response.status_code >= 400:
-                after = row_counts(BOOKKEEPING)
+                after = row_counts()
                 if after != before:
                     changed = {t for t in after if after[t] != before.get(t)}
                     failures.append(

@@ -127,7 +127,9 @@ def test_a_stolen_cookie_reaches_no_page_after_sign_out(world):
 async def connects(path: str, client: Client | None, origin: str | None = "http://testserver") -> bool:
     communicator = ws_communicator(path, client=client, origin=origin)
     connected, _ = await communicator.connect()
-    if connected and not await communicator.receive_nothing(timeout=0.2):
+    if not connected:
+        return False  # refused: the application has already finished
+    if not await communicator.receive_nothing(timeout=0.2):
         output = await communicator.receive_output(timeout=2)
         connected = output["type"] != "websocket.close"
     await communicator.disconnect()
