@@ -135,17 +135,7 @@ class AckOverviewOut(Schema):
 def rooms_list(request: HttpRequest, code: str) -> list[dict[str, Any]]:
     membership = access_membership(principal_of(request), operation_code=code)
     services.rooms_ensure(operation=membership.operation)
-    return [
-        {
-            "id": r.pk,
-            "name": r.name,
-            "kind": r.kind,
-            "seq": r.last_seq,
-            "rev": r.last_rev,
-            "read": selectors.read_position(r, membership.user),
-        }
-        for r in selectors.rooms_for(membership)
-    ]
+    return selectors.rooms_info(membership)
 
 
 @router.post("/operations/{code}/rooms", response={201: RoomOut})

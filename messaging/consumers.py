@@ -145,7 +145,7 @@ class RoomsConsumer(HubConsumer):
                 "entry_point": m.entry_point.name if m.entry_point else None,
                 "entry_point_id": m.entry_point_id,
             },
-            "rooms": self._rooms_info_sync(),
+            "rooms": selectors.rooms_info(m),
             "pending": rendered,
             "online": selectors.online_members(m.operation_id, max_age=0),
             "heartbeat_seconds": self.heartbeat_seconds,
@@ -156,24 +156,10 @@ class RoomsConsumer(HubConsumer):
             },
         }
 
-    def _rooms_info_sync(self) -> list[dict[str, Any]]:
-        assert self.membership is not None
-        rooms = selectors.rooms_for(self.membership)
-        return [
-            {
-                "id": r.pk,
-                "name": r.name,
-                "kind": r.kind,
-                "seq": r.last_seq,
-                "rev": r.last_rev,
-                "read": selectors.read_position(r, self.membership.user),
-            }
-            for r in rooms
-        ]
-
     @database_sync_to_async
     def _rooms_info(self) -> list[dict[str, Any]]:
-        return self._rooms_info_sync()
+        assert self.membership is not None
+        return selectors.rooms_info(self.membership)
 
     # --- heartbeat and presence -----------------------------------------------------------------------
 

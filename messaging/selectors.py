@@ -483,3 +483,18 @@ def communication_stats(operation: Operation) -> dict[str, Any]:
             messages.order_by().values("handling").annotate(n=Count("pk")).values_list("handling", "n")
         ),
     }
+
+
+def rooms_info(membership: Membership) -> list[dict[str, Any]]:
+    """The member's rooms with their latest numbers and the member's read position."""
+    return [
+        {
+            "id": r.pk,
+            "name": r.name,
+            "kind": r.kind,
+            "seq": r.last_seq,
+            "rev": r.last_rev,
+            "read": read_position(r, membership.user),
+        }
+        for r in rooms_for(membership)
+    ]
