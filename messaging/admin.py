@@ -2,28 +2,18 @@
 
 from django.contrib import admin
 
+from cencomm.admin import ReadOnlyAdmin
 from messaging.models import Acknowledgement, Attachment, Message, Room
 
 
-class ReadOnly(admin.ModelAdmin):
-    def has_add_permission(self, request):  # type: ignore[no-untyped-def]
-        return False
-
-    def has_change_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
-        return False
-
-    def has_delete_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
-        return False
-
-
 @admin.register(Room)
-class RoomAdmin(ReadOnly):
+class RoomAdmin(ReadOnlyAdmin):
     list_display = ["pk", "operation", "kind", "name", "last_seq", "last_rev"]
     list_filter = ["kind"]
 
 
 @admin.register(Message)
-class MessageAdmin(ReadOnly):
+class MessageAdmin(ReadOnlyAdmin):
     list_display = [
         "pk",
         "room",
@@ -40,11 +30,11 @@ class MessageAdmin(ReadOnly):
 
 
 @admin.register(Acknowledgement)
-class AcknowledgementAdmin(ReadOnly):
+class AcknowledgementAdmin(ReadOnlyAdmin):
     list_display = ["message", "user", "at"]
 
 
 @admin.register(Attachment)
-class AttachmentAdmin(ReadOnly):
+class AttachmentAdmin(ReadOnlyAdmin):
     list_display = ["uid", "room", "content_type", "size", "sha256", "uploaded_by", "created_at"]
     exclude = ["name", "original", "display"]

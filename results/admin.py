@@ -1,46 +1,26 @@
 """Results in the admin: read only. Writes go through results.services (versions, chain, audit)."""
 
-from typing import Any
 
 from django.contrib import admin
 
+from cencomm.admin import ReadOnlyAdmin, ReadOnlyMixin
 from results.models import GoodsLine, NilReturn, Result, ResultVersion
 
 
-class ReadOnly(admin.ModelAdmin):
-    def has_add_permission(self, request: Any, obj: Any = None) -> bool:
-        return False
-
-    def has_change_permission(self, request: Any, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: Any, obj: Any = None) -> bool:
-        return False
-
-
-class GoodsLineInline(admin.TabularInline):
+class GoodsLineInline(ReadOnlyMixin, admin.TabularInline):
     model = GoodsLine
     exclude = ["brand_sealed"]
     extra = 0
 
-    def has_add_permission(self, request: Any, obj: Any = None) -> bool:
-        return False
-
-    def has_change_permission(self, request: Any, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: Any, obj: Any = None) -> bool:
-        return False
-
 
 @admin.register(Result)
-class ResultAdmin(ReadOnly):
+class ResultAdmin(ReadOnlyAdmin):
     list_display = ["uuid", "operation", "entry_point", "reported_by", "created_at", "late", "validation"]
     list_filter = ["operation", "validation", "late"]
 
 
 @admin.register(ResultVersion)
-class ResultVersionAdmin(ReadOnly):
+class ResultVersionAdmin(ReadOnlyAdmin):
     list_display = [
         "result",
         "number",
@@ -56,5 +36,5 @@ class ResultVersionAdmin(ReadOnly):
 
 
 @admin.register(NilReturn)
-class NilReturnAdmin(ReadOnly):
+class NilReturnAdmin(ReadOnlyAdmin):
     list_display = ["operation", "entry_point", "day", "reported_by", "created_at"]
