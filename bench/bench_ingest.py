@@ -298,7 +298,7 @@ def verify_chain(hub: HubEnv, code: str) -> str:
 
 
 def short(error: str) -> str:
-    return " ".join(error.replace("\\n", " ").split())[:120]
+    return " ".join(error.replace("\\n", " ").split())[:200]
 
 
 def report(runs: list[Ingest], board: Board) -> str:
