@@ -196,3 +196,7 @@ def ws_communicator(path: str, *, client: Client | None = None, origin: str | No
 @pytest.fixture
 def clients() -> Any:
     return verified_client
+
+
+# The browser tests' real hub and Chromium, one of each for the whole run wherever a test lives.
+from tests.livehub import browser, live_hub, page  # noqa: E402, F401

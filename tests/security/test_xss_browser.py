@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import pytest
 
-from tests.browser.conftest import browser, live_hub, page  # noqa: F401 - the browser tests' real hub
-
 pytestmark = pytest.mark.browser
 
 PAYLOAD = (
@@ -13,7 +11,7 @@ PAYLOAD = (
 )
 
 
-def test_a_hostile_message_is_shown_as_text_on_every_open_page(live_hub, browser, page):  # noqa: F811
+def test_a_hostile_message_is_shown_as_text_on_every_open_page(live_hub, browser, page):
     rooms = "/operations/BALKAN-GATE/rooms/"
     live_hub.sign_in(page, "officer-bari", rooms)
     page.wait_for_selector("#conn-state[data-state=online]")

@@ -22,7 +22,7 @@ from typing import Any
 import pytest
 from django_otp.oath import TOTP
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[1]
 CHROMIUM = "/usr/bin/chromium"
 
 
