@@ -90,7 +90,9 @@ def database_from_url(name: str, url: str) -> dict:
     try:
         import dj_database_url
 
-        config = dj_database_url.parse(url, conn_max_age=60, conn_health_checks=True)
+        # Under ASGI each request runs in its own thread: persistent connections would pile up
+        # (one per thread) until PostgreSQL refuses more, so close them after each request.
+        config = dj_database_url.parse(url, conn_max_age=0)
     except Exception as exc:  # dj-database-url raises several types for a malformed URL
         raise ImproperlyConfigured(f"{name} is malformed: {exc}") from None
     if config["ENGINE"].endswith("postgresql") and not config.get("NAME"):
@@ -279,7 +281,9 @@ else:
             "REDIS_URL must be set when CENCOMM_ENV=production: the in-memory channel layer "
             "does not reach across processes"
         )
-    CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+    CHANNEL_LAYERS = {
+        "default": {"BACKEND": "channels.layers.InMemoryChannelLayer", "CONFIG": {"capacity": 1000}}
+    }
 
 
 # --- sign-in -----------------------------------------------------------------------------------

@@ -98,10 +98,11 @@ class RoomsConsumer(HubConsumer):
 
     async def opened(self) -> None:
         assert self.membership is not None
-        await self._open_connection()
+        # Join first, so the hint this socket's own arrival causes reaches it too.
         await self.channel_layer.group_add(
             events.presence_group(self.membership.operation_id), self.channel_name
         )
+        await self._open_connection()
         hello = await self._hello()
         await self.send_json(hello)
         self.heartbeat = asyncio.ensure_future(self._beat())
@@ -167,12 +168,13 @@ class RoomsConsumer(HubConsumer):
         try:
             while True:
                 await asyncio.sleep(self.heartbeat_seconds)
-                heads = await self._heads()
+                heads, online = await self._heads()
                 await self.send_json(
                     {
                         "type": "heartbeat",
                         "server_time": timezone.now().isoformat(),
                         "rooms": {str(k): {"seq": v[0], "rev": v[1]} for k, v in heads.items()},
+                        "online": online,
                     }
                 )
                 for room_id, (seq, rev) in heads.items():  # a hint was lost: fill the gap now
@@ -185,9 +187,10 @@ class RoomsConsumer(HubConsumer):
             log.debug("heartbeat stopped", exc_info=True)
 
     @database_sync_to_async
-    def _heads(self) -> dict[int, tuple[int, int]]:
+    def _heads(self) -> tuple[dict[int, tuple[int, int]], list[dict[str, Any]]]:
+        assert self.membership is not None
         services.connection_seen(channel_name=self.channel_name)
-        return selectors.room_heads(self.cursors)
+        return selectors.room_heads(self.cursors), selectors.online_members(self.membership.operation_id)
 
     async def presence_changed(self, event: dict[str, Any]) -> None:
         # Many sockets connect at once: answer a burst of hints with one frame, a moment later.

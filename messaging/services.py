@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import io
+import time
 import uuid
 import warnings
 from collections.abc import Sequence
@@ -563,15 +564,30 @@ def connection_open(*, membership: Membership, channel_name: str) -> None:
             "seen_at": timezone.now(),
         },
     )
-    publish_on_commit(
-        events.presence_group(membership.operation_id), events.presence_changed(membership.operation_id)
-    )
+    _announce_presence(membership.operation_id)
 
 
 @transaction.atomic
 def connection_close(*, operation_id: int, channel_name: str) -> None:
     if Connection.objects.filter(channel_name=channel_name).delete()[0]:
-        publish_on_commit(events.presence_group(operation_id), events.presence_changed(operation_id))
+        _announce_presence(operation_id)
+
+
+PRESENCE_MIN_INTERVAL = 2.0  # seconds between presence hints per operation and process
+_presence_announced: dict[int, float] = {}
+
+
+def _announce_presence(operation_id: int) -> None:
+    """Hint the operation's sockets that presence changed, at most every PRESENCE_MIN_INTERVAL.
+
+    A burst of N sockets connecting would otherwise send N hints to each of N sockets. What a
+    skipped hint would have told arrives with the next hint or heartbeat (which carries `online`).
+    """
+    now = time.monotonic()
+    if now - _presence_announced.get(operation_id, -PRESENCE_MIN_INTERVAL) < PRESENCE_MIN_INTERVAL:
+        return
+    _presence_announced[operation_id] = now
+    publish_on_commit(events.presence_group(operation_id), events.presence_changed(operation_id))
 
 
 def connection_seen(*, channel_name: str) -> None:

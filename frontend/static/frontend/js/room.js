@@ -221,6 +221,7 @@
       case "sent": outbox.remove(frame.client_id); document.getElementById(`out-${frame.client_id}`)?.remove(); break;
       case "done": if (frame.action === "ack") { pending.delete(frame.message); renderPending(); markAcked(frame.message); } break;
       case "heartbeat": {
+        if (frame.online) renderOnline(frame.online);
         // A gap (a lost live event): ask again from where we are. The server also fills it.
         const behind = Object.entries(frame.rooms).filter(([id, head]) => rooms[id] && rooms[id].cursor && head.seq > rooms[id].cursor.seq);
         if (behind.length) setTimeout(() => {
