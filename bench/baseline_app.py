@@ -3,7 +3,7 @@
 - WebSocket ``/recv/`` joins one group; every text frame sent to ``/send/`` is relayed to that group
   with Channels' ``group_send`` (no authentication, no database, no schema: only the relay).
 - HTTP ``POST /ingest/`` inserts the JSON body as one row (one INSERT through Django's connection),
-  with the database settings the hub uses (``CONN_MAX_AGE`` 60 s unless CENCOMM_BENCH_CONN_MAX_AGE).
+  with the database settings the hub uses (``CONN_MAX_AGE`` 0 unless CENCOMM_BENCH_CONN_MAX_AGE).
 
 Django is configured here, not by cencomm/settings.py: nothing of the hub is loaded.
 """
@@ -29,7 +29,7 @@ if not settings.configured:
         DATABASES={
             "default": dj_database_url.parse(
                 os.environ["DATABASE_URL"],
-                conn_max_age=int(os.environ.get("CENCOMM_BENCH_CONN_MAX_AGE") or 60),
+                conn_max_age=int(os.environ.get("CENCOMM_BENCH_CONN_MAX_AGE") or 0),
             )
         }
         if os.environ.get("DATABASE_URL")
