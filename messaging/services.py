@@ -7,25 +7,20 @@ events and live events carry identifiers only.
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
-import io
 import time
 import uuid
-import warnings
 from collections.abc import Sequence
-from pathlib import PurePath
 
-from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
-from PIL import Image, ImageOps
 
 from cencomm.audit import audit_record
 from cencomm.crypto import data_key_rotate, open_sealed, seal, seal_text
 from cencomm.errors import Refused
 from cencomm.live import publish_on_commit, room_group, user_group
+from cencomm.uploads import UploadRejected, check_upload  # noqa: F401 - UploadRejected: the API's
 from messaging import events
 from messaging.models import (
     Acknowledgement,
@@ -48,8 +43,6 @@ Role = Membership.Role
 MAX_TEXT_CHARS = 4000
 MAX_ATTACHMENTS_PER_MESSAGE = 10
 EDIT_WINDOW = dt.timedelta(minutes=15)
-MAX_IMAGE_PIXELS = 40_000_000
-DISPLAY_MAX_SIDE = 2048
 POSTING_STATES = {Operation.State.PLANNED, Operation.State.ACTIVE, Operation.State.FOLLOW_UP}
 # Who may send what; observers read only.
 KINDS_BY_ROLE: dict[str, set[str]] = {
@@ -375,66 +368,6 @@ def read_position_set(*, membership: Membership, room: Room, seq: int) -> ReadPo
 
 # --- attachments ---------------------------------------------------------------------------------
 
-MAGIC = {
-    b"\xff\xd8\xff": Attachment.ContentType.JPEG,
-    b"\x89PNG\r\n\x1a\n": Attachment.ContentType.PNG,
-    b"%PDF-": Attachment.ContentType.PDF,
-}
-PILLOW_FORMATS = {Attachment.ContentType.JPEG: "JPEG", Attachment.ContentType.PNG: "PNG"}
-
-
-class UploadRejected(ValidationError):
-    """A file the hub will not store; the API answers 422 (413 for size)."""
-
-    def __init__(self, message: str, *, too_large: bool = False) -> None:
-        super().__init__({"file": message})
-        self.too_large = too_large
-
-
-def sniff(data: bytes) -> str:
-    for magic, content_type in MAGIC.items():
-        if data.startswith(magic):
-            return content_type
-    raise UploadRejected("Upload a JPEG or PNG photo or a PDF document.")
-
-
-def _display_copy(data: bytes, content_type: str) -> tuple[bytes, int, int]:
-    """The image re-encoded from its pixels alone: no EXIF, no GPS, no comments."""
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("error", Image.DecompressionBombWarning)
-            with Image.open(io.BytesIO(data)) as probe:
-                if probe.format != PILLOW_FORMATS[content_type]:
-                    raise UploadRejected("The file is not what its content says it is.")
-                if probe.width * probe.height > MAX_IMAGE_PIXELS:
-                    raise UploadRejected("The image has too many pixels.")
-                probe.verify()
-            with Image.open(io.BytesIO(data)) as image:
-                image.load()
-                image = ImageOps.exif_transpose(image)
-                width, height = image.size
-                image.thumbnail((DISPLAY_MAX_SIDE, DISPLAY_MAX_SIDE))
-                out = io.BytesIO()
-                if content_type == Attachment.ContentType.JPEG:
-                    image.convert("RGB").save(out, format="JPEG", quality=85)
-                else:
-                    clean = image.convert("RGBA") if image.mode not in ("RGB", "RGBA", "L", "LA") else image
-                    clean.save(out, format="PNG")
-    except UploadRejected:
-        raise
-    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
-        raise UploadRejected("The image has too many pixels.") from None
-    except Exception:  # Pillow raises many types for a damaged file
-        raise UploadRejected("The image could not be read.") from None
-    return out.getvalue(), width, height
-
-
-def _safe_name(name: str) -> str:
-    base = PurePath((name or "").replace("\\", "/")).name
-    cleaned = "".join(ch for ch in base if ch.isprintable()).strip()[:200]
-    return cleaned or "file"
-
-
 @transaction.atomic
 def attachment_upload(
     *, membership: Membership, room: Room, data: bytes, name: str, handling: str = Handling.OPERATION
@@ -443,38 +376,27 @@ def attachment_upload(
     _require_open(room)
     if membership.role == Role.OBSERVER:
         raise Refused("Observers read only.")
-    if len(data) > settings.CENCOMM_UPLOAD_MAX_BYTES:
-        raise UploadRejected(
-            f"A file is at most {settings.CENCOMM_UPLOAD_MAX_BYTES // (1024 * 1024)} MB.", too_large=True
-        )
-    if not data:
-        raise UploadRejected("The file is empty.")
     if handling not in Handling.values:
         raise ValidationError({"handling": "Unknown handling code."})
-    content_type = sniff(data)
-    display = width = height = None
-    if content_type in PILLOW_FORMATS:
-        display, width, height = _display_copy(data, content_type)
-    elif b"%%EOF" not in data[-2048:]:
-        raise UploadRejected("The PDF is incomplete.")
+    upload = check_upload(data, name)
     attachment = Attachment(
         room=room,
         uploaded_by=membership.user,
-        content_type=content_type,
+        content_type=upload.content_type,
         handling=handling,
         size=len(data),
-        sha256=hashlib.sha256(data).hexdigest(),
-        width=width,
-        height=height,
+        sha256=upload.sha256,
+        width=upload.width,
+        height=upload.height,
     )
-    _seal_attachment(attachment, name=_safe_name(name), original=data, display=display)
+    _seal_attachment(attachment, name=upload.name, original=data, display=upload.display)
     attachment.save()
     audit_record(
         action="attachment.upload",
         actor=membership.user,
         operation=room.operation,
         target=attachment,
-        data={"room": room.pk, "content_type": content_type, "size": len(data), "sha256": attachment.sha256},
+        data={"room": room.pk, "content_type": upload.content_type, "size": len(data), "sha256": attachment.sha256},
     )
     return attachment
 

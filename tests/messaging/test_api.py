@@ -9,6 +9,7 @@ import uuid
 import pytest
 from PIL import Image
 
+from cencomm import uploads
 from cencomm.live import capture_live_events
 from messaging import services
 from messaging.models import Acknowledgement, Attachment, Message, Room
@@ -247,7 +248,7 @@ def test_oversized_upload_and_decompression_bomb(world, settings, monkeypatch):
     noisy.save(out, format="PNG")
     assert upload(client, room, out.getvalue(), name="big.png").status_code == 413
     settings.CENCOMM_UPLOAD_MAX_BYTES = 10 * 1024 * 1024
-    monkeypatch.setattr(services, "MAX_IMAGE_PIXELS", 10**12)
+    monkeypatch.setattr(uploads, "MAX_IMAGE_PIXELS", 10**12)
     monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", 1000)  # a small image counts as a bomb
     bomb = io.BytesIO()
     Image.new("L", (100, 100)).save(bomb, format="PNG")
