@@ -11,17 +11,20 @@ from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.http import HttpRequest
-from ninja import Field, Query, Router, Schema
+from django.http import HttpRequest, HttpResponse
+from ninja import Field, File, Query, Router, Schema
+from ninja.files import UploadedFile
 from ninja.responses import Status
 from pydantic import ConfigDict
 
 from cencomm.api import principal_of
+from cencomm.uploads import UploadRejected
 from operations.models import CommodityCategory, Membership
 from operations.selectors import access_membership, require_role
 from results import selectors, services
-from results.models import HandlingCode, Result, ResultVersion, Unit
+from results.models import HandlingCode, Result, ResultPhoto, ResultVersion, Unit
 
 router = Router(tags=["results"])
 CLIENT_ID = r"^[A-Za-z0-9_.:-]+$"
@@ -164,6 +167,18 @@ class VersionOut(Schema):
     hash: str
 
 
+class PhotoOut(Schema):
+    uid: uuid.UUID
+    content_type: str
+    size: int
+    sha256: str
+    width: int
+    height: int
+    uploaded_by: str
+    created_at: dt.datetime
+    url: str = Field(..., description="The display copy (no EXIF/GPS); add ?original=true for the evidence file")
+
+
 class ResultOut(Schema):
     uuid: uuid.UUID
     client_id: str
@@ -177,6 +192,7 @@ class ResultOut(Schema):
     validation_comment: str
     current: VersionOut
     versions: int
+    photos: list[PhotoOut] = []
 
 
 class ResultPage(Schema):
@@ -287,6 +303,16 @@ def _result_out(membership: Membership, result: Result) -> dict[str, Any]:
         "validation_comment": result.validation_comment,
         "current": _version_out(membership, current),
         "versions": len(versions),
+        "photos": [_photo_out(membership, result, p) for p in result.photos.select_related("uploaded_by")],
+    }
+
+
+def _photo_out(membership: Membership, result: Result, photo: ResultPhoto) -> dict[str, Any]:
+    return {
+        "uid": photo.uid, "content_type": photo.content_type, "size": photo.size, "sha256": photo.sha256,
+        "width": photo.width, "height": photo.height, "uploaded_by": photo.uploaded_by.username,
+        "created_at": photo.created_at,
+        "url": f"/api/v1/operations/{membership.operation.code}/results/{result.uuid}/photos/{photo.uid}",
     }
 
 
@@ -357,6 +383,44 @@ def validate_result(
         membership=membership, result_uuid=result_uuid, decision=payload.decision, comment=payload.comment
     )
     return _result_out(membership, selectors.access_result(membership, result_uuid))
+
+
+@router.post("/operations/{code}/results/{result_uuid}/photos", response={201: PhotoOut, 413: dict})
+def add_photo(
+    request: HttpRequest, code: str, result_uuid: str, file: UploadedFile = File(...)  # noqa: B008
+) -> Status[Any]:
+    """A JPEG or PNG of the goods or the concealment. 413 over the size limit, 422 for anything else."""
+    membership = _membership(request, code)
+    limit = settings.CENCOMM_UPLOAD_MAX_BYTES
+    too_large = {"detail": "File too large.", "errors": {"file": [f"A file is at most {limit // (1024 * 1024)} MB."]}}
+    if file.size is not None and file.size > limit:
+        return Status(413, too_large)
+    try:
+        photo = services.result_photo_add(
+            membership=membership, result_uuid=result_uuid, data=file.read(limit + 1), name=file.name or "photo"
+        )
+    except UploadRejected as exc:
+        if exc.too_large:
+            return Status(413, too_large)
+        raise
+    return Status(201, _photo_out(membership, photo.result, photo))
+
+
+@router.get("/operations/{code}/results/{result_uuid}/photos/{photo_uid}")
+def get_photo(request: HttpRequest, code: str, result_uuid: str, photo_uid: str, original: bool = False) -> HttpResponse:
+    """The display copy (metadata removed), or with ``?original=true`` the evidence file and its SHA-256."""
+    membership = _membership(request, code)
+    photo = selectors.access_result_photo(membership, result_uuid, photo_uid)
+    part = "original" if original else "display"
+    response = HttpResponse(selectors.photo_content(photo, part=part), content_type=photo.content_type)
+    extension = ".jpg" if photo.content_type == "image/jpeg" else ".png"
+    disposition = "attachment" if original else "inline"
+    response["Content-Disposition"] = f'{disposition}; filename="{photo.uid}{extension}"'
+    response["Cache-Control"] = "private, no-store"
+    response["X-Content-Type-Options"] = "nosniff"
+    if original:
+        response["X-Content-SHA256"] = photo.sha256
+    return response
 
 
 @router.post("/operations/{code}/nil-returns", response={200: NilReturnOut, 201: NilReturnOut})

@@ -272,3 +272,30 @@ class BoardSequence(models.Model):
 
     def __str__(self) -> str:
         return f"board {self.operation_id} #{self.seq}"
+
+
+class ResultPhoto(models.Model):
+    """A photo of the goods or the concealment, sealed under the operation's key: the original
+    (evidence, with its SHA-256) and a re-encoded copy without EXIF or GPS that pages show."""
+
+    result = models.ForeignKey(Result, on_delete=models.PROTECT, related_name="photos")
+    uid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    content_type = models.CharField(max_length=20)
+    size = models.PositiveIntegerField()
+    sha256 = models.CharField(max_length=64)
+    width = models.PositiveIntegerField()
+    height = models.PositiveIntegerField()
+    original = models.BinaryField()
+    display = models.BinaryField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at"]
+
+    def __str__(self) -> str:
+        return f"photo {self.uid} of {self.result_id}"
+
+
+def photo_context(photo: ResultPhoto, result_uuid: object, part: str) -> str:
+    return f"photo:{result_uuid}:{photo.uid}:{part}"

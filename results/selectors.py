@@ -17,7 +17,7 @@ from django.db.models import Count, Exists, OuterRef, QuerySet, Sum
 from django.db.models.functions import TruncDate
 
 from cencomm.chain import chain_head, first_broken_link
-from cencomm.crypto import open_text
+from cencomm.crypto import open_sealed, open_text
 from cencomm.errors import NotFound
 from operations.models import Membership, Operation
 from operations.selectors import operation_entry_points
@@ -27,7 +27,9 @@ from results.models import (
     GoodsLine,
     NilReturn,
     Result,
+    ResultPhoto,
     ResultVersion,
+    photo_context,
     sealed_context,
 )
 
@@ -485,3 +487,26 @@ __all__ = [
     "units_by_category",
     "visible_results",
 ]
+
+
+def access_result_photo(membership: Membership, result_uuid: object, photo_uid: object) -> ResultPhoto:
+    """A photo of a result the member may see, or NotFound."""
+    result = access_result(membership, result_uuid)
+    try:
+        key = uuid.UUID(str(photo_uid))
+    except ValueError:
+        raise NotFound("photo") from None
+    photo = result.photos.filter(uid=key).first()
+    if photo is None:
+        raise NotFound("photo")
+    return photo
+
+
+def photo_content(photo: ResultPhoto, *, part: str) -> bytes:
+    """The display copy (no metadata) or the original, decrypted."""
+    part = "original" if part == "original" else "display"
+    return open_sealed(
+        scope=sealed_scope(photo.result),
+        context=photo_context(photo, photo.result.uuid, part),
+        blob=photo.original if part == "original" else photo.display,
+    )

@@ -22,9 +22,10 @@ from django.utils import timezone
 
 from cencomm.audit import audit_record
 from cencomm.chain import chain_append
-from cencomm.crypto import seal_text
+from cencomm.crypto import seal, seal_text
 from cencomm.errors import NotFound, Refused
 from cencomm.live import board_group, publish_on_commit
+from cencomm.uploads import IMAGES, check_upload
 from operations.models import CommodityCategory, EntryPoint, Membership, Operation
 from operations.selectors import operation_entry_points
 from results import events
@@ -34,8 +35,10 @@ from results.models import (
     HandlingCode,
     NilReturn,
     Result,
+    ResultPhoto,
     ResultVersion,
     Unit,
+    photo_context,
     sealed_context,
 )
 from results.selectors import (
@@ -568,3 +571,39 @@ def _version_copy(*, result: Result, actor: AbstractBaseUser, reason: str, chang
         actor=actor,
         reason=reason,
     )
+
+
+# --- photos -------------------------------------------------------------------------------------
+
+MAX_PHOTOS_PER_RESULT = 20
+
+
+@transaction.atomic
+def result_photo_add(*, membership: Membership, result_uuid: object, data: bytes, name: str) -> ResultPhoto:
+    """A JPEG or PNG of the goods or the concealment, added by whoever may correct the result.
+
+    Photos do not change the figures, so they are not versions; each is audited with its SHA-256.
+    """
+    result = _lock_result(membership, result_uuid)
+    _may_correct(membership, result)
+    _require_open(result.operation)
+    if result.photos.count() >= MAX_PHOTOS_PER_RESULT:
+        raise ValidationError({"file": f"A result has at most {MAX_PHOTOS_PER_RESULT} photos."})
+    upload = check_upload(data, name, allowed=IMAGES)
+    assert upload.display is not None and upload.width is not None and upload.height is not None
+    photo = ResultPhoto(
+        result=result, uploaded_by=membership.user, content_type=upload.content_type, size=len(data),
+        sha256=upload.sha256, width=upload.width, height=upload.height,
+    )
+    scope = sealed_scope(result)
+    photo.original = seal(scope=scope, context=photo_context(photo, result.uuid, "original"), plaintext=data)
+    photo.display = seal(scope=scope, context=photo_context(photo, result.uuid, "display"), plaintext=upload.display)
+    photo.save()
+    audit_record(
+        action="result.photo",
+        actor=membership.user,
+        operation=result.operation,
+        target=photo,
+        data={"result": str(result.uuid), "sha256": photo.sha256, "size": photo.size},
+    )
+    return photo

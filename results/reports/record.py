@@ -38,9 +38,15 @@ def reveal(version: ResultVersion) -> dict[str, str]:
     return {field: value or "" for field, value in fields.items()}
 
 
+PHOTOS_PER_SEIZURE = 3
+
+
 def photos(version: ResultVersion) -> list[str]:
-    """Photos of a result as data URIs, once the results app stores them (it does not yet)."""
-    return []
+    """The result's first photos as data URIs: the display copies, without EXIF or GPS."""
+    return [
+        data_uri(photo.content_type, rs.photo_content(photo, part="display"))
+        for photo in version.result.photos.select_related("result")[:PHOTOS_PER_SEIZURE]
+    ]
 
 
 def data_uri(content_type: str, data: bytes) -> str:

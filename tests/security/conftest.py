@@ -116,6 +116,7 @@ def path_values(seed: SimpleNamespace | None) -> dict[str, Any]:
         "message_id": getattr(s, "message_id", MISSING_ID),
         "message": getattr(s, "message_id", MISSING_ID),
         "uid": getattr(s, "attachment_uid", MISSING_UUID),
+        "photo_uid": getattr(s, "photo_uid", MISSING_UUID),
         "attachment_uid": getattr(s, "attachment_uid", MISSING_UUID),
         "report_id": getattr(s, "report_id", MISSING_ID),
         "job_id": getattr(s, "report_id", MISSING_ID),
@@ -200,6 +201,16 @@ def result_body(w: SimpleNamespace, **overrides: Any) -> dict[str, Any]:
     return body
 
 
+def tiny_png() -> bytes:
+    import io
+
+    from PIL import Image
+
+    out = io.BytesIO()
+    Image.new("RGB", (8, 8), (200, 30, 30)).save(out, format="PNG")
+    return out.getvalue()
+
+
 def seed_operation(w: SimpleNamespace) -> SimpleNamespace:
     """A result (with sealed notes) and a room message in TEST-OP, posted by the Durrës officer."""
     s = SimpleNamespace(entry_point_id=w.durres.pk)
@@ -212,6 +223,11 @@ def seed_operation(w: SimpleNamespace) -> SimpleNamespace:
     )
     assert response.status_code == 201, response.content
     s.result_uuid = response.json()["uuid"] if "uuid" in response.json() else response.json()["id"]
+    from results.services import result_photo_add
+
+    s.photo_uid = result_photo_add(
+        membership=w.op.memberships.get(user=w.officer_al), result_uuid=s.result_uuid, data=tiny_png(), name="goods.png"
+    ).uid
     try:
         from messaging import services as messaging_services
         from messaging.models import Room
