@@ -91,12 +91,19 @@ def database_from_url(name: str, url: str) -> dict:
         import dj_database_url
 
         # Under ASGI each request runs in its own thread: persistent connections would pile up
-        # (one per thread) until PostgreSQL refuses more, so close them after each request.
+        # (one per thread) until PostgreSQL refuses more. So connections are "closed" after each
+        # request and each consumer call, into a pool that hands them out again at once.
         config = dj_database_url.parse(url, conn_max_age=0)
     except Exception as exc:  # dj-database-url raises several types for a malformed URL
         raise ImproperlyConfigured(f"{name} is malformed: {exc}") from None
-    if config["ENGINE"].endswith("postgresql") and not config.get("NAME"):
-        raise ImproperlyConfigured(f"{name} names no database")
+    if config["ENGINE"].endswith("postgresql"):
+        if not config.get("NAME"):
+            raise ImproperlyConfigured(f"{name} names no database")
+        config.setdefault("OPTIONS", {})["pool"] = {
+            "min_size": 1,
+            "max_size": env_int("CENCOMM_DB_POOL_SIZE", 20, minimum=1),
+            "timeout": 10,
+        }
     return config
 
 
