@@ -3,7 +3,7 @@
 - WebSocket ``/recv/`` joins one group; every text frame sent to ``/send/`` is relayed to that group
   with Channels' ``group_send`` (no authentication, no database, no schema: only the relay).
 - HTTP ``POST /ingest/`` inserts the JSON body as one row (one INSERT through Django's connection),
-  with the database settings the hub uses (``CONN_MAX_AGE`` 0 unless CENCOMM_BENCH_CONN_MAX_AGE).
+  with the database settings the hub uses (the pool unless CENCOMM_BENCH_CONN_MAX_AGE).
 
 Django is configured here, not by cencomm/settings.py: nothing of the hub is loaded.
 """
@@ -13,12 +13,22 @@ from __future__ import annotations
 import json
 import os
 
+import dj_database_url
 import django
 from django.conf import settings
 
-if not settings.configured:
-    import dj_database_url
 
+def _database() -> dict:
+    """The hub's database settings: its pool, or CENCOMM_BENCH_CONN_MAX_AGE persistent connections."""
+    config = dj_database_url.parse(
+        os.environ["DATABASE_URL"], conn_max_age=int(os.environ.get("CENCOMM_BENCH_CONN_MAX_AGE") or 0)
+    )
+    if not os.environ.get("CENCOMM_BENCH_CONN_MAX_AGE"):
+        config["OPTIONS"] = {"pool": {"min_size": 1, "max_size": 20, "timeout": 10}}
+    return config
+
+
+if not settings.configured:
     settings.configure(
         DEBUG=False,
         SECRET_KEY="bench-baseline-only",
@@ -26,14 +36,7 @@ if not settings.configured:
         ROOT_URLCONF=__name__,
         INSTALLED_APPS=["channels"],
         MIDDLEWARE=[],
-        DATABASES={
-            "default": dj_database_url.parse(
-                os.environ["DATABASE_URL"],
-                conn_max_age=int(os.environ.get("CENCOMM_BENCH_CONN_MAX_AGE") or 0),
-            )
-        }
-        if os.environ.get("DATABASE_URL")
-        else {},
+        DATABASES={"default": _database()} if os.environ.get("DATABASE_URL") else {},
         CHANNEL_LAYERS={"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}},
         USE_TZ=True,
         LOGGING_CONFIG=None,

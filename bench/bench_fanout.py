@@ -393,30 +393,18 @@ FINDINGS = """\
   group member on each receive: O(N) work per delivery, O(N²) per message. The single-process hub
   uses the same in-memory layer and pays the same; the Redis layer does not, but adds a Redis round
   trip per delivery batch. The in-memory layer is for development; production runs on Redis.
-- *1,000 room sockets do not all connect at once.* Each rooms socket that opens writes a
-  connection row and publishes `presence.changed` to every socket of the operation (N events per
-  connection); each socket answers a second later with a `presence` frame listing everyone online
-  (read once per process and cached for 2 s, but passed through the database thread, encoded and
-  sent per socket). During a burst of N connections that is, every second, N frames of N entries:
-  O(N²) bytes of JSON on the process's one event loop, ahead of the new sockets' own connect work
-  (session, device, membership, rooms, each through the single database thread). daphne drops a
-  handshake the application has not accepted within 5 s (`--websocket_connect_timeout`; the
-  client then tries again, *retried*), and connections per second fall as N grows: in the time
-  allowed only the number shown in bold got in. After such a burst on one process (in-memory
-  layer), this run shows a different failure: the server was nearly idle during the measurement
-  (*server CPU*) while deliveries took seconds, spread up to about the 25-s heartbeat period, and
-  those later than 20 s count as *missing*. The sockets were evidently not woken by the live hint
-  and caught up on their heartbeat, as the protocol intends when a hint is lost. The likely cause
-  (not confirmed): the in-memory layer's per-channel capacity (100) filled with presence events
-  during the burst, and `group_send` silently skips a full channel. The Redis layer (capacity
-  1,000 here) did not show it. With 45 s allowed, in an earlier run, 385
-  sockets got in and one process delivered 1,030 a second at p50 0.49 s. The 1,000-client hub
-  rows are fan-out to that many, so their ratios against the baselines at 1,000 compare unlike
-  sizes (the ratio table says so). Small fixes, for the rooms' owners: one presence timer per operation
-  and process that encodes the frame once (or sends who came and went, not the whole list) and
-  writes the same bytes to every socket; and answer a room hint without the per-delivery
-  membership query (a removal already reaches the socket as `access.changed`, which re-checks and
-  closes it), or cache that check for a second.
+- *1,000 room sockets do not all connect at once.* Each new rooms socket goes through the session,
+  the TOTP device, the membership and its rooms, each on the process's one database thread, and
+  daphne drops a handshake the application has not accepted within 5 s (`--websocket_connect_timeout`;
+  the client then tries again, *retried*), so connections per second fall as N grows, and only the
+  number shown got in within the time allowed. An earlier run of this benchmark found a second cause,
+  since fixed: every socket that opened hinted `presence.changed` to every socket of the operation
+  (N hints to N sockets per burst, O(N²) frames) and the in-memory layer's 100-message queues
+  overflowed, so live hints were dropped and deliveries waited for the 25-s heartbeat (48
+  deliveries/s, 1,182 missing, 576 of 1,000 connected). Presence is now hinted at most every 2 s
+  per operation and process and also carried by the heartbeat; the in-memory layer holds 1,000 per
+  channel. Each delivery still runs one membership query per socket, on purpose: a socket whose
+  member was removed must not receive the next message even if the `access.changed` event was lost.
 - *Noise.* The benchmarks share 2 cores with the client harness and with whatever else runs on the
   machine (see the load average above); the bare websockets figures in particular are bounded by
   the Python client (its *client CPU*), not by the server. Compare ratios within one run, not

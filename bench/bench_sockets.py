@@ -287,9 +287,9 @@ FINDINGS = """\
   re-checks device and user, and joins channel-layer groups, all through the process's single
   database thread, so sockets per second are far below the bare server's (see the ratio), and
   daphne drops a handshake that waits more than 5 s for the application (reported above when it
-  happens). The rooms socket also writes a connection row and announces presence, so a burst of
-  them slows down as it grows (see the fan-out section): the row says how many opened in the time
-  allowed.
+  happens). The rooms socket also writes a connection row and loads its rooms (and announces
+  presence, at most every 2 s per operation and process since the fix described in the fan-out
+  section), so a burst of them is slower still: the row says how many opened in the time allowed.
 - *The in-memory channel layer does not hold 10,000 sockets.* In a trial with
   `InMemoryChannelLayer` (what the hub uses without `REDIS_URL`), connecting slowed to a crawl
   past about 7,500 sockets: every consumer's `receive()` walks all channels and group members
