@@ -6,6 +6,7 @@ written by developers; a client's ``type`` only ever selects a row of that table
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import time
@@ -23,6 +24,7 @@ from cencomm import protocol
 from cencomm.live import user_group
 
 log = logging.getLogger(__name__)
+CLEANUP_SECONDS = 10
 
 
 class TokenBucket:
@@ -67,9 +69,15 @@ class HubConsumer(AsyncWebsocketConsumer):
         await self.opened()
 
     async def disconnect(self, code: int) -> None:
-        if getattr(self, "user", None) is not None and self.user.is_authenticated:
-            await self.channel_layer.group_discard(user_group(self.user.pk), self.channel_name)
-        await self.closed()
+        # Bounded: a clean-up that waits on an unreachable channel layer must not hold the socket's
+        # task (or a test awaiting its cancellation) forever; groups expire on their own.
+        try:
+            async with asyncio.timeout(CLEANUP_SECONDS):
+                if getattr(self, "user", None) is not None and self.user.is_authenticated:
+                    await self.channel_layer.group_discard(user_group(self.user.pk), self.channel_name)
+                await self.closed()
+        except TimeoutError:
+            log.warning("socket clean-up timed out after %s s", CLEANUP_SECONDS)
 
     async def authorize(self) -> bool:
         """Whether the user may use this socket now; runs at connect and before every frame."""
