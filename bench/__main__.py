@@ -23,10 +23,16 @@ def main(argv: list[str]) -> int:
         started = time.monotonic()
         body = module.run()
         # Read the file only now: another benchmark may have written its section while this one ran.
-        text = DOC.read_text() if DOC.exists() else "# Performance\n\nWritten by `make bench`; each section is replaced when its benchmark runs again.\n"
-        stamp = (f"\n_Run {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC on {os.cpu_count()} cores, Python "
-                 f"{platform.python_version()}, in {time.monotonic() - started:.0f} s: "
-                 f"`make bench` (or `.venv/bin/python -m bench {name}`)._\n")
+        text = (
+            DOC.read_text()
+            if DOC.exists()
+            else "# Performance\n\nWritten by `make bench`; each section is replaced when its benchmark runs again.\n"
+        )
+        stamp = (
+            f"\n_Run {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC on {os.cpu_count()} cores, Python "
+            f"{platform.python_version()}, in {time.monotonic() - started:.0f} s: "
+            f"`make bench` (or `.venv/bin/python -m bench {name}`)._\n"
+        )
         section = f"{MARK.format(name=name)}\n## {module.TITLE}\n{stamp}\n{body.strip()}\n{MARK.format(name=name)}\n"
         start_mark = MARK.format(name=name)
         if text.count(start_mark) == 2:

@@ -39,10 +39,8 @@ def chain_append(name: str, payload: Any) -> Link:
     """Append one link under a row lock on the chain head; must run inside the caller's transaction."""
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("chain_append must run inside a transaction")
-    ChainHead.objects.bulk_create(
-        [ChainHead(name=name, seq=0, head_hash=GENESIS)], ignore_conflicts=True
-    )
-    head = ChainHead.objects.select_for_update().get(name=name)
+    ChainHead.objects.bulk_create([ChainHead(name=name, seq=0, head_hash=GENESIS)], ignore_conflicts=True)
+    head = ChainHead.objects.select_for_update(no_key=True).get(name=name)
     seq = head.seq + 1
     link = Link(seq=seq, prev_hash=head.head_hash, hash=link_hash(head.head_hash, seq, payload))
     head.seq = seq

@@ -105,7 +105,9 @@ class HubConsumer(AsyncWebsocketConsumer):
             await self.reject_frame("binary_unsupported", "Frames are JSON text.")
             return
         if len(text_data.encode()) > self.max_frame_bytes:
-            await self.send_json(protocol.error_frame("too_large", f"Frames are at most {self.max_frame_bytes} bytes."))
+            await self.send_json(
+                protocol.error_frame("too_large", f"Frames are at most {self.max_frame_bytes} bytes.")
+            )
             await self.close(code=protocol.CLOSE_TOO_LARGE)
             return
         if not self.bucket.take():
@@ -129,14 +131,21 @@ class HubConsumer(AsyncWebsocketConsumer):
         try:
             frame = schema.model_validate(data)
         except ValidationError as exc:
-            await self.reject_frame("invalid_frame", "The frame does not match its schema.", ref=ref, fields=protocol.field_errors(exc))
+            await self.reject_frame(
+                "invalid_frame",
+                "The frame does not match its schema.",
+                ref=ref,
+                fields=protocol.field_errors(exc),
+            )
             return
         if not await self.authorize():
             await self.close(code=protocol.CLOSE_NOT_FOUND)
             return
         await getattr(self, handler_name)(frame)
 
-    async def reject_frame(self, code: str, message: str, *, ref: str | None = None, fields: dict[str, list[str]] | None = None) -> None:
+    async def reject_frame(
+        self, code: str, message: str, *, ref: str | None = None, fields: dict[str, list[str]] | None = None
+    ) -> None:
         self.invalid_frames += 1
         await self.send_json(protocol.error_frame(code, message, ref=ref, fields=fields))
         if self.invalid_frames >= self.max_invalid_frames:

@@ -46,7 +46,11 @@ def demo_window(now: dt.datetime | None = None) -> tuple[dt.datetime, dt.datetim
 
 def _slug(text: str) -> str:
     ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode().lower()
-    words = [w for w in re.split(r"[^a-z0-9]+", ascii_text) if w not in ("", "port", "of", "border", "crossing", "airport")]
+    words = [
+        w
+        for w in re.split(r"[^a-z0-9]+", ascii_text)
+        if w not in ("", "port", "of", "border", "crossing", "airport")
+    ]
     return "-".join(words[:2])
 
 
@@ -56,16 +60,38 @@ def _password() -> str:
 
 def _people(operation: Operation) -> list[dict[str, Any]]:
     people: list[dict[str, Any]] = [
-        {"username": "coordinator", "role": Membership.Role.COORDINATOR, "administration": None, "entry_point": None},
+        {
+            "username": "coordinator",
+            "role": Membership.Role.COORDINATOR,
+            "administration": None,
+            "entry_point": None,
+        },
         {"username": "analyst", "role": Membership.Role.ANALYST, "administration": None, "entry_point": None},
-        {"username": "observer", "role": Membership.Role.OBSERVER, "administration": None, "entry_point": None},
+        {
+            "username": "observer",
+            "role": Membership.Role.OBSERVER,
+            "administration": None,
+            "entry_point": None,
+        },
     ]
     for administration in operation_administrations(operation):
-        people.append({"username": f"ncp-{administration.country.lower()}", "role": Membership.Role.NATIONAL_CONTACT,
-                       "administration": administration, "entry_point": None})
+        people.append(
+            {
+                "username": f"ncp-{administration.country.lower()}",
+                "role": Membership.Role.NATIONAL_CONTACT,
+                "administration": administration,
+                "entry_point": None,
+            }
+        )
     for entry_point in operation_entry_points(operation):
-        people.append({"username": f"officer-{_slug(entry_point.name)}", "role": Membership.Role.OFFICER,
-                       "administration": entry_point.administration, "entry_point": entry_point})
+        people.append(
+            {
+                "username": f"officer-{_slug(entry_point.name)}",
+                "role": Membership.Role.OFFICER,
+                "administration": entry_point.administration,
+                "entry_point": entry_point,
+            }
+        )
     return people
 
 
@@ -79,7 +105,9 @@ def _ensure_user(person: dict[str, Any], known: dict[str, Any], operation: Opera
         user.set_password(password)
         user.save()
     device = TOTPDevice.objects.filter(user=user, confirmed=True).first()
-    if device is None or (record.get("totp_secret") and b32encode(device.bin_key).decode() != record["totp_secret"]):
+    if device is None or (
+        record.get("totp_secret") and b32encode(device.bin_key).decode() != record["totp_secret"]
+    ):
         TOTPDevice.objects.filter(user=user).delete()
         device = TOTPDevice.objects.create(user=user, name="Authenticator", confirmed=True)
         if record.get("totp_secret"):
@@ -87,13 +115,20 @@ def _ensure_user(person: dict[str, Any], known: dict[str, Any], operation: Opera
 
             device.key = b32decode(record["totp_secret"]).hex()
             device.save(update_fields=["key"])
-    membership_add(operation=operation, user=user, role=person["role"], actor=None,
-                   administration=person["administration"], entry_point=person["entry_point"])
+    membership_add(
+        operation=operation,
+        user=user,
+        role=person["role"],
+        actor=None,
+        administration=person["administration"],
+        entry_point=person["entry_point"],
+    )
     token = record.get("api_token")
     if not token or api_token_authenticate(token) is None:
         ApiToken.objects.filter(user=user, name="demo").delete()
-        token = api_token_create(user=user, operation=operation, name="demo",
-                                 days=settings.CENCOMM_API_TOKEN_MAX_DAYS)[1]
+        token = api_token_create(
+            user=user, operation=operation, name="demo", days=settings.CENCOMM_API_TOKEN_MAX_DAYS
+        )[1]
     return {
         "username": user.username,
         "password": password,

@@ -6,6 +6,4 @@ class SafeFormatter(logging.Formatter):
 
     def format(self, record: logging.LogRecord) -> str:
         text = super().format(record)
-        return "".join(
-            ch if ch >= " " or ch == "\t" else ch.encode("unicode_escape").decode() for ch in text
-        )
+        return "".join(ch if ch >= " " or ch == "\t" else ch.encode("unicode_escape").decode() for ch in text)

@@ -73,7 +73,9 @@ class OTPSessionMiddleware:
     async def __call__(self, scope: dict, receive: Any, send: Any) -> Any:
         session = scope.get("session")
         user = scope.get("user")
-        device_id = await database_sync_to_async(lambda: session.get(DEVICE_ID_SESSION_KEY))() if session else None
+        device_id = (
+            await database_sync_to_async(lambda: session.get(DEVICE_ID_SESSION_KEY))() if session else None
+        )
         device = await _verified_device(user, device_id)
         scope = dict(scope)
         if device is None:
@@ -97,7 +99,9 @@ class ExactOriginValidator:
     async def __call__(self, scope: dict, receive: Any, send: Any) -> Any:
         if scope["type"] == "websocket":
             origin = dict(scope.get("headers", [])).get(b"origin", b"").decode("latin-1")
-            if origin.rstrip("/").lower() not in {o.rstrip("/").lower() for o in settings.CENCOMM_ALLOWED_ORIGINS}:
+            if origin.rstrip("/").lower() not in {
+                o.rstrip("/").lower() for o in settings.CENCOMM_ALLOWED_ORIGINS
+            }:
                 return await WebsocketDenier()(scope, receive, send)
         return await self.app(scope, receive, send)
 

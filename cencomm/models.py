@@ -47,15 +47,11 @@ class AuditEvent(models.Model):
     sensitive fields in the clear.
     """
 
-    operation = models.ForeignKey(
-        "operations.Operation", null=True, blank=True, on_delete=models.PROTECT
-    )
+    operation = models.ForeignKey("operations.Operation", null=True, blank=True, on_delete=models.PROTECT)
     chain = models.CharField(max_length=64)
     seq = models.PositiveBigIntegerField()
     at = models.DateTimeField()
-    actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT
-    )
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT)
     action = models.CharField(max_length=64)
     target_type = models.CharField(max_length=64, blank=True)
     target_id = models.CharField(max_length=64, blank=True)

@@ -31,7 +31,9 @@ class ClientFrame(BaseModel):
     ref: str | None = ClientRef  # echoed back in replies and errors so a client can match them
 
 
-def error_frame(code: str, message: str, *, ref: str | None = None, fields: dict[str, list[str]] | None = None) -> dict[str, Any]:
+def error_frame(
+    code: str, message: str, *, ref: str | None = None, fields: dict[str, list[str]] | None = None
+) -> dict[str, Any]:
     frame: dict[str, Any] = {"type": "error", "code": code, "message": message}
     if ref is not None:
         frame["ref"] = ref

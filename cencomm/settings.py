@@ -111,9 +111,7 @@ def database_from_url(name: str, url: str) -> dict:
 
 CENCOMM_ENV = env_str("CENCOMM_ENV", "development")
 if CENCOMM_ENV not in ("development", "production"):
-    raise ImproperlyConfigured(
-        f"CENCOMM_ENV must be 'development' or 'production', not {CENCOMM_ENV!r}"
-    )
+    raise ImproperlyConfigured(f"CENCOMM_ENV must be 'development' or 'production', not {CENCOMM_ENV!r}")
 PRODUCTION = CENCOMM_ENV == "production"
 TESTING = env_bool("CENCOMM_TESTING", False)  # adds the test client's host and origin
 
@@ -265,8 +263,12 @@ CENCOMM_REDIS_MAX_CONNECTIONS = env_int("CENCOMM_REDIS_MAX_CONNECTIONS", 2000, m
 def redis_channel_layer(url: str, prefix: str) -> dict:
     # channels-redis waits for messages with a 5-second BZPOPMIN; redis-py's default read timeout is
     # also 5 seconds, so under load the read timed out first and the socket's consumer crashed.
-    host = {"address": url, "max_connections": CENCOMM_REDIS_MAX_CONNECTIONS, "socket_timeout": 15,
-            "socket_connect_timeout": 5}
+    host = {
+        "address": url,
+        "max_connections": CENCOMM_REDIS_MAX_CONNECTIONS,
+        "socket_timeout": 15,
+        "socket_connect_timeout": 5,
+    }
     return {
         "BACKEND": "channels_redis.core.RedisChannelLayer",
         "CONFIG": {

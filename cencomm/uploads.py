@@ -90,7 +90,9 @@ def safe_name(name: str) -> str:
     return cleaned or "file"
 
 
-def check_upload(data: bytes, name: str, *, allowed: frozenset[str] = frozenset(MAGIC.values())) -> CheckedUpload:
+def check_upload(
+    data: bytes, name: str, *, allowed: frozenset[str] = frozenset(MAGIC.values())
+) -> CheckedUpload:
     """Size, real type and (for images) a clean display copy; raises UploadRejected."""
     if len(data) > settings.CENCOMM_UPLOAD_MAX_BYTES:
         raise UploadRejected(
@@ -105,6 +107,11 @@ def check_upload(data: bytes, name: str, *, allowed: frozenset[str] = frozenset(
     elif b"%%EOF" not in data[-2048:]:
         raise UploadRejected("The PDF is incomplete.")
     return CheckedUpload(
-        content_type=content_type, original=data, display=display, width=width, height=height,
-        sha256=hashlib.sha256(data).hexdigest(), name=safe_name(name),
+        content_type=content_type,
+        original=data,
+        display=display,
+        width=width,
+        height=height,
+        sha256=hashlib.sha256(data).hexdigest(),
+        name=safe_name(name),
     )

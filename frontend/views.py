@@ -37,7 +37,9 @@ def _next_url(request: HttpRequest) -> str:
 
 def locked_out(request: HttpRequest, credentials: Any = None, *args: Any, **kwargs: Any) -> HttpResponse:
     """django-axes calls this when the password step is locked."""
-    return render(request, "frontend/locked.html", {"minutes": int(settings.AXES_COOLOFF_TIME * 60)}, status=429)
+    return render(
+        request, "frontend/locked.html", {"minutes": int(settings.AXES_COOLOFF_TIME * 60)}, status=429
+    )
 
 
 def locked_page(request: HttpRequest) -> HttpResponse:
@@ -59,7 +61,12 @@ def sign_in(request: HttpRequest) -> HttpResponse:
             auth_login(request, user)  # rotates the session key
             target = "/accounts/verify/" if twofactor.has_second_factor(user) else "/accounts/enroll/"
             return HttpResponseRedirect(f"{target}?next={_next_url(request)}")
-    return render(request, "frontend/login.html", {"error": error, "next": _next_url(request)}, status=400 if error else 200)
+    return render(
+        request,
+        "frontend/login.html",
+        {"error": error, "next": _next_url(request)},
+        status=400 if error else 200,
+    )
 
 
 @require_http_methods(["GET", "POST"])
@@ -82,7 +89,9 @@ def verify(request: HttpRequest) -> HttpResponse:
     if locked is not None:
         error = "Too many wrong codes. Try again later."
     return render(
-        request, "frontend/verify.html", {"error": error, "locked": locked, "next": _next_url(request)},
+        request,
+        "frontend/verify.html",
+        {"error": error, "locked": locked, "next": _next_url(request)},
         status=429 if locked else (400 if error else 200),
     )
 
@@ -109,7 +118,12 @@ def enroll(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "frontend/enroll.html",
-        {"qr_svg": qr.svg_inline(scale=5, dark="#111", light="#fff"), "secret": secret, "error": error, "next": _next_url(request)},
+        {
+            "qr_svg": qr.svg_inline(scale=5, dark="#111", light="#fff"),
+            "secret": secret,
+            "error": error,
+            "next": _next_url(request),
+        },
         status=400 if error else 200,
     )
 
@@ -161,8 +175,11 @@ def operation_detail(request: HttpRequest, code: str) -> HttpResponse:
             "member_count": operation.memberships.count(),
             "transitions": operation.transitions.select_related("by"),
             "next_states": [
-                (state, Operation.State(state).label) for state in sorted(services.TRANSITIONS[operation.state])
-            ] if membership.is_coordinator else [],
+                (state, Operation.State(state).label)
+                for state in sorted(services.TRANSITIONS[operation.state])
+            ]
+            if membership.is_coordinator
+            else [],
             "tab": "overview",
         },
     )
@@ -171,10 +188,14 @@ def operation_detail(request: HttpRequest, code: str) -> HttpResponse:
 @require_POST
 def operation_transition(request: HttpRequest, code: str) -> HttpResponse:
     membership = selectors.require_role(
-        selectors.access_membership(Principal(request.user), operation_code=code), selectors.Role.COORDINATOR, what="operation"
+        selectors.access_membership(Principal(request.user), operation_code=code),
+        selectors.Role.COORDINATOR,
+        what="operation",
     )
     try:
-        services.operation_transition(operation=membership.operation, to_state=request.POST.get("to_state", ""), actor=request.user)
+        services.operation_transition(
+            operation=membership.operation, to_state=request.POST.get("to_state", ""), actor=request.user
+        )
     except Refused as exc:
         messages.error(request, exc.message)
     return redirect("operation", code=code)
@@ -187,7 +208,9 @@ def tokens(request: HttpRequest) -> HttpResponse:
     errors: dict[str, list[str]] = {}
     if request.method == "POST":
         if "revoke" in request.POST:
-            token = ApiToken.objects.filter(pk=request.POST.get("revoke", "0") or 0, user=request.user).first()
+            token = ApiToken.objects.filter(
+                pk=request.POST.get("revoke", "0") or 0, user=request.user
+            ).first()
             if token is not None:
                 services.api_token_revoke(token=token, actor=request.user)
             return redirect("tokens")

@@ -114,7 +114,9 @@ def room_create(*, membership: Membership, name: str, user_ids: Sequence[int]) -
 
 
 def _locked_room(room: Room) -> Room:
-    return Room.objects.select_for_update().select_related("operation").get(pk=room.pk)
+    return (
+        Room.objects.select_for_update(no_key=True, of=("self",)).select_related("operation").get(pk=room.pk)
+    )
 
 
 def _require_open(room: Room) -> None:
@@ -293,7 +295,7 @@ def _bump(room: Room, message: Message) -> None:
 def message_edit(*, membership: Membership, message: Message, text: str) -> Message:
     """A new version; the earlier ones stay, sealed, in MessageVersion."""
     room = _locked_room(message.room)
-    message = _own_recent(membership, Message.objects.select_for_update().get(pk=message.pk))
+    message = _own_recent(membership, Message.objects.select_for_update(no_key=True).get(pk=message.pk))
     _require_open(room)
     has_files = message.attachments.exists()
     text = clean_text(text, allow_empty=has_files)
@@ -318,7 +320,7 @@ def message_edit(*, membership: Membership, message: Message, text: str) -> Mess
 @transaction.atomic
 def message_withdraw(*, membership: Membership, message: Message) -> Message:
     room = _locked_room(message.room)
-    message = _own_recent(membership, Message.objects.select_for_update().get(pk=message.pk))
+    message = _own_recent(membership, Message.objects.select_for_update(no_key=True).get(pk=message.pk))
     message.room = room
     _bump(room, message)
     message.withdrawn_at = timezone.now()
@@ -359,7 +361,9 @@ def message_acknowledge(*, membership: Membership, message: Message) -> Acknowle
 def read_position_set(*, membership: Membership, room: Room, seq: int) -> ReadPosition:
     """Read positions only move forward. Not audited: they change on every glance at a room."""
     seq = max(0, min(int(seq), room.last_seq))
-    position, _ = ReadPosition.objects.select_for_update().get_or_create(room=room, user=membership.user)
+    position, _ = ReadPosition.objects.select_for_update(no_key=True).get_or_create(
+        room=room, user=membership.user
+    )
     if seq > position.seq:
         position.seq = seq
         position.save(update_fields=["seq", "updated_at"])
@@ -367,6 +371,7 @@ def read_position_set(*, membership: Membership, room: Room, seq: int) -> ReadPo
 
 
 # --- attachments ---------------------------------------------------------------------------------
+
 
 @transaction.atomic
 def attachment_upload(
@@ -396,7 +401,12 @@ def attachment_upload(
         actor=membership.user,
         operation=room.operation,
         target=attachment,
-        data={"room": room.pk, "content_type": upload.content_type, "size": len(data), "sha256": attachment.sha256},
+        data={
+            "room": room.pk,
+            "content_type": upload.content_type,
+            "size": len(data),
+            "sha256": attachment.sha256,
+        },
     )
     return attachment
 

@@ -54,6 +54,8 @@ class OperationTransitionAdmin(admin.ModelAdmin):
 admin.site.register(Administration)
 admin.site.register(EntryPoint, list_display=["name", "administration", "kind", "unlocode", "time_zone"])
 admin.site.register(CommodityCategory, list_display=["name", "code", "position", "active"])
+
+
 @admin.register(Membership)
 class MembershipAdmin(admin.ModelAdmin):
     list_display = ["user", "operation", "role", "administration", "entry_point"]
@@ -62,8 +64,12 @@ class MembershipAdmin(admin.ModelAdmin):
 
     def save_model(self, request, obj, form, change):  # type: ignore[no-untyped-def]
         saved = membership_add(
-            operation=obj.operation, user=obj.user, role=obj.role, actor=request.user,
-            administration=obj.administration, entry_point=obj.entry_point,
+            operation=obj.operation,
+            user=obj.user,
+            role=obj.role,
+            actor=request.user,
+            administration=obj.administration,
+            entry_point=obj.entry_point,
         )
         obj.pk = saved.pk
 

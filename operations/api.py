@@ -58,7 +58,11 @@ def _operation_out(operation: Operation, membership) -> OperationOut:  # type: i
             name=a.name,
             entry_points=[
                 EntryPointOut(
-                    id=e.pk, name=e.name, kind=e.kind, unlocode=e.unlocode, time_zone=e.time_zone,
+                    id=e.pk,
+                    name=e.name,
+                    kind=e.kind,
+                    unlocode=e.unlocode,
+                    time_zone=e.time_zone,
                     latitude=float(e.latitude) if e.latitude is not None else None,
                     longitude=float(e.longitude) if e.longitude is not None else None,
                 )
@@ -105,13 +109,21 @@ class TransitionIn(Schema):
     to_state: Operation.State = Field(..., description="The state to move the operation to")
 
 
-@router.post("/operations/{code}/transitions", response=OperationOut, summary="Move an operation through its lifecycle (coordinators)")
+@router.post(
+    "/operations/{code}/transitions",
+    response=OperationOut,
+    summary="Move an operation through its lifecycle (coordinators)",
+)
 def transition_operation(request: HttpRequest, code: str, payload: TransitionIn) -> OperationOut:
     principal = principal_of(request)
     membership = selectors.require_role(
-        selectors.access_membership(principal, operation_code=code), selectors.Role.COORDINATOR, what="operation"
+        selectors.access_membership(principal, operation_code=code),
+        selectors.Role.COORDINATOR,
+        what="operation",
     )
-    operation = services.operation_transition(operation=membership.operation, to_state=payload.to_state, actor=principal.user)
+    operation = services.operation_transition(
+        operation=membership.operation, to_state=payload.to_state, actor=principal.user
+    )
     membership.operation = operation
     return _operation_out(operation, membership)
 
@@ -142,9 +154,14 @@ class TokenCreatedOut(TokenOut):
 
 def _token_out(token: ApiToken) -> dict:
     return {
-        "id": token.pk, "name": token.name, "prefix": token.prefix, "operation": token.operation.code,
-        "created_at": token.created_at, "expires_at": token.expires_at,
-        "revoked_at": token.revoked_at, "last_used_at": token.last_used_at,
+        "id": token.pk,
+        "name": token.name,
+        "prefix": token.prefix,
+        "operation": token.operation.code,
+        "created_at": token.created_at,
+        "expires_at": token.expires_at,
+        "revoked_at": token.revoked_at,
+        "last_used_at": token.last_used_at,
     }
 
 

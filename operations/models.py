@@ -52,9 +52,7 @@ class EntryPoint(models.Model):
         EXPRESS_COURIER = "express_courier", "Express courier hub"
         INLAND = "inland", "Inland"
 
-    administration = models.ForeignKey(
-        Administration, on_delete=models.PROTECT, related_name="entry_points"
-    )
+    administration = models.ForeignKey(Administration, on_delete=models.PROTECT, related_name="entry_points")
     name = models.CharField(max_length=200)
     kind = models.CharField(max_length=20, choices=Kind.choices)
     unlocode = models.CharField(
@@ -177,9 +175,7 @@ class Participation(models.Model):
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(
-                fields=["operation", "administration"], name="participation_unique"
-            )
+            models.UniqueConstraint(fields=["operation", "administration"], name="participation_unique")
         ]
 
     def __str__(self) -> str:
@@ -195,13 +191,9 @@ class Membership(models.Model):
         OBSERVER = "observer", "Observer"
 
     operation = models.ForeignKey(Operation, on_delete=models.CASCADE, related_name="memberships")
-    user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships"
-    )
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships")
     role = models.CharField(max_length=12, choices=Role.choices)
-    administration = models.ForeignKey(
-        Administration, null=True, blank=True, on_delete=models.PROTECT
-    )
+    administration = models.ForeignKey(Administration, null=True, blank=True, on_delete=models.PROTECT)
     entry_point = models.ForeignKey(EntryPoint, null=True, blank=True, on_delete=models.PROTECT)
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -215,7 +207,9 @@ class Membership(models.Model):
 
     def clean(self) -> None:
         if self.role == self.Role.NATIONAL_CONTACT and not self.administration_id:
-            raise ValidationError({"administration": "A national contact point speaks for one administration."})
+            raise ValidationError(
+                {"administration": "A national contact point speaks for one administration."}
+            )
         if self.role == self.Role.OFFICER:
             if not self.entry_point_id:
                 raise ValidationError({"entry_point": "An officer serves at one entry point."})

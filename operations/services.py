@@ -39,10 +39,8 @@ TRANSITIONS: dict[str, set[str]] = {
 
 
 @transaction.atomic
-def operation_transition(
-    *, operation: Operation, to_state: str, actor: AbstractBaseUser | None
-) -> Operation:
-    operation = Operation.objects.select_for_update().get(pk=operation.pk)
+def operation_transition(*, operation: Operation, to_state: str, actor: AbstractBaseUser | None) -> Operation:
+    operation = Operation.objects.select_for_update(no_key=True).get(pk=operation.pk)
     if to_state not in TRANSITIONS.get(operation.state, set()):
         raise Refused(
             f"An operation in state {operation.get_state_display()!r} cannot move to {to_state!r}.",
@@ -79,9 +77,15 @@ def membership_add(
     entry_point: EntryPoint | None = None,
 ) -> Membership:
     existing = Membership.objects.filter(operation=operation, user=user).first()
-    wanted_admin = entry_point.administration_id if entry_point is not None else (administration.pk if administration else None)
+    wanted_admin = (
+        entry_point.administration_id
+        if entry_point is not None
+        else (administration.pk if administration else None)
+    )
     if existing is not None and (existing.role, existing.administration_id, existing.entry_point_id) == (
-        role, wanted_admin, entry_point.pk if entry_point else None
+        role,
+        wanted_admin,
+        entry_point.pk if entry_point else None,
     ):
         return existing
     membership = existing or Membership(operation=operation, user=user)
@@ -91,9 +95,7 @@ def membership_add(
     if entry_point is not None:
         membership.administration = entry_point.administration
     membership.full_clean(exclude=["operation", "user"])
-    participating = operation.participations.filter(
-        administration_id=membership.administration_id
-    ).first()
+    participating = operation.participations.filter(administration_id=membership.administration_id).first()
     if membership.administration_id and participating is None:
         raise ValidationError({"administration": "This administration does not take part."})
     if entry_point is not None and not participating.entry_points.filter(pk=entry_point.pk).exists():
@@ -279,7 +281,10 @@ def api_token_revoke(*, token: ApiToken, actor: AbstractBaseUser) -> ApiToken:
         token.revoked_at = timezone.now()
         token.save(update_fields=["revoked_at"])
         audit_record(
-            action="token.revoke", actor=actor, operation=token.operation, target=token,
+            action="token.revoke",
+            actor=actor,
+            operation=token.operation,
+            target=token,
             data={"prefix": token.prefix},
         )
     return token

@@ -1,6 +1,5 @@
 """Results in the admin: read only. Writes go through results.services (versions, chain, audit)."""
 
-
 from django.contrib import admin
 
 from cencomm.admin import ReadOnlyAdmin, ReadOnlyMixin

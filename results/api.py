@@ -176,7 +176,9 @@ class PhotoOut(Schema):
     height: int
     uploaded_by: str
     created_at: dt.datetime
-    url: str = Field(..., description="The display copy (no EXIF/GPS); add ?original=true for the evidence file")
+    url: str = Field(
+        ..., description="The display copy (no EXIF/GPS); add ?original=true for the evidence file"
+    )
 
 
 class ResultOut(Schema):
@@ -309,8 +311,13 @@ def _result_out(membership: Membership, result: Result) -> dict[str, Any]:
 
 def _photo_out(membership: Membership, result: Result, photo: ResultPhoto) -> dict[str, Any]:
     return {
-        "uid": photo.uid, "content_type": photo.content_type, "size": photo.size, "sha256": photo.sha256,
-        "width": photo.width, "height": photo.height, "uploaded_by": photo.uploaded_by.username,
+        "uid": photo.uid,
+        "content_type": photo.content_type,
+        "size": photo.size,
+        "sha256": photo.sha256,
+        "width": photo.width,
+        "height": photo.height,
+        "uploaded_by": photo.uploaded_by.username,
         "created_at": photo.created_at,
         "url": f"/api/v1/operations/{membership.operation.code}/results/{result.uuid}/photos/{photo.uid}",
     }
@@ -387,17 +394,26 @@ def validate_result(
 
 @router.post("/operations/{code}/results/{result_uuid}/photos", response={201: PhotoOut, 413: dict})
 def add_photo(
-    request: HttpRequest, code: str, result_uuid: str, file: UploadedFile = File(...)  # noqa: B008
+    request: HttpRequest,
+    code: str,
+    result_uuid: str,
+    file: UploadedFile = File(...),  # noqa: B008
 ) -> Status[Any]:
     """A JPEG or PNG of the goods or the concealment. 413 over the size limit, 422 for anything else."""
     membership = _membership(request, code)
     limit = settings.CENCOMM_UPLOAD_MAX_BYTES
-    too_large = {"detail": "File too large.", "errors": {"file": [f"A file is at most {limit // (1024 * 1024)} MB."]}}
+    too_large = {
+        "detail": "File too large.",
+        "errors": {"file": [f"A file is at most {limit // (1024 * 1024)} MB."]},
+    }
     if file.size is not None and file.size > limit:
         return Status(413, too_large)
     try:
         photo = services.result_photo_add(
-            membership=membership, result_uuid=result_uuid, data=file.read(limit + 1), name=file.name or "photo"
+            membership=membership,
+            result_uuid=result_uuid,
+            data=file.read(limit + 1),
+            name=file.name or "photo",
         )
     except UploadRejected as exc:
         if exc.too_large:
@@ -407,7 +423,9 @@ def add_photo(
 
 
 @router.get("/operations/{code}/results/{result_uuid}/photos/{photo_uid}")
-def get_photo(request: HttpRequest, code: str, result_uuid: str, photo_uid: str, original: bool = False) -> HttpResponse:
+def get_photo(
+    request: HttpRequest, code: str, result_uuid: str, photo_uid: str, original: bool = False
+) -> HttpResponse:
     """The display copy (metadata removed), or with ``?original=true`` the evidence file and its SHA-256."""
     membership = _membership(request, code)
     photo = selectors.access_result_photo(membership, result_uuid, photo_uid)

@@ -251,7 +251,7 @@ def _version_write(
 
 def _board_bump(operation: Operation) -> int:
     BoardSequence.objects.bulk_create([BoardSequence(operation=operation, seq=0)], ignore_conflicts=True)
-    board = BoardSequence.objects.select_for_update().get(operation=operation)
+    board = BoardSequence.objects.select_for_update(no_key=True).get(operation=operation)
     board.seq += 1
     board.save(update_fields=["seq"])
     return board.seq
@@ -323,7 +323,11 @@ def _by_client_id(membership: Membership, client_id: str) -> Result | None:
 
 def _lock_result(membership: Membership, result_uuid: object) -> Result:
     result = access_result(membership, result_uuid)
-    return Result.objects.select_for_update().select_related("operation").get(pk=result.pk)
+    return (
+        Result.objects.select_for_update(no_key=True, of=("self",))
+        .select_related("operation")
+        .get(pk=result.pk)
+    )
 
 
 def may_correct(membership: Membership, result: Result) -> bool:
@@ -478,7 +482,7 @@ def category_add(*, membership: Membership, code: str, name: str) -> CommodityCa
 @transaction.atomic
 def category_rename(*, membership: Membership, code: str, name: str) -> CommodityCategory:
     _require_coordinator(membership)
-    category = CommodityCategory.objects.select_for_update().filter(code=code).first()
+    category = CommodityCategory.objects.select_for_update(no_key=True).filter(code=code).first()
     if category is None:
         raise NotFound("category")
     old_name = category.name
@@ -531,7 +535,9 @@ def goods_reclassify(
     )
     if result_uuids is not None:
         results = results.filter(uuid__in=[str(access_result(membership, u).uuid) for u in result_uuids])
-    locked = list(Result.objects.select_for_update().filter(pk__in=results.values("pk")).order_by("pk"))
+    locked = list(
+        Result.objects.select_for_update(no_key=True).filter(pk__in=results.values("pk")).order_by("pk")
+    )
     text = f"Reclassified from {source.name} to {target.name}: {reason.strip()}"[:500]
     for result in locked:
         _version_copy(
@@ -592,12 +598,19 @@ def result_photo_add(*, membership: Membership, result_uuid: object, data: bytes
     upload = check_upload(data, name, allowed=IMAGES)
     assert upload.display is not None and upload.width is not None and upload.height is not None
     photo = ResultPhoto(
-        result=result, uploaded_by=membership.user, content_type=upload.content_type, size=len(data),
-        sha256=upload.sha256, width=upload.width, height=upload.height,
+        result=result,
+        uploaded_by=membership.user,
+        content_type=upload.content_type,
+        size=len(data),
+        sha256=upload.sha256,
+        width=upload.width,
+        height=upload.height,
     )
     scope = sealed_scope(result)
     photo.original = seal(scope=scope, context=photo_context(photo, result.uuid, "original"), plaintext=data)
-    photo.display = seal(scope=scope, context=photo_context(photo, result.uuid, "display"), plaintext=upload.display)
+    photo.display = seal(
+        scope=scope, context=photo_context(photo, result.uuid, "display"), plaintext=upload.display
+    )
     photo.save()
     audit_record(
         action="result.photo",

@@ -179,8 +179,12 @@ def detail(request: HttpRequest, code: str, result_uuid: str) -> HttpResponse:
         may_correct=may_correct_it,
         sealed_visible=visible,
         photos=[
-            {"url": f"/api/v1/operations/{code}/results/{result.uuid}/photos/{p.uid}", "uploaded_by": p.uploaded_by,
-             "created_at": p.created_at, "sha256": p.sha256}
+            {
+                "url": f"/api/v1/operations/{code}/results/{result.uuid}/photos/{p.uid}",
+                "uploaded_by": p.uploaded_by,
+                "created_at": p.created_at,
+                "sha256": p.sha256,
+            }
             for p in result.photos.select_related("uploaded_by")
         ],
     )

@@ -105,10 +105,30 @@ def build_world() -> SimpleNamespace:
             "categories": categories,
             "target_categories": ["medicines"],
             "administrations": [
-                {"country": "AL", "name": "Albanian Customs", "entry_points": [
-                    {"name": "Port of Durrës", "kind": "seaport", "unlocode": "ALDRZ", "time_zone": "Europe/Tirane"}]},
-                {"country": "IT", "name": "Italian Customs", "entry_points": [
-                    {"name": "Port of Bari", "kind": "seaport", "unlocode": "ITBRI", "time_zone": "Europe/Rome"}]},
+                {
+                    "country": "AL",
+                    "name": "Albanian Customs",
+                    "entry_points": [
+                        {
+                            "name": "Port of Durrës",
+                            "kind": "seaport",
+                            "unlocode": "ALDRZ",
+                            "time_zone": "Europe/Tirane",
+                        }
+                    ],
+                },
+                {
+                    "country": "IT",
+                    "name": "Italian Customs",
+                    "entry_points": [
+                        {
+                            "name": "Port of Bari",
+                            "kind": "seaport",
+                            "unlocode": "ITBRI",
+                            "time_zone": "Europe/Rome",
+                        }
+                    ],
+                },
             ],
         }
     )
@@ -120,8 +140,13 @@ def build_world() -> SimpleNamespace:
             "window_end": (start + dt.timedelta(days=7)).isoformat(),
             "state": "active",
             "administrations": [
-                {"country": "GR", "name": "Hellenic Customs", "entry_points": [
-                    {"name": "Port of Piraeus", "kind": "seaport", "time_zone": "Europe/Athens"}]},
+                {
+                    "country": "GR",
+                    "name": "Hellenic Customs",
+                    "entry_points": [
+                        {"name": "Port of Piraeus", "kind": "seaport", "time_zone": "Europe/Athens"}
+                    ],
+                },
             ],
         }
     )
@@ -129,8 +154,16 @@ def build_world() -> SimpleNamespace:
     bari = op.participations.get(administration__country="IT").entry_points.get()
     piraeus = other.participations.get().entry_points.get()
     Role = Membership.Role
-    w = SimpleNamespace(op=op, other=other, durres=durres, bari=bari, piraeus=piraeus,
-                        al=durres.administration, it=bari.administration, gr=piraeus.administration)
+    w = SimpleNamespace(
+        op=op,
+        other=other,
+        durres=durres,
+        bari=bari,
+        piraeus=piraeus,
+        al=durres.administration,
+        it=bari.administration,
+        gr=piraeus.administration,
+    )
     w.coordinator = make_user("coordinator")
     w.officer_al = make_user("officer-durres")
     w.officer_it = make_user("officer-bari")
@@ -181,7 +214,9 @@ def cookie_header(client: Client) -> bytes:
     return "; ".join(f"{k}={v.value}" for k, v in client.cookies.items()).encode()
 
 
-def ws_communicator(path: str, *, client: Client | None = None, origin: str | None = ORIGIN) -> WebsocketCommunicator:
+def ws_communicator(
+    path: str, *, client: Client | None = None, origin: str | None = ORIGIN
+) -> WebsocketCommunicator:
     """A WebSocket to the real ASGI application, middleware included."""
     from asgi import application
 

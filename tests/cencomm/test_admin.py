@@ -20,7 +20,9 @@ def staff(world) -> Client:
     return verified_client(user)
 
 
-@pytest.mark.parametrize("path", ["/admin/cencomm/auditevent/", "/admin/results/result/", "/admin/messaging/message/"])
+@pytest.mark.parametrize(
+    "path", ["/admin/cencomm/auditevent/", "/admin/results/result/", "/admin/messaging/message/"]
+)
 def test_audited_records_are_listed_but_cannot_be_added(staff, path):
     assert staff.get(path).status_code == 200
     assert staff.get(path + "add/").status_code == 403

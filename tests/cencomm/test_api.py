@@ -47,7 +47,11 @@ def test_password_only_session_cannot_use_the_api(world):
 
 def test_token_is_created_once_hashed_and_works_as_bearer(world):
     client = verified_client(world.coordinator)
-    response = client.post("/api/v1/tokens", {"operation": "TEST-OP", "name": "exporter", "days": 7}, content_type="application/json")
+    response = client.post(
+        "/api/v1/tokens",
+        {"operation": "TEST-OP", "name": "exporter", "days": 7},
+        content_type="application/json",
+    )
     assert response.status_code == 201
     plaintext = response.json()["token"]
     stored = ApiToken.objects.get()
@@ -82,19 +86,28 @@ def test_expired_and_revoked_tokens_are_refused(world):
 
 def test_a_token_cannot_make_more_tokens(world):
     _, plaintext = api_token_create(user=world.coordinator, operation=world.op, name="t", days=1)
-    response = Client().post("/api/v1/tokens", {"operation": "TEST-OP", "name": "x"}, content_type="application/json", **bearer(plaintext))
+    response = Client().post(
+        "/api/v1/tokens",
+        {"operation": "TEST-OP", "name": "x"},
+        content_type="application/json",
+        **bearer(plaintext),
+    )
     assert response.status_code == 401
     assert ApiToken.objects.count() == 1
 
 
 def test_token_for_an_operation_one_does_not_belong_to_is_not_found(world):
-    response = verified_client(world.outsider).post("/api/v1/tokens", {"operation": "TEST-OP", "name": "x"}, content_type="application/json")
+    response = verified_client(world.outsider).post(
+        "/api/v1/tokens", {"operation": "TEST-OP", "name": "x"}, content_type="application/json"
+    )
     assert response.status_code == 404
     assert ApiToken.objects.count() == 0
 
 
 def test_bad_token_input_gets_field_errors(world):
-    response = verified_client(world.coordinator).post("/api/v1/tokens", {"operation": "TEST-OP", "name": "", "days": 9999}, content_type="application/json")
+    response = verified_client(world.coordinator).post(
+        "/api/v1/tokens", {"operation": "TEST-OP", "name": "", "days": 9999}, content_type="application/json"
+    )
     assert response.status_code == 422
     assert set(response.json()["errors"]) == {"name", "days"}
     assert ApiToken.objects.count() == 0
@@ -102,7 +115,9 @@ def test_bad_token_input_gets_field_errors(world):
 
 def test_session_writes_need_the_csrf_token(world):
     client = verified_client(world.coordinator, enforce_csrf=True)
-    response = client.post("/api/v1/tokens", {"operation": "TEST-OP", "name": "x"}, content_type="application/json")
+    response = client.post(
+        "/api/v1/tokens", {"operation": "TEST-OP", "name": "x"}, content_type="application/json"
+    )
     assert response.status_code == 401
     assert ApiToken.objects.count() == 0
 

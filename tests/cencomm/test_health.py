@@ -13,8 +13,12 @@ def test_healthz_answers_when_database_and_channel_layer_answer():
 def test_healthz_reports_a_channel_layer_outage(settings):
     from channels.layers import channel_layers
 
-    settings.CHANNEL_LAYERS = {"default": {"BACKEND": "channels_redis.core.RedisChannelLayer",
-                                           "CONFIG": {"hosts": ["redis://127.0.0.1:1/0"]}}}
+    settings.CHANNEL_LAYERS = {
+        "default": {
+            "BACKEND": "channels_redis.core.RedisChannelLayer",
+            "CONFIG": {"hosts": ["redis://127.0.0.1:1/0"]},
+        }
+    }
     channel_layers.backends.clear()
     try:
         response = Client().get("/healthz")

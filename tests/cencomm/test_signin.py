@@ -89,7 +89,9 @@ def test_enrolment_shows_qr_confirms_and_gives_single_use_backup_codes(db):
     device.save()
     response = client.post("/accounts/enroll/", {"code": code})
     assert response.status_code == 200
-    codes = list(StaticToken.objects.filter(device__user__username="newcomer").values_list("token", flat=True))
+    codes = list(
+        StaticToken.objects.filter(device__user__username="newcomer").values_list("token", flat=True)
+    )
     assert len(codes) == 10
     assert all(c.encode() in response.content for c in codes)
     assert client.get("/").status_code == 200
@@ -125,7 +127,9 @@ def test_session_key_rotates_at_sign_in(world):
 
 def test_open_redirect_after_sign_in_is_refused(world):
     client = Client()
-    response = client.post("/accounts/login/", {"username": "coordinator", "password": PASSWORD, "next": "https://evil.example/"})
+    response = client.post(
+        "/accounts/login/", {"username": "coordinator", "password": PASSWORD, "next": "https://evil.example/"}
+    )
     assert "evil" not in response["Location"]
 
 
@@ -139,5 +143,12 @@ def test_operation_of_another_operation_is_not_found(world):
 def test_operation_page_shows_window_administrations_and_entry_points(world):
     page = verified_client(world.officer_al).get("/operations/TEST-OP/")
     assert page.status_code == 200
-    for text in ("Operation Test Gate", "Port of Durrës", "Port of Bari", "Albanian Customs", "Active", "Europe/Tirane"):
+    for text in (
+        "Operation Test Gate",
+        "Port of Durrës",
+        "Port of Bari",
+        "Albanian Customs",
+        "Active",
+        "Europe/Tirane",
+    ):
         assert text.encode() in page.content

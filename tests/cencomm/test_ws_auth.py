@@ -51,7 +51,14 @@ async def test_inactive_user_is_refused(tworld):
 
 @pytest.mark.parametrize(
     "origin",
-    [None, "null", "http://evil.example", "https://testserver", "http://testserver:8080", "http://testserver.evil.example"],
+    [
+        None,
+        "null",
+        "http://evil.example",
+        "https://testserver",
+        "http://testserver:8080",
+        "http://testserver.evil.example",
+    ],
 )
 async def test_foreign_missing_or_wrong_origin_is_refused(tworld, origin):
     client = await _sync(verified_client, tworld.officer_al)

@@ -17,7 +17,9 @@ async def test_an_officer_sees_the_coordinator_come_online(tworld):
     coordinator = await open_socket(tworld.coordinator)
     frame = await durres.frame("presence", timeout=4)
     assert {(p["username"], p["entry_point"]) for p in frame["online"]} >= {
-        ("coordinator", None), ("officer-durres", "Port of Durrës")}
+        ("coordinator", None),
+        ("officer-durres", "Port of Durrës"),
+    }
     await durres.close()
     await coordinator.close()
 

@@ -14,7 +14,11 @@ def test_coordinator_moves_the_operation_to_follow_up_and_it_is_recorded(world):
     )
     assert response.status_code == 200 and response.json()["state"] == "follow_up"
     transition = OperationTransition.objects.filter(operation=world.op).latest("at")
-    assert (transition.from_state, transition.to_state, transition.by) == ("active", "follow_up", world.coordinator)
+    assert (transition.from_state, transition.to_state, transition.by) == (
+        "active",
+        "follow_up",
+        world.coordinator,
+    )
 
 
 @pytest.mark.parametrize("who", ["officer_al", "observer", "ncp_al", "officer_other", "outsider"])
@@ -30,9 +34,13 @@ def test_others_cannot_move_the_operation(world, who):
 
 def test_an_illegal_move_is_refused_with_a_message(world):
     client = verified_client(world.coordinator)
-    response = client.post("/api/v1/operations/TEST-OP/transitions", {"to_state": "archived"}, content_type="application/json")
+    response = client.post(
+        "/api/v1/operations/TEST-OP/transitions", {"to_state": "archived"}, content_type="application/json"
+    )
     assert response.status_code == 409 and "state" in response.json()["errors"]
-    response = client.post("/api/v1/operations/TEST-OP/transitions", {"to_state": "bogus"}, content_type="application/json")
+    response = client.post(
+        "/api/v1/operations/TEST-OP/transitions", {"to_state": "bogus"}, content_type="application/json"
+    )
     assert response.status_code == 422 and "to_state" in response.json()["errors"]
 
 

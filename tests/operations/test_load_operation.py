@@ -38,11 +38,20 @@ def test_loading_twice_changes_nothing():
         ("code: X\n", "name"),
         ("[1, 2]", "mapping"),
         ("{not yaml", "not valid YAML"),
-        ("code: BAD-TZ\nname: n\nwindow_start: '2025-01-01T00:00:00Z'\nwindow_end: '2025-01-08T00:00:00Z'\n"
-         "administrations: [{country: AL, name: A, entry_points: [{name: P, kind: seaport, time_zone: Mars/Base}]}]\n", "time zone"),
-        ("code: BAD-WIN\nname: n\nwindow_start: '2025-01-08T00:00:00Z'\nwindow_end: '2025-01-01T00:00:00Z'\nadministrations: []\n", "window"),
-        ("code: BAD-C\nname: n\nwindow_start: '2025-01-01T00:00:00Z'\nwindow_end: '2025-01-08T00:00:00Z'\n"
-         "administrations: [{country: QQ, name: A}]\n", "country"),
+        (
+            "code: BAD-TZ\nname: n\nwindow_start: '2025-01-01T00:00:00Z'\nwindow_end: '2025-01-08T00:00:00Z'\n"
+            "administrations: [{country: AL, name: A, entry_points: [{name: P, kind: seaport, time_zone: Mars/Base}]}]\n",
+            "time zone",
+        ),
+        (
+            "code: BAD-WIN\nname: n\nwindow_start: '2025-01-08T00:00:00Z'\nwindow_end: '2025-01-01T00:00:00Z'\nadministrations: []\n",
+            "window",
+        ),
+        (
+            "code: BAD-C\nname: n\nwindow_start: '2025-01-01T00:00:00Z'\nwindow_end: '2025-01-08T00:00:00Z'\n"
+            "administrations: [{country: QQ, name: A}]\n",
+            "country",
+        ),
     ],
 )
 def test_a_bad_file_is_refused_with_a_message_and_stores_nothing(tmp_path, content, message):
@@ -55,8 +64,17 @@ def test_a_bad_file_is_refused_with_a_message_and_stores_nothing(tmp_path, conte
 
 def test_json_files_load_too(tmp_path):
     path = tmp_path / "op.json"
-    path.write_text(json.dumps({"code": "JSON-OP", "name": "J", "window_start": "2025-01-01T00:00:00Z",
-                                "window_end": "2025-01-08T00:00:00Z", "administrations": [{"country": "HR", "name": "Croatia"}]}))
+    path.write_text(
+        json.dumps(
+            {
+                "code": "JSON-OP",
+                "name": "J",
+                "window_start": "2025-01-01T00:00:00Z",
+                "window_end": "2025-01-08T00:00:00Z",
+                "administrations": [{"country": "HR", "name": "Croatia"}],
+            }
+        )
+    )
     call_command("load_operation", str(path))
     assert Operation.objects.get(code="JSON-OP").state == "planned"
 
@@ -70,7 +88,15 @@ def test_demo_setup_is_idempotent_and_writes_credentials(settings, tmp_path):
     assert roles.count("officer") == 10 and roles.count("ncp") == 10
     assert {"coordinator", "observer"} <= set(roles)
     for user in data["users"]:
-        assert set(user) == {"username", "password", "totp_secret", "role", "administration", "entry_point", "api_token"}
+        assert set(user) == {
+            "username",
+            "password",
+            "totp_secret",
+            "role",
+            "administration",
+            "entry_point",
+            "api_token",
+        }
     counts = (Membership.objects.count(), ApiToken.objects.count(), AuditEvent.objects.count())
     demo_setup()
     assert json.loads(path.read_text()) == data

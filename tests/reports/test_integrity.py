@@ -66,11 +66,22 @@ def test_on_postgresql_the_chain_check_runs_beside_the_aggregates_on_the_same_sn
     post(tworld, tworld.officer_al, tworld.durres, "pg-1", lines=[("medicines", 10, "a"), ("other", 2, "b")])
     post(tworld, tworld.officer_it, tworld.bari, "pg-2", lines=[("games-toys", 4, "dolls")])
     threads = []
-    monkeypatch.setattr(builder.ChainCheck, "start", lambda self: (threads.append(self), threading.Thread.start(self)))
+    monkeypatch.setattr(
+        builder.ChainCheck, "start", lambda self: (threads.append(self), threading.Thread.start(self))
+    )
     data = json.loads(generate(tworld, tworld.coordinator, "public", "json"))
-    assert len(threads) == 1 and data["integrity"]["verify"]["ok"] is True and data["integrity"]["chain_seq"] == 2
+    assert (
+        len(threads) == 1
+        and data["integrity"]["verify"]["ok"] is True
+        and data["integrity"]["chain_seq"] == 2
+    )
     line = GoodsLine.objects.get(version__result__operation=tworld.op, description="dolls")
     GoodsLine.objects.filter(pk=line.pk).update(quantity=7)
     data = json.loads(generate(tworld, tworld.coordinator, "public", "json"))
-    assert data["integrity"]["verify"] == {"checked": True, "ok": False, "first_broken": 2, "stale_results": 0}
+    assert data["integrity"]["verify"] == {
+        "checked": True,
+        "ok": False,
+        "first_broken": 2,
+        "stale_results": 0,
+    }
     assert len(threads) == 2

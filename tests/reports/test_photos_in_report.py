@@ -26,8 +26,12 @@ def photo_with_camera_tag() -> bytes:
 
 def test_the_largest_seizure_shows_its_photo(seeded):
     largest = Result.objects.get(client_id="al-1")
-    result_photo_add(membership=membership(seeded, seeded.officer_al), result_uuid=largest.uuid,
-                     data=photo_with_camera_tag(), name="pills.jpg")
+    result_photo_add(
+        membership=membership(seeded, seeded.officer_al),
+        result_uuid=largest.uuid,
+        data=photo_with_camera_tag(),
+        name="pills.jpg",
+    )
     html = generate(seeded, seeded.coordinator, "restricted", "html").decode()
     found = re.search(r'<img alt="Photo of the seizure" src="data:image/jpeg;base64,([A-Za-z0-9+/=]+)"', html)
     assert found

@@ -103,11 +103,15 @@ def test_an_oversized_photo_is_refused(world, result_uuid, settings):
     noisy = Image.effect_noise((200, 200), 100).convert("RGB")
     out = io.BytesIO()
     noisy.save(out, format="PNG")
-    assert upload(verified_client(world.officer_al), result_uuid, out.getvalue(), "big.png").status_code == 413
+    assert (
+        upload(verified_client(world.officer_al), result_uuid, out.getvalue(), "big.png").status_code == 413
+    )
     assert ResultPhoto.objects.count() == 0
 
 
-@pytest.mark.parametrize(("who", "status"), [("officer_it", 404), ("officer_other", 404), ("outsider", 404), ("observer", 409)])
+@pytest.mark.parametrize(
+    ("who", "status"), [("officer_it", 404), ("officer_other", 404), ("outsider", 404), ("observer", 409)]
+)
 def test_who_may_not_correct_the_result_may_not_add_photos(world, result_uuid, who, status):
     response = upload(verified_client(getattr(world, who)), result_uuid, jpeg_with_gps())
     assert response.status_code == status

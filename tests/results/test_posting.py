@@ -273,10 +273,18 @@ def test_programs_post_with_a_token_scoped_to_the_operation(world: Any) -> None:
 
     _, token = api_token_create(user=world.officer_al, operation=world.op, name="bench", days=1)
     client = Client()
-    response = client.post("/api/v1/operations/TEST-OP/results", json.dumps(body(world)),
-                           content_type="application/json", **bearer(token))
+    response = client.post(
+        "/api/v1/operations/TEST-OP/results",
+        json.dumps(body(world)),
+        content_type="application/json",
+        **bearer(token),
+    )
     assert response.status_code == 201
     membership_elsewhere = client.get("/api/v1/operations/OTHER-OP/results", **bearer(token))
     assert membership_elsewhere.status_code == 404
-    assert client.post("/api/v1/operations/TEST-OP/results", json.dumps(body(world)),
-                       content_type="application/json").status_code == 401
+    assert (
+        client.post(
+            "/api/v1/operations/TEST-OP/results", json.dumps(body(world)), content_type="application/json"
+        ).status_code
+        == 401
+    )

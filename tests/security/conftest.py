@@ -226,7 +226,10 @@ def seed_operation(w: SimpleNamespace) -> SimpleNamespace:
     from results.services import result_photo_add
 
     s.photo_uid = result_photo_add(
-        membership=w.op.memberships.get(user=w.officer_al), result_uuid=s.result_uuid, data=tiny_png(), name="goods.png"
+        membership=w.op.memberships.get(user=w.officer_al),
+        result_uuid=s.result_uuid,
+        data=tiny_png(),
+        name="goods.png",
     ).uid
     try:
         from messaging import services as messaging_services

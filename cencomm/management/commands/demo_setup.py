@@ -8,8 +8,14 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):  # type: ignore[no-untyped-def]
         operation, path = demo_setup()
-        self.stdout.write(self.style.SUCCESS(f"Demo operation {operation.code} is {operation.get_state_display().lower()} "
-                                             f"({operation.window_start:%d %b} – {operation.window_end:%d %b %Y})."))
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"Demo operation {operation.code} is {operation.get_state_display().lower()} "
+                f"({operation.window_start:%d %b} – {operation.window_end:%d %b %Y})."
+            )
+        )
         self.stdout.write(f"Demo credentials: {path}")
         self.stdout.write("Sign in with a user name and password from that file, then a TOTP code from its")
-        self.stdout.write("totp_secret (add it to an authenticator app, or run: .venv/bin/python manage.py totp USERNAME).")
+        self.stdout.write(
+            "totp_secret (add it to an authenticator app, or run: .venv/bin/python manage.py totp USERNAME)."
+        )

@@ -23,15 +23,23 @@ class Command(BaseCommand):
         try:
             data = json.loads(text) if source.suffix == ".json" else yaml.safe_load(text)
         except (ValueError, yaml.YAMLError) as exc:
-            raise CommandError(f"{path} is not valid {'JSON' if source.suffix == '.json' else 'YAML'}: {exc}") from None
+            raise CommandError(
+                f"{path} is not valid {'JSON' if source.suffix == '.json' else 'YAML'}: {exc}"
+            ) from None
         if not isinstance(data, dict):
             raise CommandError(f"{path} must describe one operation as a mapping")
         try:
             operation = operation_load(data)
         except ValidationError as exc:
-            details = "; ".join(f"{k}: {' '.join(v)}" for k, v in exc.message_dict.items()) if hasattr(exc, "error_dict") else " ".join(exc.messages)
+            details = (
+                "; ".join(f"{k}: {' '.join(v)}" for k, v in exc.message_dict.items())
+                if hasattr(exc, "error_dict")
+                else " ".join(exc.messages)
+            )
             raise CommandError(f"{path}: {details}") from None
         except (KeyError, TypeError) as exc:
             raise CommandError(f"{path}: missing or malformed field {exc}") from None
-        self.stdout.write(f"Loaded {operation.code} ({operation.get_state_display()}), "
-                          f"{operation.participations.count()} administrations")
+        self.stdout.write(
+            f"Loaded {operation.code} ({operation.get_state_display()}), "
+            f"{operation.participations.count()} administrations"
+        )
