@@ -92,10 +92,11 @@ def room_create(*, membership: Membership, name: str, user_ids: Sequence[int]) -
     if not 1 <= len(name) <= 120:
         raise ValidationError({"name": "Give the room a name of at most 120 characters."})
     operation = membership.operation
-    members = set(
-        operation.memberships.filter(user_id__in=[int(u) for u in user_ids]).values_list("user_id", flat=True)
-    )
-    if len(members) != len(set(user_ids)):
+    wanted = {int(u) for u in user_ids}
+    if any(not 0 < u < 2**31 for u in wanted):  # no such user; and beyond what a database column holds
+        raise ValidationError({"members": "Every member must take part in this operation."})
+    members = set(operation.memberships.filter(user_id__in=wanted).values_list("user_id", flat=True))
+    if len(members) != len(wanted):
         raise ValidationError({"members": "Every member must take part in this operation."})
     room = Room.objects.create(
         operation=operation, kind=Room.Kind.CUSTOM, name=name, created_by=membership.user

@@ -5,6 +5,7 @@ from messaging import views
 app_name = "messaging"
 urlpatterns = [
     path("", views.room_page, name="rooms"),
+    path("new/", views.room_new, name="room-new"),
     path("acknowledgements/", views.acknowledgements_page, name="acknowledgements"),
     path("<int:room_id>/", views.room_page, name="room"),
 ]

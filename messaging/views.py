@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
-from django.views.decorators.http import require_GET
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_GET, require_http_methods
 
 from cencomm.errors import NotFound
 from cencomm.principal import Principal
@@ -51,7 +52,44 @@ def room_page(request: HttpRequest, code: str, room_id: int | None = None) -> Ht
             "current": current,
             "config": config,
             "can_review": membership.role in (Role.COORDINATOR, Role.NATIONAL_CONTACT),
+            "can_open": membership.role == Role.COORDINATOR,
         },
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def room_new(request: HttpRequest, code: str) -> HttpResponse:
+    """A coordinator opens a room for some of the operation's members: the same service as the API."""
+    membership = require_role(
+        access_membership(Principal(request.user), operation_code=code), Role.COORDINATOR, what="page"
+    )
+    name, chosen, errors = "", set(), {}
+    if request.method == "POST":
+        name = request.POST.get("name", "")
+        try:
+            chosen = {int(value) for value in request.POST.getlist("members")}
+        except ValueError:
+            errors = {"members": ["Choose members from the list."]}
+        if not errors:
+            try:
+                room = services.room_create(membership=membership, name=name, user_ids=sorted(chosen))
+            except ValidationError as exc:
+                errors = exc.message_dict
+            else:
+                return redirect("messaging:room", code=membership.operation.code, room_id=room.pk)
+    return render(
+        request,
+        "messaging/room_new.html",
+        {
+            "operation": membership.operation,
+            "membership": membership,
+            "tab": "rooms",
+            "groups": selectors.members_by_role(membership),
+            "name": name,
+            "chosen": chosen,
+            "errors": errors,
+        },
+        status=422 if errors else 200,
     )
 
 

@@ -261,8 +261,15 @@ async def test_a_burst_of_reconnections_each_asking_for_catch_up_is_served(tworl
         assert seqs == list(range(after + 1, 6)), (i, seqs)
         return seqs
 
-    results = await asyncio.gather(*(one(i, c) for i, c in enumerate(clients)), return_exceptions=True)
-    errors = [r for r in results if isinstance(r, BaseException)]
+    # asyncio.wait, not gather or wait_for: a client stuck for good fails the test with its stack
+    # instead of hanging the run while its cancellation is awaited.
+    tasks = [asyncio.ensure_future(one(i, c)) for i, c in enumerate(clients)]
+    done, pending = await asyncio.wait(tasks, timeout=180)
+    if pending:
+        frames = pending.pop().get_stack()
+        stack = "".join(traceback.format_stack(frames[-1])) if frames else "(not started)"
+        raise AssertionError(f"{len(pending) + 1} clients still waiting after 180 s; one at:\n{stack}")
+    errors = [t.exception() for t in done if t.exception() is not None]
     assert not errors, "".join(traceback.format_exception(errors[0]))[-3000:]
 
 
