@@ -101,8 +101,9 @@ def run() -> str:
         "lines summed once, then grouped by every dimension).\n"
         "- *chain check*: recomputing every stored version's hash, as `manage.py verify_chain` does; the report runs it "
         "so that it can say the record is intact. It reads every goods line, so it grows with the record. On "
-        "PostgreSQL it runs in a second connection on the report's exported snapshot, beside the aggregates, so a report "
-        "takes about as long as its chain check plus the rendering; the JSON and PDF columns include it.\n"
+        "PostgreSQL the database writes each version's canonical payload (Python only hashes it) and the chain's two "
+        "halves are checked at once by two connections on one snapshot; in a report this runs beside the aggregates, "
+        "on the report's exported snapshot. The JSON and PDF columns include it.\n"
         "- The report's total is checked against the bare queries' total in the same run (the run fails if they "
         "differ); the load average is the machine's at the end of each size (other work shares these 2 cores).\n"
     )

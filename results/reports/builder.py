@@ -413,9 +413,9 @@ def record_state(operation: Operation) -> dict[str, Any]:
     }
 
 
-def verify_results_chain(operation: Operation) -> dict[str, Any]:
+def verify_results_chain(operation: Operation, *, snapshot_id: str | None = None) -> dict[str, Any]:
     """The results chain check; ``first_broken`` None means every link matches its record."""
-    return record.verify_chain(operation)
+    return record.verify_chain(operation, snapshot_id=snapshot_id)
 
 
 # --- the whole -----------------------------------------------------------------------------------
@@ -585,7 +585,7 @@ class ChainCheck(threading.Thread):
                 with connection.cursor() as cursor:
                     cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
                     cursor.execute("SET TRANSACTION SNAPSHOT %s", [self.snapshot_id])
-                self.verdict = verify_results_chain(self.operation)
+                self.verdict = verify_results_chain(self.operation, snapshot_id=self.snapshot_id)
         except BaseException as exc:  # handed to the report's thread, which raises it
             self.error = exc
         finally:

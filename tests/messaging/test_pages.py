@@ -27,7 +27,7 @@ def test_a_coordinator_opens_a_room_from_the_page_and_lands_in_it(world):
     assert AuditEvent.objects.filter(action="room.create", target_id=str(room.pk)).exists()
     officer = verified_client(world.officer_al)
     page = officer.get(f"/operations/TEST-OP/rooms/{room.pk}/")
-    assert "<h2 id=\"room-title\">Durrës follow-up</h2>" in page.content.decode()
+    assert '<h2 id="room-title">Durrës follow-up</h2>' in page.content.decode()
     assert verified_client(world.officer_it).get(f"/operations/TEST-OP/rooms/{room.pk}/").status_code == 404
 
 
