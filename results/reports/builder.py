@@ -579,17 +579,13 @@ class ChainCheck(threading.Thread):
         self.error: BaseException | None = None
 
     def run(self) -> None:
-        connection = transaction.get_connection()
         try:
-            with transaction.atomic():
-                with connection.cursor() as cursor:
-                    cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
-                    cursor.execute("SET TRANSACTION SNAPSHOT %s", [self.snapshot_id])
-                self.verdict = verify_results_chain(self.operation, snapshot_id=self.snapshot_id)
+            self.verdict = record.on_snapshot(
+                self.snapshot_id,
+                lambda: verify_results_chain(self.operation, snapshot_id=self.snapshot_id),
+            )
         except BaseException as exc:  # handed to the report's thread, which raises it
             self.error = exc
-        finally:
-            connection.close()
 
     def result(self) -> dict[str, Any]:
         self.join()

@@ -380,7 +380,7 @@ def _check_run(links: Iterable[tuple[int, str, str, bytes]], first_seq: int, fir
     return run
 
 
-def _on_snapshot(snapshot_id: str, work: Any) -> Any:
+def on_snapshot(snapshot_id: str, work: Any) -> Any:
     """Run ``work()`` in this thread's own connection, in a read-only transaction on the snapshot."""
     own = transaction.get_connection()
     try:
@@ -416,7 +416,7 @@ def _fast_first_broken(operation_id: int, snapshot_id: str | None = None) -> int
 
             def check_second_half() -> None:
                 try:
-                    second["run"] = _on_snapshot(
+                    second["run"] = on_snapshot(
                         snapshot_id,
                         lambda: _check_run(_pg_links(operation_id, middle, everything), middle + 1, None),
                     )

@@ -94,8 +94,8 @@ def chain(tworld, monkeypatch) -> Any:
         post(tworld, tworld.officer_al, tworld.durres, f"r{n}", lines=[("medicines", 10 + n, f"box {n}")])
     monkeypatch.setattr(record, "PARALLEL_FROM", 2)
     helpers: list[str] = []
-    real = record._on_snapshot
-    monkeypatch.setattr(record, "_on_snapshot", lambda sid, work: (helpers.append(sid), real(sid, work))[1])
+    real = record.on_snapshot
+    monkeypatch.setattr(record, "on_snapshot", lambda sid, work: (helpers.append(sid), real(sid, work))[1])
     tworld.helpers = helpers
     return tworld
 
