@@ -12,7 +12,8 @@ from channels.db import database_sync_to_async
 from channels.security.websocket import WebsocketDenier
 from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, HttpResponseRedirect, JsonResponse
+from django.http.multipartparser import MultiPartParserError
 from django_otp import DEVICE_ID_SESSION_KEY
 from django_otp.models import Device
 
@@ -26,6 +27,47 @@ OPEN_PATHS = (
     "/healthz",
     "/api/",  # the API checks a verified session or a bearer token itself
 )
+
+
+NUL_MESSAGE = "Text may not contain NUL (U+0000) characters."
+
+
+class RefuseNulMiddleware:
+    """PostgreSQL text cannot hold U+0000: such input is refused at the door with a clear 4xx.
+
+    Checked: the path, the query string, form fields (not files: they are binary) and JSON bodies
+    (an escaped ``\\u0000``).
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if self._carries_nul(request):
+            if request.path.startswith("/api/"):
+                return JsonResponse(
+                    {"detail": "Invalid input.", "errors": {"__all__": [NUL_MESSAGE]}}, status=422
+                )
+            return HttpResponseBadRequest(NUL_MESSAGE, content_type="text/plain; charset=utf-8")
+        return self.get_response(request)
+
+    @staticmethod
+    def _carries_nul(request: HttpRequest) -> bool:
+        def any_nul(data: Any) -> bool:
+            return any("\x00" in key or any("\x00" in v for v in values) for key, values in data.lists())
+
+        if "\x00" in request.path or any_nul(request.GET):
+            return True
+        if request.method not in ("POST", "PUT", "PATCH"):
+            return False
+        if request.content_type == "application/json":
+            return b"\\u0000" in request.body
+        if request.content_type in ("application/x-www-form-urlencoded", "multipart/form-data"):
+            try:  # parsed once here, kept on the request for the view (files are not looked at)
+                return any_nul(request.POST)
+            except MultiPartParserError:  # the view answers a malformed body as it always has
+                return False
+        return False
 
 
 class RequireTwoFactorMiddleware:

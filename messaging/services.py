@@ -38,6 +38,7 @@ from messaging.models import (
 from messaging.selectors import rooms_for
 from operations.models import Membership, Operation
 from operations.selectors import operation_entry_points, require_role
+from operations.services import operation_hold_state
 
 Role = Membership.Role
 MAX_TEXT_CHARS = 4000
@@ -115,9 +116,11 @@ def room_create(*, membership: Membership, name: str, user_ids: Sequence[int]) -
 
 
 def _locked_room(room: Room) -> Room:
-    return (
-        Room.objects.select_for_update(no_key=True, of=("self",)).select_related("operation").get(pk=room.pk)
-    )
+    """The room under lock (serialises its sequence numbers), its operation's state held first."""
+    operation = operation_hold_state(room.operation)
+    locked = Room.objects.select_for_update(no_key=True, of=("self",)).get(pk=room.pk)
+    locked.operation = operation
+    return locked
 
 
 def _require_open(room: Room) -> None:
@@ -379,6 +382,7 @@ def attachment_upload(
     *, membership: Membership, room: Room, data: bytes, name: str, handling: str = Handling.OPERATION
 ) -> Attachment:
     """Check the real type and size, keep the sealed original with its SHA-256 and a clean copy."""
+    operation_hold_state(room.operation)
     _require_open(room)
     if membership.role == Role.OBSERVER:
         raise Refused("Observers read only.")

@@ -11,7 +11,7 @@ from typing import Any
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from cencomm.audit import audit_record
@@ -36,6 +36,27 @@ TRANSITIONS: dict[str, set[str]] = {
     State.CLOSED: {State.ARCHIVED, State.FOLLOW_UP},
     State.ARCHIVED: set(),
 }
+
+
+def operation_hold_state(operation: Operation) -> Operation:
+    """Re-read the operation's state under a shared lock kept to the end of the caller's transaction.
+
+    Every write that depends on the state (posting, correcting, messaging) takes this first, before
+    any other lock; a lifecycle transition takes the row FOR NO KEY UPDATE. So a write and a
+    transition queue one behind the other and nothing lands in an operation that has just closed.
+    FOR SHARE does not hold up other writers, nor PostgreSQL's foreign-key checks (KEY SHARE).
+    """
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("operation_hold_state must run inside a transaction")
+    table = Operation._meta.db_table
+    lock = " FOR SHARE" if connection.vendor == "postgresql" else ""  # SQLite: one writer at a time
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT state FROM {table} WHERE id = %s{lock}", [operation.pk])  # noqa: S608
+        row = cursor.fetchone()
+    if row is None:
+        raise Operation.DoesNotExist
+    operation.state = row[0]
+    return operation
 
 
 @transaction.atomic

@@ -28,6 +28,7 @@ from cencomm.live import board_group, publish_on_commit
 from cencomm.uploads import IMAGES, check_upload
 from operations.models import CommodityCategory, EntryPoint, Membership, Operation
 from operations.selectors import operation_entry_points
+from operations.services import operation_hold_state
 from results import events
 from results.models import (
     BoardSequence,
@@ -272,7 +273,7 @@ def result_post(
     *, membership: Membership, entry_point_id: int, client_id: str, content: ResultInput
 ) -> tuple[Result, bool]:
     """Store a new result, or return the one already stored under ``client_id`` (created=False)."""
-    operation = membership.operation
+    operation = operation_hold_state(membership.operation)
     existing = _by_client_id(membership, client_id)
     if existing is not None:
         return existing, False
@@ -322,12 +323,12 @@ def _by_client_id(membership: Membership, client_id: str) -> Result | None:
 
 
 def _lock_result(membership: Membership, result_uuid: object) -> Result:
+    """The result under lock, its operation's state held first (see operation_hold_state)."""
     result = access_result(membership, result_uuid)
-    return (
-        Result.objects.select_for_update(no_key=True, of=("self",))
-        .select_related("operation")
-        .get(pk=result.pk)
-    )
+    operation = operation_hold_state(membership.operation)
+    locked = Result.objects.select_for_update(no_key=True, of=("self",)).get(pk=result.pk)
+    locked.operation = operation
+    return locked
 
 
 def may_correct(membership: Membership, result: Result) -> bool:
@@ -422,7 +423,7 @@ def result_validate(
 @transaction.atomic
 def nil_return_post(*, membership: Membership, entry_point_id: int, day: dt.date) -> tuple[NilReturn, bool]:
     """The entry point found nothing on ``day``; posting it again changes nothing."""
-    operation = membership.operation
+    operation = operation_hold_state(membership.operation)
     _require_open(operation)
     entry_point = _posting_entry_point(membership, entry_point_id)
     if day not in operation.window_days:
@@ -488,7 +489,9 @@ def category_rename(*, membership: Membership, code: str, name: str) -> Commodit
     old_name = category.name
     category.name = name.strip()
     category.full_clean()
-    category.save(update_fields=["name"])
+    # The audit first: it queues on the operation's chain head behind posts in flight, before the
+    # name (a unique column, so a key) is changed. Changed first, it would lock the row against
+    # those posts' foreign-key checks at commit while waiting for their chain head: a deadlock.
     audit_record(
         action="category.rename",
         actor=membership.user,
@@ -496,6 +499,7 @@ def category_rename(*, membership: Membership, code: str, name: str) -> Commodit
         target=category,
         data={"code": code, "from": old_name, "to": category.name},
     )
+    category.save(update_fields=["name"])
     _resync(membership.operation, "category_renamed")
     return category
 
@@ -514,7 +518,7 @@ def goods_reclassify(
     Returns how many results got a new version. Closed operations keep their history as it is.
     """
     _require_coordinator(membership)
-    operation = membership.operation
+    operation = operation_hold_state(membership.operation)
     _require_open(operation)
     categories = _categories([from_category, to_category])
     errors = {}

@@ -407,9 +407,9 @@ def _fast_first_broken(operation_id: int, snapshot_id: str | None = None) -> int
     if connection.vendor != "postgresql":
         run = _check_run(_python_links(operation_id), 1, GENESIS)
     else:
-        everything = 2**62
+        lowest, highest = -(2**63), 2**63 - 1  # bigint's whole range: no stored row is left unread
         if snapshot_id is None or head.seq < PARALLEL_FROM:
-            run = _check_run(_pg_links(operation_id, -everything, everything), 1, GENESIS)
+            run = _check_run(_pg_links(operation_id, lowest, highest), 1, GENESIS)
         else:
             middle = head.seq // 2
             second: dict[str, Any] = {}
@@ -418,7 +418,7 @@ def _fast_first_broken(operation_id: int, snapshot_id: str | None = None) -> int
                 try:
                     second["run"] = on_snapshot(
                         snapshot_id,
-                        lambda: _check_run(_pg_links(operation_id, middle, everything), middle + 1, None),
+                        lambda: _check_run(_pg_links(operation_id, middle, highest), middle + 1, None),
                     )
                 except BaseException as exc:  # raised again below
                     second["error"] = exc
@@ -426,7 +426,7 @@ def _fast_first_broken(operation_id: int, snapshot_id: str | None = None) -> int
             helper = threading.Thread(target=check_second_half, name="chain-check-second-half", daemon=True)
             helper.start()
             try:
-                run = _check_run(_pg_links(operation_id, -everything, middle), 1, GENESIS)
+                run = _check_run(_pg_links(operation_id, lowest, middle), 1, GENESIS)
             finally:
                 helper.join()
             if "error" in second:

@@ -25,7 +25,7 @@ pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
 
 def pg_bodies(op: Any) -> dict[int, bytes]:
-    return {seq: body for seq, _prev, _hash, body in record._pg_links(op.pk, -(2**62), 2**62)}
+    return {seq: body for seq, _prev, _hash, body in record._pg_links(op.pk, -(2**63), 2**63 - 1)}
 
 
 def python_bodies(op: Any) -> dict[int, bytes]:
@@ -77,7 +77,7 @@ def test_postgresql_writes_the_canonical_payload_python_would(tworld):
 def test_a_stored_transit_that_is_not_a_list_of_countries_is_a_mismatch_not_a_crash(tworld):
     post(tworld, tworld.officer_al, tworld.durres, "a", lines=[("medicines", 10, "a")])
     ResultVersion.objects.filter(result__operation=tworld.op).update(transit_countries={"RS": 1})
-    [(seq, _prev, _hash, body)] = list(record._pg_links(tworld.op.pk, -(2**62), 2**62))
+    [(seq, _prev, _hash, body)] = list(record._pg_links(tworld.op.pk, -(2**63), 2**63 - 1))
     assert b'"transit":"not a list of countries"' in body
     assert record.verify_chain(tworld.op) == {
         "checked": True,
@@ -164,3 +164,22 @@ def test_an_extra_link_after_the_head_is_found(chain):
     extra = version(chain, 12)
     ResultVersion.objects.filter(pk=extra.pk).update(chain_seq=13)
     assert fast(chain) == 12
+
+
+@pytest.mark.parametrize("seq", [2**62 + 1, 2**63 - 1])
+@pytest.mark.parametrize("halves", [False, True])
+def test_a_forged_link_far_beyond_the_head_is_found(chain, monkeypatch, seq, halves):
+    """A 13th version renumbered to the top of bigint's range, the head put back on the 12th:
+    links 1-12 and the head agree; only reading every stored row finds the extra one."""
+    from cencomm.models import ChainHead
+    from results.selectors import results_chain_name
+
+    if not halves:
+        monkeypatch.setattr(record, "PARALLEL_FROM", 10**6)
+    post(chain, chain.officer_al, chain.durres, "forged", lines=[("medicines", 999, "forged")])
+    ResultVersion.objects.filter(pk=version(chain, 13).pk).update(chain_seq=seq)
+    ChainHead.objects.filter(name=results_chain_name(chain.op.pk)).update(
+        seq=12, head_hash=version(chain, 12).hash
+    )
+    assert fast(chain) == 13
+    assert record.verify_chain(chain.op)["ok"] is False

@@ -29,8 +29,9 @@ HOLD = 15.0  # seconds a lock is held at most; a post that needs it waits this l
 
 
 @contextmanager
-def lock_held(take: Callable[[], Any]) -> Iterator[threading.Event]:
-    """Run ``take`` in a transaction on another connection and keep it open until the block ends."""
+def lock_held(take: Callable[[], Any], *, commit: bool = False) -> Iterator[threading.Event]:
+    """Run ``take`` in a transaction on another connection and keep it open until the block ends
+    (or ``release`` is set), then roll it back, or commit it."""
     taken, release = threading.Event(), threading.Event()
     outcome: dict[str, Any] = {}
 
@@ -40,7 +41,7 @@ def lock_held(take: Callable[[], Any]) -> Iterator[threading.Event]:
                 take()
                 taken.set()
                 outcome["released_in_time"] = release.wait(HOLD)
-                transaction.set_rollback(True)
+                transaction.set_rollback(not commit)
         except BaseException as exc:  # reported below
             outcome["error"] = exc
             taken.set()
@@ -144,3 +145,80 @@ def test_results_and_messages_posted_at_once_never_deadlock(tworld):
     assert not failures, failures
     assert statuses == [201] * 30
     assert Result.objects.filter(operation=tworld.op).count() == 15
+
+
+class Running(threading.Thread):
+    """``work()`` on its own connection, its answer or error kept for the test."""
+
+    def __init__(self, work: Callable[[], Any]) -> None:
+        super().__init__(daemon=True)
+        self.work, self.answer, self.error = work, None, None
+
+    def run(self) -> None:
+        try:
+            self.answer = self.work()
+        except BaseException as exc:  # looked at by the test
+            self.error = exc
+        finally:
+            connection.close()
+
+
+def close(w: Any) -> Callable[[], Any]:
+    from operations import services
+
+    services.operation_transition(operation=w.op, to_state="follow_up", actor=w.coordinator)
+    return lambda: services.operation_transition(operation=w.op, to_state="closed", actor=w.coordinator)
+
+
+@pytest.mark.parametrize("kind", ["message", "result", "correction"])
+def test_a_write_racing_the_operation_closing_waits_for_it_and_is_refused(tworld, kind):
+    """The close has changed the state but not committed: a write that read the old state would
+    land in a closed operation. It waits on the operation's row instead, then sees it closed."""
+    from messaging import services as messaging
+    from messaging.models import Message
+    from results.models import ResultVersion
+
+    messaging.rooms_ensure(operation=tworld.op)
+    posted = post_result(tworld)
+    assert posted.status_code == 201
+    closing = close(tworld)
+    if kind == "message":
+        write = lambda: post_message(tworld)  # noqa: E731
+    elif kind == "result":
+        write = lambda: post_result(tworld)  # noqa: E731
+    else:
+        body = {**result_body(tworld), "reason": "counted again"}
+        del body["client_id"], body["entry_point"]
+        url = f"/api/v1/operations/TEST-OP/results/{posted.json()['uuid']}/corrections"
+        write = lambda: api_json(verified_client(tworld.coordinator), "POST", url, body)  # noqa: E731
+    before = (Message.objects.count(), ResultVersion.objects.count())
+    with lock_held(closing, commit=True) as release:
+        racer = Running(write)
+        racer.start()
+        racer.join(1.0)
+        assert racer.is_alive(), "the write did not wait for the closing operation"
+        release.set()
+    racer.join(HOLD)
+    assert racer.error is None, racer.error
+    assert racer.answer.status_code == 409, racer.answer.content
+    assert b"closed" in racer.answer.content
+    assert (Message.objects.count(), ResultVersion.objects.count()) == before
+
+
+def test_renaming_a_category_while_a_result_with_it_commits_does_not_deadlock(tworld):
+    """The post holds the operation's chain head; its goods line's foreign key is checked at commit.
+    The rename must queue on the chain head before it changes the category's (unique) name."""
+    from operations.models import CommodityCategory, Membership
+    from results import services
+
+    membership = Membership.objects.get(operation=tworld.op, user=tworld.coordinator)
+    with lock_held(lambda: post_result(tworld), commit=True) as release:
+        renaming = Running(
+            lambda: services.category_rename(membership=membership, code="medicines", name="Medicines (all)")
+        )
+        renaming.start()
+        renaming.join(1.0)
+        release.set()
+    renaming.join(HOLD)
+    assert renaming.error is None, renaming.error
+    assert CommodityCategory.objects.get(code="medicines").name == "Medicines (all)"
