@@ -278,8 +278,7 @@ def result_post(
     if existing is not None:
         return existing, False
     late = _require_open(operation)
-    entry_point = _posting_entry_point(membership, entry_point_id)
-    version, lines = _validate(membership, content)
+    entry_point, version, lines = _posting_checked(membership, entry_point_id, content)
     try:
         with transaction.atomic():
             result = Result.objects.create(
@@ -308,6 +307,25 @@ def result_post(
     )
     _publish_version(result, None, version, "posted")
     return result, True
+
+
+def _posting_checked(
+    membership: Membership, entry_point_id: int, content: ResultInput
+) -> tuple[EntryPoint, ResultVersion, list[tuple[GoodsLine, str | None]]]:
+    """The entry point and the content checked together: one answer names every bad field."""
+    errors: dict[str, list[str]] = {}
+    entry_point: EntryPoint | None = None
+    try:
+        entry_point = _posting_entry_point(membership, entry_point_id)
+    except ValidationError as exc:
+        errors.update(exc.message_dict)
+    try:
+        version, lines = _validate(membership, content)
+    except ValidationError as exc:
+        errors.update(exc.message_dict)
+    if errors or entry_point is None:
+        raise ValidationError(errors)
+    return entry_point, version, lines
 
 
 def _by_client_id(membership: Membership, client_id: str) -> Result | None:

@@ -90,6 +90,19 @@ def test_officer_cannot_post_for_another_entry_point(world: Any, post: Any) -> N
     assert not Result.objects.exists()
 
 
+def test_one_answer_names_every_bad_field_the_entry_point_included(world: Any, post: Any) -> None:
+    """A phone on a poor network should not need a second round trip to learn the next error."""
+    response = post(
+        world.officer_al,
+        entry_point=world.bari,
+        origin="XX",
+        lines=[{"category": "medicines", "quantity": 5, "gtin": "4006381333932"}],
+    )
+    assert response.status_code == 422
+    assert {"entry_point", "origin", "lines.0.gtin"} <= set(response.json()["errors"])
+    assert not Result.objects.exists()
+
+
 def test_entry_point_of_another_operation_is_a_field_error(world: Any, post: Any) -> None:
     response = post(world.coordinator, entry_point=world.piraeus)
     assert response.status_code == 422 and "entry_point" in response.json()["errors"]
