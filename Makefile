@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PORT ?= 8000
 export PORT
 
-.PHONY: install system-deps vendor demo serve test test-fast bench lint clean
+.PHONY: install system-deps vendor demo serve test test-fast bench lint messages clean
 
 $(BIN)/.installed: requirements.lock
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -53,6 +53,14 @@ test-fast: install
 # All benchmarks, or some: `make bench BENCH="fanout ingest"` (needs PostgreSQL and Redis, see docs/performance.md).
 bench: install
 	$(BIN)/python -m bench $(BENCH)
+
+# The interface's translations: find every text (makemessages), fill the catalogues from
+# locale/translations.py, compile them. The compiled catalogues are committed: no gettext needed to run.
+messages: install
+	$(BIN)/python manage.py makemessages -l fr -l es -l pt -l ru -l ar --no-obsolete --no-location \
+	  --ignore=".venv/*" --ignore="frontend/node_modules/*" --ignore="bench/*" --ignore="tests/*" --ignore="locale/*"
+	$(BIN)/python locale/build.py
+	$(BIN)/python manage.py compilemessages --ignore=".venv/*"
 
 lint: install
 	$(BIN)/ruff check .

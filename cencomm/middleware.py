@@ -18,6 +18,7 @@ from django_otp import DEVICE_ID_SESSION_KEY
 from django_otp.models import Device
 
 OPEN_PATHS = (
+    "/i18n/",  # choosing the interface language, on the sign-in page too
     "/accounts/login/",
     "/accounts/verify/",
     "/accounts/enroll/",

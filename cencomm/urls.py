@@ -8,5 +8,6 @@ urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("api/v1/", mount_routers().urls),
     path("admin/", admin.site.urls),
+    path("i18n/", include("django.conf.urls.i18n")),  # set_language: POST, CSRF-checked
     path("", include("frontend.urls")),
 ]

@@ -15,6 +15,7 @@ from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext
 from django.views.decorators.http import require_http_methods, require_POST
 from django_otp import login as otp_login
 
@@ -56,7 +57,7 @@ def sign_in(request: HttpRequest) -> HttpResponse:
         if getattr(request, "axes_locked_out", False):
             return locked_out(request)
         if user is None:
-            error = "Wrong user name or password."
+            error = gettext("Wrong user name or password.")
         else:
             auth_login(request, user)  # rotates the session key
             target = "/accounts/verify/" if twofactor.has_second_factor(user) else "/accounts/enroll/"
@@ -85,9 +86,9 @@ def verify(request: HttpRequest) -> HttpResponse:
             otp_login(request, device)
             return HttpResponseRedirect(_next_url(request))
         locked = twofactor.locked_until(user)
-        error = "That code is wrong or was already used."
+        error = gettext("That code is wrong or was already used.")
     if locked is not None:
-        error = "Too many wrong codes. Try again later."
+        error = gettext("Too many wrong codes. Try again later.")
     return render(
         request,
         "frontend/verify.html",
@@ -112,7 +113,7 @@ def enroll(request: HttpRequest) -> HttpResponse:
             request.session.cycle_key()
             otp_login(request, device)
             return render(request, "frontend/backup_codes.html", {"codes": codes, "next": _next_url(request)})
-        error = "That code is wrong. Check the time on your phone and try the next code."
+        error = gettext("That code is wrong. Check the time on your phone and try the next code.")
     qr = segno.make(device.config_url, error="m")
     secret = b32encode(device.bin_key).decode().rstrip("=")
     return render(

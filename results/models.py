@@ -17,6 +17,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
+from django.utils.translation import gettext_noop
 
 from operations.models import validate_country
 
@@ -63,30 +64,30 @@ def sealed_context(result_uuid: object, number: int, field: str) -> str:
 
 
 class TransportMode(models.TextChoices):
-    SEA_CONTAINER = "sea_container", "Sea container"
-    AIR_CARGO = "air_cargo", "Air cargo"
-    ROAD_VEHICLE = "road_vehicle", "Road vehicle"
-    RAIL = "rail", "Rail"
-    POST = "post", "Post"
-    EXPRESS_COURIER = "express_courier", "Express courier"
-    PASSENGER = "passenger", "Passenger"
+    SEA_CONTAINER = "sea_container", gettext_noop("Sea container")
+    AIR_CARGO = "air_cargo", gettext_noop("Air cargo")
+    ROAD_VEHICLE = "road_vehicle", gettext_noop("Road vehicle")
+    RAIL = "rail", gettext_noop("Rail")
+    POST = "post", gettext_noop("Post")
+    EXPRESS_COURIER = "express_courier", gettext_noop("Express courier")
+    PASSENGER = "passenger", gettext_noop("Passenger")
 
 
 class DetectionMethod(models.TextChoices):
-    RISK_PROFILE = "risk_profile", "Risk profile / targeting"
-    WARNING = "warning", "Warning received"
-    RANDOM = "random", "Random check"
-    SCANNER = "scanner", "Scanner / X-ray"
-    DOG = "dog", "Detector dog"
-    INTELLIGENCE = "intelligence", "Intelligence"
-    IPM = "ipm", "IPM"
+    RISK_PROFILE = "risk_profile", gettext_noop("Risk profile / targeting")
+    WARNING = "warning", gettext_noop("Warning received")
+    RANDOM = "random", gettext_noop("Random check")
+    SCANNER = "scanner", gettext_noop("Scanner / X-ray")
+    DOG = "dog", gettext_noop("Detector dog")
+    INTELLIGENCE = "intelligence", gettext_noop("Intelligence")
+    IPM = "ipm", gettext_noop("IPM")
 
 
 class Outcome(models.TextChoices):
-    SEIZED = "seized", "Seized"
-    DETAINED = "detained", "Detained pending decision"
-    RELEASED = "released", "Released"
-    NO_IRREGULARITY = "no_irregularity", "No irregularity"
+    SEIZED = "seized", gettext_noop("Seized")
+    DETAINED = "detained", gettext_noop("Detained pending decision")
+    RELEASED = "released", gettext_noop("Released")
+    NO_IRREGULARITY = "no_irregularity", gettext_noop("No irregularity")
 
 
 #: Outcomes whose goods count as intercepted units on the board.
@@ -94,25 +95,25 @@ INTERCEPTED = (Outcome.SEIZED, Outcome.DETAINED)
 
 
 class Infringement(models.TextChoices):
-    TRADEMARK = "trademark", "Counterfeit trademark"
-    COPYRIGHT = "copyright", "Pirated copyright"
-    OTHER_IP = "other_ip", "Other IP right"
-    FALSIFIED = "falsified", "Substandard or falsified"
-    PROHIBITED = "prohibited", "Prohibited or restricted"
+    TRADEMARK = "trademark", gettext_noop("Counterfeit trademark")
+    COPYRIGHT = "copyright", gettext_noop("Pirated copyright")
+    OTHER_IP = "other_ip", gettext_noop("Other IP right")
+    FALSIFIED = "falsified", gettext_noop("Substandard or falsified")
+    PROHIBITED = "prohibited", gettext_noop("Prohibited or restricted")
 
 
 class HandlingCode(models.TextChoices):
-    H0 = "H0", "H0: may leave the operation"
-    H1 = "H1", "H1: operation participants"
-    H2 = "H2", "H2: coordinators and own administration"
-    H3 = "H3", "H3: own administration only"
+    H0 = "H0", gettext_noop("H0: may leave the operation")
+    H1 = "H1", gettext_noop("H1: operation participants")
+    H2 = "H2", gettext_noop("H2: coordinators and own administration")
+    H3 = "H3", gettext_noop("H3: own administration only")
 
 
 class Unit(models.TextChoices):
-    PIECES = "pieces", "Pieces"
-    KG = "kg", "Kilograms"
-    LITRES = "litres", "Litres"
-    PACKS = "packs", "Packs"
+    PIECES = "pieces", gettext_noop("Pieces")
+    KG = "kg", gettext_noop("Kilograms")
+    LITRES = "litres", gettext_noop("Litres")
+    PACKS = "packs", gettext_noop("Packs")
 
 
 class Result(models.Model):

@@ -13,11 +13,12 @@ from zoneinfo import ZoneInfo
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.views.decorators.http import require_GET
 
 from cencomm.errors import NotFound
 from cencomm.principal import Principal
-from operations.countries import COUNTRIES
+from operations.countries import COUNTRIES, country_name
 from operations.models import CommodityCategory, Membership
 from operations.selectors import (
     access_membership,
@@ -61,7 +62,8 @@ def _page(request: HttpRequest, template: str, membership: Membership, **context
 
 
 def _choices(choices: Any) -> list[dict[str, str]]:
-    return [{"value": value, "label": label} for value, label in choices]
+    """Choices for the page's scripts, their labels in the interface language."""
+    return [{"value": value, "label": gettext(label)} for value, label in choices]
 
 
 @require_GET
@@ -135,7 +137,7 @@ def _form(request: HttpRequest, membership: Membership, *, correct: Result | Non
         ],
         "units": _choices(Unit.choices),
         "outcomes": _choices(Outcome.choices),
-        "origins": [{"value": c, "label": f"{COUNTRIES[c]} ({c})"} for c in origins],
+        "origins": [{"value": c, "label": f"{country_name(c)} ({c})"} for c in origins],
         "transportModes": _choices(TransportMode.choices),
         "detectionMethods": _choices(DetectionMethod.choices),
         "infringements": _choices(Infringement.choices),

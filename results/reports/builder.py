@@ -162,7 +162,7 @@ def _breakdowns(operation: Operation) -> tuple[dict[str, Any], dict[str, list[di
         found["entry_points"], dict(operation_entry_points(operation).values_list("pk", "name"))
     )
     for row in found["origins"]:
-        row["label"] = country_name(row["key"])
+        row["label"] = country_name(row["key"], "en")  # reports are written in English
     for row in found["days"]:
         row["label"] = row["key"]
     for row in found["units_by_unit"]:
@@ -313,7 +313,7 @@ def _seizure(version: Any, *, restricted: bool, audience: Audience) -> dict[str,
         "inspected_at_utc": _utc(version.inspected_at),
         "inspected_at_local": _local(version.inspected_at, result.entry_point.time_zone),
         "origin": version.origin_country,
-        "origin_name": country_name(version.origin_country),
+        "origin_name": country_name(version.origin_country, "en"),
         "outcome": version.get_outcome_display(),
         "units": number(sum((line.quantity for line in lines), Decimal(0))),
         "categories": sorted({line.category.name for line in lines}),

@@ -83,6 +83,7 @@ def page_routes() -> list[str]:
         "accounts/enroll",
         "accounts/logout",
         "accounts/locked",
+        "i18n/",  # choosing the language: open to all, POST only, no data (tests/cencomm/test_i18n.py)
         "healthz",
         "static/",
     )

@@ -42,6 +42,18 @@
 
   function uuid() { return crypto.randomUUID ? crypto.randomUUID() : ([1e7]+-1e3+-4e3+-8e3+-1e11).replace(/[018]/g, c => (c ^ crypto.getRandomValues(new Uint8Array(1))[0] & 15 >> c / 4).toString(16)); }
 
+  // The interface's words in the page's language (frontend/i18n.py); English when not translated.
+  let strings = {};
+  try { strings = JSON.parse(document.getElementById("ui-strings")?.textContent || "{}"); } catch (e) { strings = {}; }
+  function t(text, vars) {
+    let out = strings[text] || text;
+    for (const [name, value] of Object.entries(vars || {})) out = out.split(`{${name}}`).join(String(value));
+    return out;
+  }
+
   const fmt = new Intl.NumberFormat("en-GB");
-  window.Hub = { api, liveSocket, uuid, csrf, formatNumber: (n) => fmt.format(n) };
+  window.Hub = { api, liveSocket, uuid, csrf, t, formatNumber: (n) => fmt.format(n) };
+
+  // The language picker in the top bar applies on choosing (without scripts, its button does).
+  document.getElementById("language-select")?.addEventListener("change", (event) => event.target.form.submit());
 })();

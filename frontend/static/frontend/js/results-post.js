@@ -19,9 +19,9 @@
   }
 
   fill("f-entry_point", config.entryPoints.map((e) => ({ value: e.id, label: e.name })));
-  fill("f-category", config.categories.map((c) => ({ value: c.code, label: c.name })), "Choose…");
+  fill("f-category", config.categories.map((c) => ({ value: c.code, label: c.name })), Hub.t("Choose…"));
   fill("f-unit", config.units);
-  fill("f-origin", config.origins, "Choose…");
+  fill("f-origin", config.origins, Hub.t("Choose…"));
   fill("f-departure", config.origins, "–");
   fill("f-destination", config.origins, "–");
   fill("f-transport_mode", config.transportModes, "–");
@@ -43,7 +43,7 @@
   }
   const when = document.getElementById("f-inspected_at");
   when.value = localNow();
-  document.getElementById("tz-note").textContent = `(this device's time, ${Intl.DateTimeFormat().resolvedOptions().timeZone})`;
+  document.getElementById("tz-note").textContent = Hub.t("(this device's time, {zone})", { zone: Intl.DateTimeFormat().resolvedOptions().timeZone });
 
   function value(name) { const el = form.elements[name]; return el ? String(el.value || "").trim() : ""; }
 
@@ -109,20 +109,20 @@
             form.querySelector('input[name="outcome"]').checked = true;
           }
           const link = `/operations/${encodeURIComponent(config.code)}/results/${result.uuid}/`;
-          status.innerHTML = ""; const a = document.createElement("a"); a.href = link; a.textContent = "Result posted";
+          status.innerHTML = ""; const a = document.createElement("a"); a.href = link; a.textContent = Hub.t("Result posted");
           status.append(a, ` (${goodsText(result)})`); status.className = "notice posted";
         } catch (err) {
           if (err.status && err.status < 500 && err.status !== 429 && err.status !== 401 && err.status !== 403) {
             // refused: the server stored nothing; keep the form so the officer can fix it
             save(load().filter((i) => i.body.client_id !== item.body.client_id));
             const detail = (err.data && err.data.detail) || err.message;
-            if (!item.current) say(`A result saved earlier was refused: ${detail} ${JSON.stringify((err.data && err.data.errors) || {})}`, "error");
-            else if (showErrors(err.data && err.data.errors)) say("Please correct the marked fields.", "error");
+            if (!item.current) say(Hub.t("A result saved earlier was refused: {detail}", { detail: `${detail} ${JSON.stringify((err.data && err.data.errors) || {})}` }), "error");
+            else if (showErrors(err.data && err.data.errors)) say(Hub.t("Please correct the marked fields."), "error");
             else say(detail, "error");
           } else {
-            item.lastError = err.status ? `server said ${err.status}` : "no network";
+            item.lastError = err.status ? Hub.t("server said {status}", { status: err.status }) : Hub.t("no network");
             save(load().map((i) => (i.body.client_id === item.body.client_id ? item : i)));
-            say("Saved on this device; it will be sent when the network is back.", "error");
+            say(Hub.t("Saved on this device; it will be sent when the network is back."), "error");
             break;
           }
         }
@@ -180,7 +180,7 @@
       await Hub.api(`${resultPath}/corrections`, { method: "POST", body: correctionBody() });
       location.href = `/operations/${encodeURIComponent(config.code)}/results/${config.correct}/`;
     } catch (err) {
-      if (showErrors(err.data && err.data.errors)) say("Please correct the marked fields.", "error");
+      if (showErrors(err.data && err.data.errors)) say(Hub.t("Please correct the marked fields."), "error");
       else say((err.data && err.data.detail) || err.message, "error");
     }
   }
@@ -198,6 +198,6 @@
   window.addEventListener("online", flush);
   setInterval(flush, 15000);
   render();
-  if (config.correct) loadForCorrection().catch((err) => say(`Could not load the result: ${err.message}`, "error"));
+  if (config.correct) loadForCorrection().catch((err) => say(Hub.t("Could not load the result: {error}", { error: err.message }), "error"));
   else flush();
 })();

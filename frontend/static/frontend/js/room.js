@@ -42,7 +42,7 @@
   // --- rendering (text always through textContent, never as HTML) ------------------------------
   const el = (tag, cls, text) => { const e = document.createElement(tag); if (cls) e.className = cls; if (text != null) e.textContent = text; return e; };
   const time = (iso) => new Date(iso).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
-  const kindLabel = { chat: "", warning: "Warning", feedback: "Feedback", alert: "Alert" };
+  const kindLabel = { chat: "", warning: Hub.t("Warning"), feedback: Hub.t("Feedback"), alert: Hub.t("Alert") };
 
   function messageNode(m) {
     const node = el("article", `msg kind-${m.kind}${m.author.id === config.me.id ? " mine" : ""}${m.withdrawn ? " withdrawn" : ""}`);
@@ -52,18 +52,20 @@
     if (kindLabel[m.kind]) head.append(el("span", `badge kind-badge kind-${m.kind}`, kindLabel[m.kind]));
     head.append(el("strong", null, m.author.username || "former member"));
     if (m.author.entry_point) head.append(el("span", "muted", ` @ ${m.author.entry_point}`));
-    head.append(el("span", "muted msg-time", ` ${time(m.created_at)}${m.edited_at ? " · edited" : ""}`));
+    head.append(el("span", "muted msg-time", ` ${time(m.created_at)}${m.edited_at ? " · " + Hub.t("edited") : ""}`));
     if (m.handling === "hub_only") head.append(el("span", "badge handling", "hub only"));
     node.append(head);
     if (m.reply_to || m.warning) {
       const ref = rooms[m.room] && [...rooms[m.room].messages.values()].find((x) => x.id === (m.warning || m.reply_to));
-      node.append(el("p", "msg-ref muted", `${m.warning ? "Feedback on warning" : "Reply to"} ${ref ? "#" + ref.seq + ": " + (ref.text || "").slice(0, 80) : "an earlier message"}`));
+      node.append(el("p", "msg-ref muted", `${m.warning ? Hub.t("Feedback on warning") : Hub.t("Reply to")} ${ref ? "#" + ref.seq + ": " + (ref.text || "").slice(0, 80) : Hub.t("an earlier message")}`));
     }
     if (m.kind === "warning" && m.entry_points.length) {
       const names = m.entry_points.map((id) => (config.entryPoints.find((e) => e.id === id) || {}).name).filter(Boolean);
-      node.append(el("p", "msg-targets muted", `To: ${names.join(", ")}`));
+      node.append(el("p", "msg-targets muted", Hub.t("To: {names}", { names: names.join(", ") })));
     }
-    node.append(el("p", "msg-text prewrap", m.withdrawn ? "(withdrawn by the author)" : m.text));
+    const body = el("p", "msg-text prewrap", m.withdrawn ? Hub.t("(withdrawn by the author)") : m.text);
+    body.dir = "auto"; // a message's own direction, whatever the interface's
+    node.append(body);
     if (m.attachments.length) {
       const box = el("div", "attachments");
       for (const a of m.attachments) {
@@ -77,22 +79,22 @@
     }
     const actions = el("div", "msg-actions");
     if (m.acked === false) {
-      const ack = el("button", "primary ack-button", "Acknowledge"); ack.type = "button";
+      const ack = el("button", "primary ack-button", Hub.t("Acknowledge")); ack.type = "button";
       ack.onclick = () => acknowledge(m.id); actions.append(ack);
     } else if (m.acked === true) actions.append(el("span", "badge acked", "acknowledged"));
     if (!m.withdrawn && config.kinds.length) {
-      const reply = el("button", "link", "Reply"); reply.type = "button";
-      reply.onclick = () => setContext({ reply_to: m.id, label: `Reply to #${m.seq}` }); actions.append(reply);
+      const reply = el("button", "link", Hub.t("Reply")); reply.type = "button";
+      reply.onclick = () => setContext({ reply_to: m.id, label: Hub.t("Reply to #{seq}", { seq: m.seq }) }); actions.append(reply);
       if (m.kind === "warning" && config.kinds.includes("feedback")) {
-        const fb = el("button", "link", "Send feedback"); fb.type = "button";
-        fb.onclick = () => setContext({ warning: m.id, label: `Feedback on warning #${m.seq}` }); actions.append(fb);
+        const fb = el("button", "link", Hub.t("Send feedback")); fb.type = "button";
+        fb.onclick = () => setContext({ warning: m.id, label: Hub.t("Feedback on warning #{seq}", { seq: m.seq }) }); actions.append(fb);
       }
       const age = (Date.now() - new Date(m.created_at).getTime()) / 1000;
       if (m.author.id === config.me.id && age < config.editSeconds) {
-        const edit = el("button", "link", "Edit"); edit.type = "button";
-        edit.onclick = () => { const text = prompt("Edit message", m.text); if (text != null && text.trim()) socket.send({ type: "edit", ref: `e${m.id}`, message: m.id, text }); };
-        const withdraw = el("button", "link danger", "Withdraw"); withdraw.type = "button";
-        withdraw.onclick = () => { if (confirm("Withdraw this message?")) socket.send({ type: "withdraw", ref: `w${m.id}`, message: m.id }); };
+        const edit = el("button", "link", Hub.t("Edit")); edit.type = "button";
+        edit.onclick = () => { const text = prompt(Hub.t("Edit message"), m.text); if (text != null && text.trim()) socket.send({ type: "edit", ref: `e${m.id}`, message: m.id, text }); };
+        const withdraw = el("button", "link danger", Hub.t("Withdraw")); withdraw.type = "button";
+        withdraw.onclick = () => { if (confirm(Hub.t("Withdraw this message?"))) socket.send({ type: "withdraw", ref: `w${m.id}`, message: m.id }); };
         actions.append(edit, withdraw);
       }
     }
@@ -124,10 +126,10 @@
       list.append(node); list.scrollTop = list.scrollHeight;
     }
     const state = node.querySelector(".send-state");
-    state.textContent = { sending: "sending…", retrying: "not sent yet — retrying", failed: `failed: ${item.error || "refused"}` }[item.state] || item.state;
+    state.textContent = { sending: Hub.t("sending…"), retrying: Hub.t("not sent yet — retrying"), failed: Hub.t("failed: {error}", { error: item.error || Hub.t("refused") }) }[item.state] || item.state;
     node.dataset.state = item.state;
     if (item.state === "failed" && !node.querySelector(".discard")) {
-      const discard = el("button", "link danger discard", "Discard"); discard.type = "button";
+      const discard = el("button", "link danger discard", Hub.t("Discard")); discard.type = "button";
       discard.onclick = () => { outbox.remove(item.client_id); node.remove(); };
       node.append(discard);
     }
@@ -145,8 +147,8 @@
     box.replaceChildren();
     for (const m of pending.values()) {
       const row = el("div", `pending kind-${m.kind}`);
-      row.append(el("strong", null, `${kindLabel[m.kind]} from ${m.author.username}: `), el("span", null, m.text || ""));
-      const ack = el("button", "primary ack-button", "Acknowledge"); ack.type = "button"; ack.onclick = () => acknowledge(m.id);
+      row.append(el("strong", null, Hub.t("{kind} from {name}: ", { kind: kindLabel[m.kind], name: m.author.username })), el("span", null, m.text || ""));
+      const ack = el("button", "primary ack-button", Hub.t("Acknowledge")); ack.type = "button"; ack.onclick = () => acknowledge(m.id);
       row.append(ack); box.append(row);
     }
     box.hidden = pending.size === 0;
@@ -204,7 +206,7 @@
         room.cursor = { seq: Math.max(frame.seq, room.cursor ? room.cursor.seq : 0), rev: Math.max(frame.rev, room.cursor ? room.cursor.rev : 0) };
         if (frame.room === current) {
           historyComplete = oldestLoaded === null || oldestLoaded <= 1;
-          $("history-state").textContent = oldestLoaded === null ? "No messages yet." : historyComplete ? "Start of the room." : "";
+          $("history-state").textContent = oldestLoaded === null ? Hub.t("No messages yet.") : historyComplete ? Hub.t("Start of the room.") : "";
         }
         break;
       }
@@ -215,7 +217,7 @@
         for (const m of frame.messages) { rooms[frame.room].messages.set(m.seq, m); placeMessage(m); }
         list.scrollTop += list.scrollHeight - before;
         historyComplete = frame.complete;
-        $("history-state").textContent = frame.complete ? "Start of the room." : "";
+        $("history-state").textContent = frame.complete ? Hub.t("Start of the room.") : "";
         break;
       }
       case "sent": outbox.remove(frame.client_id); document.getElementById(`out-${frame.client_id}`)?.remove(); break;
@@ -311,7 +313,7 @@
   list.addEventListener("scroll", () => {
     stickToBottom = list.scrollHeight - list.scrollTop - list.clientHeight < 120;
     if (list.scrollTop < 60 && !historyPending && !historyComplete && oldestLoaded > 1) {
-      historyPending = true; $("history-state").textContent = "Loading earlier messages…";
+      historyPending = true; $("history-state").textContent = Hub.t("Loading earlier messages…");
       socket.send({ type: "history", ref: "h", room: current, before_seq: oldestLoaded, limit: 50 });
     }
   });
@@ -325,7 +327,7 @@
   }
   for (const item of outbox.load()) renderOutboxItem(item);
 
-  const states = { connecting: "connecting…", online: "live", offline: "offline — will reconnect", "signed-out": "signed out" };
+  const states = { connecting: Hub.t("connecting…"), online: Hub.t("live"), offline: Hub.t("offline — will reconnect"), "signed-out": Hub.t("signed out") };
   socket = Hub.liveSocket(`/ws/operations/${encodeURIComponent(config.code)}/rooms/`, {
     onFrame,
     onState: (state) => { const s = $("conn-state"); s.textContent = states[state] || state; s.dataset.state = state; },

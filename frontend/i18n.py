@@ -1,0 +1,65 @@
+"""The interface's words for the pages' scripts, translated on the server like the templates.
+
+Scripts call ``Hub.t("English text", {name: value})``; the page carries this table for the active
+language (``ui-strings``), so a script needs no catalogue of its own and falls back to English.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import HttpRequest
+from django.utils.translation import gettext
+from django.utils.translation import gettext_noop as _
+
+SCRIPT_STRINGS = [
+    # the live connection
+    _("connecting…"),
+    _("live"),
+    _("offline — will reconnect"),
+    _("signed out"),
+    # rooms
+    _("Warning"),
+    _("Feedback"),
+    _("Alert"),
+    _("edited"),
+    _("Feedback on warning"),
+    _("Reply to"),
+    _("an earlier message"),
+    _("To: {names}"),
+    _("Acknowledge"),
+    _("Reply"),
+    _("Reply to #{seq}"),
+    _("Send feedback"),
+    _("Feedback on warning #{seq}"),
+    _("Edit"),
+    _("Edit message"),
+    _("Withdraw"),
+    _("Withdraw this message?"),
+    _("(withdrawn by the author)"),
+    _("sending…"),
+    _("not sent yet — retrying"),
+    _("failed: {error}"),
+    _("refused"),
+    _("Discard"),
+    _("{kind} from {name}: "),
+    _("No messages yet."),
+    _("Start of the room."),
+    _("Loading earlier messages…"),
+    _("Loading…"),
+    # the post form
+    _("Choose…"),
+    _("(this device's time, {zone})"),
+    _("Result posted"),
+    _("A result saved earlier was refused: {detail}"),
+    _("Please correct the marked fields."),
+    _("Saved on this device; it will be sent when the network is back."),
+    _("no network"),
+    _("server said {status}"),
+    _("Could not load the result: {error}"),
+]
+
+
+def ui_strings(request: HttpRequest) -> dict[str, Any]:
+    """Template context: ``ui_strings`` (English → the active language) for ``Hub.t``."""
+    return {"ui_strings": {text: gettext(text) for text in SCRIPT_STRINGS}}
