@@ -57,6 +57,8 @@ SCRIPT_STRINGS = [
     _("no network"),
     _("server said {status}"),
     _("Could not load the result: {error}"),
+    # the results list
+    _("Nil return recorded for {day}."),
 ]
 
 

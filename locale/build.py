@@ -32,6 +32,13 @@ def fill(path: Path, column: int) -> list[str]:
     while i < len(lines):
         line = lines[i]
         if line.startswith("msgid "):
+            # msgmerge's guesses ("#, fuzzy" with the "#|" text it started from) are replaced by ours:
+            # msgfmt would leave a fuzzy entry out of the compiled catalogue.
+            while out and (out[-1].startswith("#|") or out[-1] == "#, fuzzy"):
+                out.pop()
+            if out and out[-1].startswith("#,") and "fuzzy" in out[-1]:
+                flags = [f.strip() for f in out[-1][2:].split(",") if f.strip() != "fuzzy"]
+                out[-1] = "#, " + ", ".join(flags)
             msgid = [line[len("msgid ") :]]
             i += 1
             while i < len(lines) and lines[i].startswith('"'):

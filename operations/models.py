@@ -10,6 +10,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext_noop
 
 from operations.countries import COUNTRIES
 
@@ -44,13 +45,13 @@ class Administration(models.Model):
 
 class EntryPoint(models.Model):
     class Kind(models.TextChoices):
-        SEAPORT = "seaport", "Seaport"
-        AIRPORT = "airport", "Airport"
-        LAND_BORDER = "land_border", "Land border"
-        RAIL = "rail", "Rail"
-        POSTAL = "postal", "Postal hub"
-        EXPRESS_COURIER = "express_courier", "Express courier hub"
-        INLAND = "inland", "Inland"
+        SEAPORT = "seaport", gettext_noop("Seaport")
+        AIRPORT = "airport", gettext_noop("Airport")
+        LAND_BORDER = "land_border", gettext_noop("Land border")
+        RAIL = "rail", gettext_noop("Rail")
+        POSTAL = "postal", gettext_noop("Postal hub")
+        EXPRESS_COURIER = "express_courier", gettext_noop("Express courier hub")
+        INLAND = "inland", gettext_noop("Inland")
 
     administration = models.ForeignKey(Administration, on_delete=models.PROTECT, related_name="entry_points")
     name = models.CharField(max_length=200)
@@ -104,11 +105,11 @@ class CommodityCategory(models.Model):
 
 class Operation(models.Model):
     class State(models.TextChoices):
-        PLANNED = "planned", "Planned"
-        ACTIVE = "active", "Active"
-        FOLLOW_UP = "follow_up", "Follow-up"
-        CLOSED = "closed", "Closed"
-        ARCHIVED = "archived", "Archived"
+        PLANNED = "planned", gettext_noop("Planned")
+        ACTIVE = "active", gettext_noop("Active")
+        FOLLOW_UP = "follow_up", gettext_noop("Follow-up")
+        CLOSED = "closed", gettext_noop("Closed")
+        ARCHIVED = "archived", gettext_noop("Archived")
 
     code = models.CharField(
         max_length=40,
@@ -184,11 +185,11 @@ class Participation(models.Model):
 
 class Membership(models.Model):
     class Role(models.TextChoices):
-        COORDINATOR = "coordinator", "Coordinator"
-        NATIONAL_CONTACT = "ncp", "National contact point"
-        OFFICER = "officer", "Officer"
-        ANALYST = "analyst", "Analyst"
-        OBSERVER = "observer", "Observer"
+        COORDINATOR = "coordinator", gettext_noop("Coordinator")
+        NATIONAL_CONTACT = "ncp", gettext_noop("National contact point")
+        OFFICER = "officer", gettext_noop("Officer")
+        ANALYST = "analyst", gettext_noop("Analyst")
+        OBSERVER = "observer", gettext_noop("Observer")
 
     operation = models.ForeignKey(Operation, on_delete=models.CASCADE, related_name="memberships")
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships")

@@ -120,9 +120,9 @@ class Result(models.Model):
     """The identity of one inspection outcome; its content lives in its versions."""
 
     class Validation(models.TextChoices):
-        PENDING = "pending", "Pending"
-        VALIDATED = "validated", "Validated"
-        RETURNED = "returned", "Returned"
+        PENDING = "pending", gettext_noop("Pending")
+        VALIDATED = "validated", gettext_noop("Validated")
+        RETURNED = "returned", gettext_noop("Returned")
 
     uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     operation = models.ForeignKey("operations.Operation", on_delete=models.PROTECT, related_name="results")

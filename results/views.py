@@ -77,7 +77,8 @@ def index(request: HttpRequest, code: str) -> HttpResponse:
         .order_by("-inspected_at")[:200]
     )
     rows = [
-        selectors.version_summary(v) | {"when": _local(v.inspected_at, v.result.entry_point.time_zone)}
+        _labelled(selectors.version_summary(v))
+        | {"when": _local(v.inspected_at, v.result.entry_point.time_zone)}
         for v in versions
     ]
     today = timezone.now().astimezone(dt.UTC).date()
@@ -90,6 +91,19 @@ def index(request: HttpRequest, code: str) -> HttpResponse:
         nil_entry_points=_postable_entry_points(membership),
         nil_days=[d.isoformat() for d in reversed(membership.operation.window_days) if d <= today],
     )
+
+
+def _label(choices: Any, value: str) -> str:
+    """A stored choice's label in the interface language (the value itself if it is not a choice)."""
+    return gettext(dict(choices).get(value, value))
+
+
+def _labelled(row: dict[str, Any]) -> dict[str, Any]:
+    row["outcome_label"] = _label(Outcome.choices, row["outcome"])
+    row["validation_label"] = _label(Result.Validation.choices, row["validation"])
+    for line in row["lines"]:
+        line["unit_label"] = _label(Unit.choices, line["unit"]).lower()
+    return row
 
 
 def _local(moment: dt.datetime, time_zone: str) -> str:

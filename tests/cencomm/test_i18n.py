@@ -90,6 +90,8 @@ def po_entries(path: Path) -> dict[str, str]:
     """msgid → msgstr of a catalogue (the header left out)."""
     entries: dict[str, str] = {}
     for block in path.read_text(encoding="utf-8").split("\n\n"):
+        assert "fuzzy" not in block, block  # msgfmt would leave a fuzzy entry out
+        block = "\n".join(line for line in block.splitlines() if not line.startswith("#"))
         parts = re.split(r"^msgstr ", block, flags=re.M)
         if len(parts) != 2 or "msgid " not in parts[0]:
             continue

@@ -42,7 +42,9 @@ def test_lockout_does_not_reveal_whether_a_user_name_exists(world):
     assert real.status_code == invented.status_code == 429
 
     def page(response: Any, name: str) -> bytes:  # the same page, but for the name typed and the CSRF token
-        return re.sub(rb'(content|value)="[A-Za-z0-9]{64}"', b"", response.content.replace(name.encode(), b""))
+        return re.sub(
+            rb'(content|value)="[A-Za-z0-9]{64}"', b"", response.content.replace(name.encode(), b"")
+        )
 
     assert page(real, "officer-durres") == page(invented, "nobody-by-this-name")
 
