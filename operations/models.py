@@ -10,7 +10,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 from django.utils import timezone
-from django.utils.translation import gettext_noop
+from django.utils.translation import gettext, gettext_noop
 
 from operations.countries import COUNTRIES
 
@@ -19,7 +19,7 @@ country_code_validator = RegexValidator(r"^[A-Z]{2}$", "Use an ISO 3166-1 alpha-
 
 def validate_country(code: str) -> None:
     if code not in COUNTRIES:
-        raise ValidationError(f"{code!r} is not an ISO 3166-1 alpha-2 country code.")
+        raise ValidationError(gettext("%(code)r is not an ISO 3166-1 alpha-2 country code.") % {"code": code})
 
 
 def validate_time_zone(name: str) -> None:

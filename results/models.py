@@ -17,7 +17,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
-from django.utils.translation import gettext_noop
+from django.utils.translation import gettext, gettext_noop
 
 from operations.models import validate_country
 
@@ -29,26 +29,26 @@ CURRENCIES = frozenset(c.alpha_3 for c in pycountry.currencies)
 def validate_gtin(code: str) -> None:
     """GTIN-8/12/13/14 with a correct GS1 check digit."""
     if not code.isdigit() or len(code) not in (8, 12, 13, 14):
-        raise ValidationError("A GTIN has 8, 12, 13 or 14 digits.")
+        raise ValidationError(gettext("A GTIN has 8, 12, 13 or 14 digits."))
     digits = [int(c) for c in code]
     body, check = digits[:-1], digits[-1]
     total = sum(d * (3 if i % 2 == 0 else 1) for i, d in enumerate(reversed(body)))
     if (10 - total % 10) % 10 != check:
-        raise ValidationError("The GTIN check digit does not match.")
+        raise ValidationError(gettext("The GTIN check digit does not match."))
 
 
 def validate_hs_code(code: str) -> None:
     """4, 6, 8 or 10 digits, in a Harmonized System chapter that exists (01-97, not 77)."""
     if not code.isdigit() or len(code) not in (4, 6, 8, 10):
-        raise ValidationError("An HS code has 4, 6, 8 or 10 digits.")
+        raise ValidationError(gettext("An HS code has 4, 6, 8 or 10 digits."))
     chapter = int(code[:2])
     if not 1 <= chapter <= 97 or chapter == 77:
-        raise ValidationError(f"HS chapter {code[:2]} does not exist.")
+        raise ValidationError(gettext("HS chapter %(chapter)s does not exist.") % {"chapter": code[:2]})
 
 
 def validate_currency(code: str) -> None:
     if code not in CURRENCIES:
-        raise ValidationError(f"{code!r} is not an ISO 4217 currency code.")
+        raise ValidationError(gettext("%(code)r is not an ISO 4217 currency code.") % {"code": code})
 
 
 def validate_countries(codes: object) -> None:

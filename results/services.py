@@ -19,6 +19,7 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from cencomm.audit import audit_record
 from cencomm.chain import chain_append
@@ -123,19 +124,25 @@ def _require_open(operation: Operation) -> bool:
     if operation.state == State.FOLLOW_UP:
         return True
     raise Refused(
-        f"The operation is {operation.get_state_display().lower()}: results cannot be posted or "
-        "corrected now."
+        gettext("The operation is %(state)s: results cannot be posted or corrected now.")
+        % {"state": gettext(operation.get_state_display()).lower()}
     )
 
 
 def _posting_entry_point(membership: Membership, entry_point_id: int) -> EntryPoint:
     if membership.role not in POST_ROLES:
-        raise Refused("Only officers and coordinators post results.")
+        raise Refused(gettext("Only officers and coordinators post results."))
     entry_point = operation_entry_points(membership.operation).filter(pk=entry_point_id).first()
     if entry_point is None:
-        raise ValidationError({"entry_point": ["Not an entry point of this operation."]})
+        raise ValidationError({"entry_point": [gettext("Not an entry point of this operation.")]})
     if membership.role == Role.OFFICER and entry_point.pk != membership.entry_point_id:
-        raise ValidationError({"entry_point": [f"You post results for {membership.entry_point} only."]})
+        raise ValidationError(
+            {
+                "entry_point": [
+                    gettext("You post results for %(place)s only.") % {"place": membership.entry_point}
+                ]
+            }
+        )
     return entry_point
 
 
@@ -171,22 +178,25 @@ def _validate(
     version.transit_countries = list(content.transit)
     errors = _version_errors(version)
     if content.inspected_at.tzinfo is None:
-        errors.setdefault("inspected_at", []).append("Give the time with its UTC offset.")
+        errors.setdefault("inspected_at", []).append(gettext("Give the time with its UTC offset."))
     elif not operation.window_start <= content.inspected_at < operation.window_end:
         errors.setdefault("inspected_at", []).append(
-            "The inspection time is outside the operation's window "
-            f"({operation.window_start:%Y-%m-%d %H:%M} to {operation.window_end:%Y-%m-%d %H:%M} UTC)."
+            gettext("The inspection time is outside the operation's window (%(start)s to %(end)s UTC).")
+            % {
+                "start": f"{operation.window_start:%Y-%m-%d %H:%M}",
+                "end": f"{operation.window_end:%Y-%m-%d %H:%M}",
+            }
         )
     elif content.inspected_at > timezone.now() + FUTURE_SKEW:
-        errors.setdefault("inspected_at", []).append("The inspection time is in the future.")
+        errors.setdefault("inspected_at", []).append(gettext("The inspection time is in the future."))
     if content.estimated_value is not None and not content.currency:
-        errors.setdefault("currency", []).append("Give the currency of the estimated value.")
+        errors.setdefault("currency", []).append(gettext("Give the currency of the estimated value."))
     if content.answers_warning is not None and not warning_visible(membership, content.answers_warning):
-        errors.setdefault("answers_warning", []).append("No such warning in this operation.")
+        errors.setdefault("answers_warning", []).append(gettext("No such warning in this operation."))
     if not content.lines:
-        errors.setdefault("lines", []).append("Report at least one goods line.")
+        errors.setdefault("lines", []).append(gettext("Report at least one goods line."))
     if len(content.lines) > 50:
-        errors.setdefault("lines", []).append("At most 50 goods lines per result.")
+        errors.setdefault("lines", []).append(gettext("At most 50 goods lines per result."))
     categories = _categories(line.category for line in content.lines)
     lines = []
     for index, item in enumerate(content.lines):
@@ -370,7 +380,7 @@ def result_correct(
     _require_open(result.operation)
     reason = reason.strip()
     if not reason:
-        raise ValidationError({"reason": ["Say why the result is corrected."]})
+        raise ValidationError({"reason": [gettext("Say why the result is corrected.")]})
     if len(reason) > 500:
         raise ValidationError({"reason": ["At most 500 characters."]})
     version, lines = _validate(membership, content)
@@ -445,9 +455,9 @@ def nil_return_post(*, membership: Membership, entry_point_id: int, day: dt.date
     _require_open(operation)
     entry_point = _posting_entry_point(membership, entry_point_id)
     if day not in operation.window_days:
-        raise ValidationError({"day": ["The day is outside the operation's window."]})
+        raise ValidationError({"day": [gettext("The day is outside the operation's window.")]})
     if day > timezone.now().astimezone(dt.UTC).date():
-        raise ValidationError({"day": ["The day has not begun yet."]})
+        raise ValidationError({"day": [gettext("The day has not begun yet.")]})
     nil, created = NilReturn.objects.get_or_create(
         operation=operation,
         entry_point=entry_point,

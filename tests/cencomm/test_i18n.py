@@ -109,7 +109,7 @@ def test_every_catalogue_is_complete_and_compiled(language):
     entries = po_entries(folder / "django.po")
     assert len(entries) > 120
     compiled = gettext.GNUTranslations((folder / "django.mo").open("rb"))
-    placeholders = re.compile(r"\{\w+\}|%\(\w+\)s")
+    placeholders = re.compile(r"\{\w+\}|%\(\w+\)[sr]")
     for english, translated in entries.items():
         assert translated, f"{language}: {english!r} is not translated"
         assert sorted(placeholders.findall(translated)) == sorted(placeholders.findall(english)), english
@@ -127,3 +127,18 @@ def test_reports_stay_in_english_whatever_the_readers_language(world):
     labels = [row["label"] for row in data["breakdowns"]["origins"]]
     assert "China" in labels and "Chine" not in labels
     assert [code for code, _name in settings.LANGUAGES] == ["en", "fr", "es", "pt", "ru", "ar"]
+
+
+def test_an_officer_reads_the_post_forms_errors_in_their_language(world):
+    from tests.security.conftest import api_json, result_body
+
+    body = result_body(
+        world, origin="XX", lines=[{"category": "medicines", "quantity": 5, "gtin": "4006381333932"}]
+    )
+    officer = verified_client(world.officer_al)
+    french = api_json(officer, "POST", "/api/v1/operations/TEST-OP/results", body, HTTP_ACCEPT_LANGUAGE="fr")
+    errors = french.json()["errors"]
+    assert errors["lines.0.gtin"] == ["La clé de contrôle du GTIN ne correspond pas."]
+    assert errors["origin"] == ["'XX' n'est pas un code pays ISO 3166-1 alpha-2."]
+    english = api_json(officer, "POST", "/api/v1/operations/TEST-OP/results", body)
+    assert english.json()["errors"]["lines.0.gtin"] == ["The GTIN check digit does not match."]
