@@ -59,6 +59,7 @@ SCRIPT_STRINGS = [
     _("Could not load the result: {error}"),
     # the results list
     _("Nil return recorded for {day}."),
+    _("Uploading…"),
 ]
 
 
