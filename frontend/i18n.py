@@ -60,6 +60,12 @@ SCRIPT_STRINGS = [
     # the results list
     _("Nil return recorded for {day}."),
     _("Uploading…"),
+    # the board
+    _("not given"),
+    _("nothing yet"),
+    _("late"),
+    _("Entry point"),
+    _("Units"),
 ]
 
 

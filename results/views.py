@@ -222,10 +222,11 @@ def board(request: HttpRequest, code: str) -> HttpResponse:
             for c in CommodityCategory.objects.order_by("position", "name")
         ],
         "days": [d.isoformat() for d in operation.window_days],
-        "countries": COUNTRIES,
-        "transportModes": dict(TransportMode.choices),
-        "detectionMethods": dict(DetectionMethod.choices),
-        "outcomes": dict(Outcome.choices),
+        "countries": {code: country_name(code) for code in COUNTRIES},
+        "transportModes": {value: gettext(label) for value, label in TransportMode.choices},
+        "detectionMethods": {value: gettext(label) for value, label in DetectionMethod.choices},
+        "outcomes": {value: gettext(label) for value, label in Outcome.choices},
+        "validations": {value: gettext(label) for value, label in Result.Validation.choices},
     }
     return _page(request, "results/board.html", membership, tab="board", config=config)
 

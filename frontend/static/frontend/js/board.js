@@ -61,9 +61,9 @@
   // --- rendering ------------------------------------------------------------------------------
   const el = (tag, text, cls) => { const e = document.createElement(tag); if (text !== undefined) e.textContent = text; if (cls) e.className = cls; return e; };
   const labels = {
-    origins: (r) => `${config.countries[r.key] || r.key || "not given"}`,
-    transport_modes: (r) => config.transportModes[r.key] || "not given",
-    detection_methods: (r) => config.detectionMethods[r.key] || "not given",
+    origins: (r) => `${config.countries[r.key] || r.key || Hub.t("not given")}`,
+    transport_modes: (r) => config.transportModes[r.key] || Hub.t("not given"),
+    detection_methods: (r) => config.detectionMethods[r.key] || Hub.t("not given"),
   };
 
   function renderTable(name) {
@@ -80,7 +80,7 @@
       }
       return tr;
     });
-    body.replaceChildren(...(rows.length ? rows : [Object.assign(el("tr"), { innerHTML: '<td colspan="4" class="muted">nothing yet</td>' })]));
+    body.replaceChildren(...(rows.length ? rows : [Object.assign(el("tr"), { innerHTML: `<td colspan="4" class="muted"></td>` })].map((tr) => { tr.firstChild.textContent = Hub.t("nothing yet"); return tr; })));
   }
 
   function renderLatest() {
@@ -90,7 +90,7 @@
       const a = el("a", `${r.inspected_at.slice(0, 16).replace("T", " ")} UTC · ${r.entry_point}`);
       a.href = `/operations/${encodeURIComponent(config.code)}/results/${r.uuid}/`;
       const goods = r.lines.map((l) => `${fmt(l.quantity)} ${l.unit} ${l.category}`).join(", ");
-      li.append(a, el("span", ` · ${config.outcomes[r.outcome] || r.outcome} · ${r.origin} · ${goods} · ${r.validation}${r.late ? " · late" : ""}${r.version > 1 ? ` · v${r.version}` : ""}`));
+      li.append(a, el("span", ` · ${config.outcomes[r.outcome] || r.outcome} · ${r.origin} · ${goods} · ${config.validations[r.validation] || r.validation}${r.late ? " · " + Hub.t("late") : ""}${r.version > 1 ? ` · v${r.version}` : ""}`));
       return li;
     }));
     board.latest.forEach((r) => { delete r.fresh; });
@@ -98,7 +98,7 @@
 
   function renderCompliance() {
     const grid = board.compliance;
-    const head = el("tr"); head.append(el("th", "Entry point"));
+    const head = el("tr"); head.append(el("th", Hub.t("Entry point")));
     grid.days.forEach((d) => head.append(el("th", d.slice(5))));
     document.querySelector("#compliance thead").replaceChildren(head);
     const marks = { results: "■", nil: "nil", none: "–" };
@@ -123,7 +123,7 @@
         time ? {} : { values: (u, splits) => splits.map((v) => (Number.isInteger(v) ? (holder.labels[v] || "") : "")), rotate: 0, size: 40 },
         { values: (u, splits) => splits.map((v) => compact.format(v)), size: 50 },
       ],
-      series: [{}, { label: "Units", fill: "rgba(47,111,159,0.6)", stroke: "#2f6f9f", paths: uPlot.paths.bars({ size: [0.7, 60] }), points: { show: false } }],
+      series: [{}, { label: Hub.t("Units"), fill: "rgba(47,111,159,0.6)", stroke: "#2f6f9f", paths: uPlot.paths.bars({ size: [0.7, 60] }), points: { show: false } }],
     };
     holder.plot = new uPlot(opts, data, target);
     charts[id] = holder;
@@ -175,7 +175,10 @@
   const stateLabel = document.getElementById("board-state");
   live = Hub.liveSocket(`/ws/operations/${encodeURIComponent(config.code)}/board/`, {
     onOpen(send) { if (filtered()) send(filterFrame()); },
-    onState(state) { stateLabel.dataset.state = state; stateLabel.textContent = state === "online" ? "live" : state; },
+    onState(state) {
+      stateLabel.dataset.state = state;
+      stateLabel.textContent = { connecting: Hub.t("connecting…"), online: Hub.t("live"), offline: Hub.t("offline — will reconnect"), "signed-out": Hub.t("signed out") }[state] || state;
+    },
     onFrame(frame, send) {
       if (frame.type === "board.snapshot") { board = frame; render(); return; }
       if (frame.type === "board.delta") {
