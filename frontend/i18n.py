@@ -66,6 +66,18 @@ SCRIPT_STRINGS = [
     _("late"),
     _("Entry point"),
     _("Units"),
+    # commodity categories
+    _("Renamed {code} to {name}."),
+    _("Added {name}."),
+    _("{count} result(s) reclassified, each as a new version."),
+    # a report's progress (results/reports: the worker's stages)
+    _("queued"),
+    _("Reading the record and checking the chain"),
+    _("Record read and chain checked"),
+    _("Drawing the charts"),
+    _("Writing the tables"),
+    _("Laying out the PDF"),
+    _("Storing"),
 ]
 
 

@@ -222,9 +222,9 @@ def tokens(request: HttpRequest) -> HttpResponse:
                 user=request.user, operation=operation, name=request.POST.get("name", ""), days=days
             )[1]
         except NotFound:
-            errors = {"operation": ["Choose one of your operations."]}
+            errors = {"operation": [gettext("Choose one of your operations.")]}
         except ValueError:
-            errors = {"days": ["Give a number of days."]}
+            errors = {"days": [gettext("Give a number of days.")]}
         except ValidationError as exc:
             errors = exc.message_dict
     return render(

@@ -25,6 +25,7 @@ from zoneinfo import ZoneInfo
 from django.db import transaction
 from django.db.models import Avg, Count, DurationField, ExpressionWrapper, F, Max, Min, Sum
 from django.utils import timezone
+from django.utils.translation import gettext_noop
 
 from cencomm.chain import chain_head
 from operations.countries import country_name
@@ -601,7 +602,9 @@ def build(
     """Everything the report says, read in one snapshot so that figures and chain head agree."""
     step = progress or (lambda percent, stage: None)
     started = time.monotonic()
-    step(10, "Reading the record and checking the chain")  # progress is written outside the snapshot
+    step(
+        10, gettext_noop("Reading the record and checking the chain")
+    )  # progress is written outside the snapshot
     with snapshot() as snapshot_id:
         check = ChainCheck(operation, snapshot_id) if snapshot_id else None
         if check is not None:
@@ -630,7 +633,7 @@ def build(
             if check is not None:
                 check.join()
     data["report"]["read_seconds"] = round(time.monotonic() - started, 2)
-    step(50, "Record read and chain checked")
+    step(50, gettext_noop("Record read and chain checked"))
     data["tables"] = _tables(data)
     return data
 

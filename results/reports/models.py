@@ -11,30 +11,31 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext_noop
 
 
 class Report(models.Model):
     class Edition(models.TextChoices):
-        PUBLIC = "public", "Public (aggregates only)"
-        RESTRICTED = "restricted", "Restricted"
+        PUBLIC = "public", gettext_noop("Public (aggregates only)")
+        RESTRICTED = "restricted", gettext_noop("Restricted")
 
     class Format(models.TextChoices):
-        PDF = "pdf", "PDF"
-        HTML = "html", "HTML"
-        CSV = "csv", "CSV (zip of tables)"
-        XLSX = "xlsx", "Excel workbook"
-        JSON = "json", "JSON"
-        CEN = "cen", "CEN simplified form (CSV)"
+        PDF = "pdf", gettext_noop("PDF")
+        HTML = "html", gettext_noop("HTML")
+        CSV = "csv", gettext_noop("CSV (zip of tables)")
+        XLSX = "xlsx", gettext_noop("Excel workbook")
+        JSON = "json", gettext_noop("JSON")
+        CEN = "cen", gettext_noop("CEN simplified form (CSV)")
 
     class Kind(models.TextChoices):
-        INTERIM = "interim", "Interim"
-        FINAL = "final", "Final"
+        INTERIM = "interim", gettext_noop("Interim")
+        FINAL = "final", gettext_noop("Final")
 
     class State(models.TextChoices):
-        QUEUED = "queued", "Queued"
-        RUNNING = "running", "Running"
-        DONE = "done", "Done"
-        FAILED = "failed", "Failed"
+        QUEUED = "queued", gettext_noop("Queued")
+        RUNNING = "running", gettext_noop("Running")
+        DONE = "done", gettext_noop("Done")
+        FAILED = "failed", gettext_noop("Failed")
 
     operation = models.ForeignKey("operations.Operation", on_delete=models.CASCADE, related_name="reports")
     requested_by = models.ForeignKey(

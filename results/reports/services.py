@@ -24,6 +24,7 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.utils import timezone
+from django.utils.translation import gettext_noop
 
 from cencomm.audit import audit_record
 from cencomm.crypto import seal
@@ -191,7 +192,7 @@ def render(report: Report, data: dict[str, Any], audience: Audience, step: Any) 
             case_columns=builder.CASE_COLUMNS,
             line_columns=builder.LINE_COLUMNS,
         )
-        step(60, "Writing the tables")
+        step(60, gettext_noop("Writing the tables"))
         return writers.write_csv_zip(sheets) if fmt == Report.Format.CSV else writers.write_xlsx(sheets)
     cases = None
     truncated = False
@@ -199,11 +200,11 @@ def render(report: Report, data: dict[str, Any], audience: Audience, step: Any) 
         cases = list(builder.case_rows(operation, audience=audience, limit=HTML_CASE_LIMIT + 1))
         truncated = len(cases) > HTML_CASE_LIMIT
         cases = cases[:HTML_CASE_LIMIT]
-    step(55, "Drawing the charts")
+    step(55, gettext_noop("Drawing the charts"))
     html = writers.render_html(data, cases=cases, cases_truncated=truncated)
     if fmt == Report.Format.HTML:
         return html.encode()
-    step(70, "Laying out the PDF")
+    step(70, gettext_noop("Laying out the PDF"))
     return writers.render_pdf(html)
 
 
@@ -218,7 +219,7 @@ def report_generate(*, report: Report) -> Report:
         )
         data["report"]["id"] = report.pk
         content = render(report, data, audience, step)
-        step(90, "Storing")
+        step(90, gettext_noop("Storing"))
         data["report"]["generation_seconds"] = round(time.monotonic() - started, 2)
         _store(report, data, content, int((time.monotonic() - started) * 1000))
     except Exception as exc:  # the job records the failure; the worker goes on with the next

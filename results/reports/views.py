@@ -38,7 +38,10 @@ def report_index(request: HttpRequest, code: str) -> HttpResponse:
             "operation": membership.operation,
             "membership": membership,
             "tab": "reports",
-            "reports": [report_out(r) for r in reports],
+            "reports": [
+                report_out(r) | {"kind_label": r.get_kind_display(), "edition_label": r.get_edition_display()}
+                for r in reports
+            ],
             "editions": Report.Edition.choices,
             "formats": Report.Format.choices,
             "may_restricted": selectors.Audience.of(membership).may_read_restricted,

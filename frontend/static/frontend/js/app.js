@@ -56,4 +56,10 @@
 
   // The language picker in the top bar applies on choosing (without scripts, its button does).
   document.getElementById("language-select")?.addEventListener("change", (event) => event.target.form.submit());
+
+  // Buttons that ask first (data-confirm holds the question, in the page's language).
+  document.addEventListener("click", (event) => {
+    const button = event.target.closest("[data-confirm]");
+    if (button && !window.confirm(button.dataset.confirm)) event.preventDefault();
+  });
 })();
