@@ -114,6 +114,8 @@ def test_every_catalogue_is_complete_and_compiled(language):
         assert translated, f"{language}: {english!r} is not translated"
         assert sorted(placeholders.findall(translated)) == sorted(placeholders.findall(english)), english
         assert compiled.gettext(english) == translated, f"{language}: django.mo is older than django.po"
+        # Templates insert translations as they are (they are trusted text): no markup may come in.
+        assert not [c for c in '"<>&' if c in translated and c not in english], (language, translated)
 
 
 def test_reports_stay_in_english_whatever_the_readers_language(world):
