@@ -37,6 +37,9 @@ SCRIPT_STRINGS = [
     _("Withdraw"),
     _("Withdraw this message?"),
     _("(withdrawn by the author)"),
+    _("former member"),
+    _("hub only"),
+    _("acknowledged"),
     _("sending…"),
     _("not sent yet — retrying"),
     _("failed: {error}"),
@@ -72,6 +75,8 @@ SCRIPT_STRINGS = [
     _("{count} result(s) reclassified, each as a new version."),
     # a report's progress (results/reports: the worker's stages)
     _("queued"),
+    _("Started"),
+    _("Queued again"),
     _("Reading the record and checking the chain"),
     _("Record read and chain checked"),
     _("Drawing the charts"),

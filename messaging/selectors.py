@@ -16,6 +16,7 @@ from typing import Any
 from django.contrib.auth.models import AbstractBaseUser
 from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext_noop
 
 from cencomm.crypto import open_text
 from cencomm.errors import NotFound
@@ -65,6 +66,16 @@ def room_members(room: Room) -> QuerySet[Membership]:
     return members.order_by("user__username")
 
 
+#: Headings for a list of members by role (translated where shown).
+ROLE_GROUPS = {
+    Role.COORDINATOR: gettext_noop("Coordinators"),
+    Role.NATIONAL_CONTACT: gettext_noop("National contact points"),
+    Role.OFFICER: gettext_noop("Officers"),
+    Role.ANALYST: gettext_noop("Analysts"),
+    Role.OBSERVER: gettext_noop("Observers"),
+}
+
+
 def members_by_role(membership: Membership) -> list[tuple[str, list[Membership]]]:
     """The operation's other members, grouped by role, for choosing who goes into a new room."""
     others = (
@@ -73,10 +84,10 @@ def members_by_role(membership: Membership) -> list[tuple[str, list[Membership]]
         .select_related("user", "administration", "entry_point")
         .order_by("administration__name", "entry_point__name", "user__username")
     )
-    groups: dict[str, list[Membership]] = {label: [] for _value, label in Role.choices}
+    groups: dict[str, list[Membership]] = {role: [] for role in ROLE_GROUPS}
     for other in others:
-        groups[other.get_role_display()].append(other)
-    return [(label, members) for label, members in groups.items() if members]
+        groups[other.role].append(other)
+    return [(ROLE_GROUPS[role], members) for role, members in groups.items() if members]
 
 
 def access_room(principal: Principal, *, operation_code: str, room_id: int) -> tuple[Membership, Room]:

@@ -19,8 +19,9 @@ def country_name(code: str, language: str | None = None) -> str:
     pycountry's ISO 3166 translations; the English short name where there is none."""
     name = COUNTRIES.get(code, code)
     language = language or get_language() or "en"
-    official = pycountry.countries.get(alpha_2=code)
-    if official is None or language.startswith("en"):
+    country = pycountry.countries.get(alpha_2=code)
+    if country is None or language.startswith("en"):
         return name
-    translated = _catalogue(language).gettext(official.name)
-    return name if translated == official.name else translated
+    # The short name ("Taiwan", "South Korea"), as in English; never the official one in its stead.
+    translated = _catalogue(language).gettext(name)
+    return name if translated == name else translated

@@ -194,6 +194,7 @@ def detail(request: HttpRequest, code: str, result_uuid: str) -> HttpResponse:
         may_validate=may_validate,
         may_correct=may_correct_it,
         sealed_visible=visible,
+        validation_labels={value: gettext(label) for value, label in Result.Validation.choices},
         photos=[
             {
                 "url": f"/api/v1/operations/{code}/results/{result.uuid}/photos/{p.uid}",
@@ -227,6 +228,7 @@ def board(request: HttpRequest, code: str) -> HttpResponse:
         "detectionMethods": {value: gettext(label) for value, label in DetectionMethod.choices},
         "outcomes": {value: gettext(label) for value, label in Outcome.choices},
         "validations": {value: gettext(label) for value, label in Result.Validation.choices},
+        "units": {value: gettext(label) for value, label in Unit.choices},
     }
     return _page(request, "results/board.html", membership, tab="board", config=config)
 

@@ -123,7 +123,7 @@ def browser() -> Iterator[Any]:
 
 @pytest.fixture
 def page(browser: Any) -> Iterator[Any]:
-    context = browser.new_context(viewport={"width": 412, "height": 915})  # a phone
+    context = browser.new_context(locale="en-GB", viewport={"width": 412, "height": 915})  # a phone
     page = context.new_page()
     yield page
     context.close()

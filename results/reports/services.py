@@ -23,7 +23,7 @@ from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext_noop
 
 from cencomm.audit import audit_record
@@ -139,7 +139,7 @@ def report_claim(*, report_id: int | None = None) -> Report | None:
         _worker_name(),
         report.attempts + 1,
         1,
-        "Started",
+        gettext_noop("Started"),
     )
     report.save(
         update_fields=["state", "started_at", "heartbeat_at", "worker", "attempts", "progress", "stage"]
@@ -163,7 +163,7 @@ def report_requeue_stale(*, older_than: dt.timedelta = STALE_AFTER) -> int:
                 timezone.now(),
             )
         else:
-            report.state, report.stage = Report.State.QUEUED, "Queued again"
+            report.state, report.stage = Report.State.QUEUED, gettext_noop("Queued again")
         report.save(update_fields=["state", "error", "finished_at", "stage"])
         count += 1
     return count
@@ -209,7 +209,15 @@ def render(report: Report, data: dict[str, Any], audience: Audience, step: Any) 
 
 
 def report_generate(*, report: Report) -> Report:
-    """Build and store a claimed job. Not one transaction: progress must be visible while it runs."""
+    """Build and store a claimed job. Not one transaction: progress must be visible while it runs.
+
+    Reports are written in English whoever asks, and whatever language the calling thread is in.
+    """
+    with translation.override("en"):
+        return _report_generate(report=report)
+
+
+def _report_generate(*, report: Report) -> Report:
     started = time.monotonic()
     audience = Audience.of_report(report)
     try:

@@ -18,7 +18,7 @@ def units(page: Any) -> int:
 
 
 def test_officer_posts_and_coordinator_board_updates_live(live_hub: Any, browser: Any, page: Any) -> None:
-    desk = browser.new_context(viewport={"width": 1280, "height": 900}).new_page()
+    desk = browser.new_context(locale="en-GB", viewport={"width": 1280, "height": 900}).new_page()
     errors: list[str] = []
     desk.on("pageerror", lambda e: errors.append(str(e)))
     live_hub.sign_in(desk, "coordinator", BOARD)

@@ -9,7 +9,7 @@ def test_coordinator_sends_and_officer_receives_live_then_acknowledges(live_hub,
     rooms = "/operations/BALKAN-GATE/rooms/"
     live_hub.sign_in(page, "officer-bari", rooms)  # the phone
     page.wait_for_selector("#conn-state[data-state=online]")
-    desk = browser.new_context(viewport={"width": 1280, "height": 900}).new_page()
+    desk = browser.new_context(locale="en-GB", viewport={"width": 1280, "height": 900}).new_page()
     live_hub.sign_in(desk, "coordinator", rooms)
     desk.wait_for_selector("#conn-state[data-state=online]")
 

@@ -126,8 +126,11 @@ def test_reports_stay_in_english_whatever_the_readers_language(world):
     with translation.override("fr"):
         assert country_name("CN") == "Chine"
         data = json.loads(generate(world, world.coordinator, "public", "json"))
+        html = generate(world, world.coordinator, "restricted", "html").decode()
     labels = [row["label"] for row in data["breakdowns"]["origins"]]
     assert "China" in labels and "Chine" not in labels
+    assert "China" in html and "Chine" not in html
+    assert re.search(r"read and checked in \d+\.\d+ s", html)  # not "0,03": no French number format either
     assert [code for code, _name in settings.LANGUAGES] == ["en", "fr", "es", "pt", "ru", "ar"]
 
 
@@ -144,3 +147,11 @@ def test_an_officer_reads_the_post_forms_errors_in_their_language(world):
     assert errors["origin"] == ["'XX' n'est pas un code pays ISO 3166-1 alpha-2."]
     english = api_json(officer, "POST", "/api/v1/operations/TEST-OP/results", body)
     assert english.json()["errors"]["lines.0.gtin"] == ["The GTIN check digit does not match."]
+
+
+def test_country_names_are_the_short_ones_in_every_language():
+    from operations.countries import country_name
+
+    assert country_name("TW", "fr") == "Taïwan"  # not the official "Taïwan, province de Chine"
+    assert country_name("KR", "ru") == "Южная Корея"
+    assert country_name("XK", "fr") == country_name("XK", "en")  # no translation: the English short name

@@ -16,7 +16,9 @@ PAGE = "/operations/BALKAN-GATE/reports/"
 
 
 def test_coordinator_generates_and_downloads_the_pdf_in_the_demo(live_hub: Any, browser: Any) -> None:
-    page = browser.new_context(viewport={"width": 1280, "height": 900}, accept_downloads=True).new_page()
+    page = browser.new_context(
+        locale="en-GB", viewport={"width": 1280, "height": 900}, accept_downloads=True
+    ).new_page()
     errors: list[str] = []
     page.on("pageerror", lambda e: errors.append(str(e)))
     live_hub.sign_in(page, "coordinator", PAGE)

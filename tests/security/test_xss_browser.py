@@ -15,7 +15,7 @@ def test_a_hostile_message_is_shown_as_text_on_every_open_page(live_hub, browser
     rooms = "/operations/BALKAN-GATE/rooms/"
     live_hub.sign_in(page, "officer-bari", rooms)
     page.wait_for_selector("#conn-state[data-state=online]")
-    desk = browser.new_context(viewport={"width": 1280, "height": 900}).new_page()
+    desk = browser.new_context(locale="en-GB", viewport={"width": 1280, "height": 900}).new_page()
     live_hub.sign_in(desk, "coordinator", rooms)
     desk.wait_for_selector("#conn-state[data-state=online]")
 

@@ -89,7 +89,7 @@
       const li = el("li", undefined, r.fresh ? "fresh" : "");
       const a = el("a", `${r.inspected_at.slice(0, 16).replace("T", " ")} UTC · ${r.entry_point}`);
       a.href = `/operations/${encodeURIComponent(config.code)}/results/${r.uuid}/`;
-      const goods = r.lines.map((l) => `${fmt(l.quantity)} ${l.unit} ${l.category}`).join(", ");
+      const goods = r.lines.map((l) => `${fmt(l.quantity)} ${(config.units[l.unit] || l.unit).toLowerCase()} ${l.category}`).join(", ");
       li.append(a, el("span", ` · ${config.outcomes[r.outcome] || r.outcome} · ${r.origin} · ${goods} · ${config.validations[r.validation] || r.validation}${r.late ? " · " + Hub.t("late") : ""}${r.version > 1 ? ` · v${r.version}` : ""}`));
       return li;
     }));

@@ -50,10 +50,10 @@
     node.dataset.seq = m.seq; node.dataset.clientId = m.client_id;
     const head = el("header", "msg-head");
     if (kindLabel[m.kind]) head.append(el("span", `badge kind-badge kind-${m.kind}`, kindLabel[m.kind]));
-    head.append(el("strong", null, m.author.username || "former member"));
+    head.append(el("strong", null, m.author.username || Hub.t("former member")));
     if (m.author.entry_point) head.append(el("span", "muted", ` @ ${m.author.entry_point}`));
     head.append(el("span", "muted msg-time", ` ${time(m.created_at)}${m.edited_at ? " · " + Hub.t("edited") : ""}`));
-    if (m.handling === "hub_only") head.append(el("span", "badge handling", "hub only"));
+    if (m.handling === "hub_only") head.append(el("span", "badge handling", Hub.t("hub only")));
     node.append(head);
     if (m.reply_to || m.warning) {
       const ref = rooms[m.room] && [...rooms[m.room].messages.values()].find((x) => x.id === (m.warning || m.reply_to));
@@ -81,7 +81,7 @@
     if (m.acked === false) {
       const ack = el("button", "primary ack-button", Hub.t("Acknowledge")); ack.type = "button";
       ack.onclick = () => acknowledge(m.id); actions.append(ack);
-    } else if (m.acked === true) actions.append(el("span", "badge acked", "acknowledged"));
+    } else if (m.acked === true) actions.append(el("span", "badge acked", Hub.t("acknowledged")));
     if (!m.withdrawn && config.kinds.length) {
       const reply = el("button", "link", Hub.t("Reply")); reply.type = "button";
       reply.onclick = () => setContext({ reply_to: m.id, label: Hub.t("Reply to #{seq}", { seq: m.seq }) }); actions.append(reply);
