@@ -93,6 +93,11 @@ def index(request: HttpRequest, code: str) -> HttpResponse:
     )
 
 
+def _labels(choices: Any) -> dict[str, str]:
+    """A choices class as value → label in the interface language, for the pages' scripts."""
+    return {value: gettext(label) for value, label in choices.choices}
+
+
 def _label(choices: Any, value: str) -> str:
     """A stored choice's label in the interface language (the value itself if it is not a choice)."""
     return gettext(dict(choices).get(value, value))
@@ -194,7 +199,7 @@ def detail(request: HttpRequest, code: str, result_uuid: str) -> HttpResponse:
         may_validate=may_validate,
         may_correct=may_correct_it,
         sealed_visible=visible,
-        validation_labels={value: gettext(label) for value, label in Result.Validation.choices},
+        validation_labels=_labels(Result.Validation),
         photos=[
             {
                 "url": f"/api/v1/operations/{code}/results/{result.uuid}/photos/{p.uid}",
@@ -224,11 +229,11 @@ def board(request: HttpRequest, code: str) -> HttpResponse:
         ],
         "days": [d.isoformat() for d in operation.window_days],
         "countries": {code: country_name(code) for code in COUNTRIES},
-        "transportModes": {value: gettext(label) for value, label in TransportMode.choices},
-        "detectionMethods": {value: gettext(label) for value, label in DetectionMethod.choices},
-        "outcomes": {value: gettext(label) for value, label in Outcome.choices},
-        "validations": {value: gettext(label) for value, label in Result.Validation.choices},
-        "units": {value: gettext(label) for value, label in Unit.choices},
+        "transportModes": _labels(TransportMode),
+        "detectionMethods": _labels(DetectionMethod),
+        "outcomes": _labels(Outcome),
+        "validations": _labels(Result.Validation),
+        "units": _labels(Unit),
     }
     return _page(request, "results/board.html", membership, tab="board", config=config)
 
