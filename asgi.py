@@ -10,7 +10,7 @@ from django.core.asgi import get_asgi_application  # noqa: E402
 django_asgi_app = get_asgi_application()
 
 from cencomm.middleware import websocket_stack  # noqa: E402
-from cencomm.routing import websocket_urlpatterns  # noqa: E402
+from hub.routing import websocket_urlpatterns  # noqa: E402
 
 application = ProtocolTypeRouter(
     {

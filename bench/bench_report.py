@@ -97,7 +97,7 @@ def run() -> str:
         )
         + "\n\n- *bare GROUP BYs*: each breakdown as its own `SUM(quantity), COUNT(DISTINCT version)` over the goods "
         "lines, plain SQL through one cursor (what the board's selectors ask for).\n"
-        "- *report's aggregates*: `results/reports/aggregates.py`, the same figures in two statements (each version's "
+        "- *report's aggregates*: `reports/aggregates.py`, the same figures in two statements (each version's "
         "lines summed once, then grouped by every dimension).\n"
         "- *chain check*: recomputing every stored version's hash, as `manage.py verify_chain` does; the report runs it "
         "so that it can say the record is intact. It reads every goods line, so it grows with the record. On "
@@ -115,7 +115,7 @@ def run() -> str:
 def _world() -> Any:
     import yaml
 
-    from cencomm.demo import FIXTURE
+    from hub.demo import FIXTURE
     from operations.models import Membership, Operation
     from operations.selectors import operation_entry_points
     from operations.services import operation_load
@@ -152,8 +152,8 @@ def _copy(table_name: str, columns: list[str], rows: list[tuple[Any, ...]]) -> N
 def _add_results(world: Any, start: int, count: int, prev_hash: str) -> str:
     """Append ``count`` results (ten goods lines each) with chained hashes; returns the new head hash."""
     from cencomm.chain import link_hash
+    from reports.record import payload
     from results.models import GoodsLine, Result, ResultVersion
-    from results.reports.record import payload
 
     origins = ["CN"] * 6 + ["TR"] * 2 + ["AE", "IN", "HK", "VN"]
     outcomes = ["seized"] * 5 + ["detained"] * 2 + ["released", "no_irregularity"]
@@ -367,8 +367,8 @@ def _bare(world: Any) -> tuple[float, int]:
 
 
 def _report(world: Any, fmt: str) -> tuple[float, Any]:
-    from results.reports.selectors import SYSTEM, Audience
-    from results.reports.services import report_generate_now
+    from reports.selectors import SYSTEM, Audience
+    from reports.services import report_generate_now
 
     started = time.perf_counter()
     report = report_generate_now(
@@ -386,10 +386,10 @@ def child(sizes: list[int]) -> list[dict[str, Any]]:
     django.setup()
     import weasyprint  # noqa: F401
 
-    import results.reports.charts  # noqa: F401  a worker imports matplotlib and WeasyPrint once, not per report
-    from results.reports.builder import _breakdowns
-    from results.reports.record import verify_chain
-    from results.reports.selectors import report_content
+    import reports.charts  # noqa: F401  a worker imports matplotlib and WeasyPrint once, not per report
+    from reports.builder import _breakdowns
+    from reports.record import verify_chain
+    from reports.selectors import report_content
 
     world = _world()
     figures = []

@@ -201,7 +201,8 @@ INSTALLED_APPS = [
     "operations",
     "messaging",
     "results",
-    "results.reports",
+    "reports",
+    "hub",
     "frontend",
 ]
 
@@ -221,7 +222,7 @@ MIDDLEWARE = [
     "axes.middleware.AxesMiddleware",
 ]
 
-ROOT_URLCONF = "cencomm.urls"
+ROOT_URLCONF = "hub.urls"
 ASGI_APPLICATION = "asgi.application"
 
 TEMPLATES = [
@@ -360,7 +361,7 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 CENCOMM_UPLOAD_MAX_BYTES = env_int("CENCOMM_UPLOAD_MAX_BYTES", 10 * 1024 * 1024, minimum=1024)
 # Reports: a thread in the web process generates queued reports (the demo needs no other process);
-# in production run `manage.py run_report_worker` instead (see results/reports/services.py).
+# in production run `manage.py run_report_worker` instead (see reports/services.py).
 CENCOMM_REPORT_THREAD = env_bool("CENCOMM_REPORT_THREAD", not PRODUCTION and not TESTING)
 
 

@@ -73,7 +73,7 @@ SCRIPT_STRINGS = [
     _("Renamed {code} to {name}."),
     _("Added {name}."),
     _("{count} result(s) reclassified, each as a new version."),
-    # a report's progress (results/reports: the worker's stages)
+    # a report's progress (reports: the worker's stages)
     _("queued"),
     _("Started"),
     _("Queued again"),

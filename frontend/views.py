@@ -1,4 +1,4 @@
-"""Pages: sign-in with both factors, my operations, one operation, tokens."""
+"""Pages: sign-in with both factors (password, TOTP or a backup code), enrolment, sign-out, lock-out."""
 
 from __future__ import annotations
 
@@ -7,11 +7,9 @@ from typing import Any
 
 import segno
 from django.conf import settings
-from django.contrib import messages
 from django.contrib.auth import authenticate
 from django.contrib.auth import login as auth_login
 from django.contrib.auth import logout as auth_logout
-from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -20,13 +18,8 @@ from django.views.decorators.http import require_http_methods, require_POST
 from django_otp import login as otp_login
 
 from cencomm import twofactor
-from cencomm.errors import NotFound, Refused
 from cencomm.live import publish_on_commit, user_group
 from cencomm.middleware import session_fingerprint
-from cencomm.models import ApiToken
-from cencomm.principal import Principal
-from operations import selectors, services
-from operations.models import Operation
 
 
 def _next_url(request: HttpRequest) -> str:
@@ -147,95 +140,3 @@ def sign_out(request: HttpRequest) -> HttpResponse:
         )
     auth_logout(request)
     return redirect(settings.LOGIN_URL)
-
-
-def home(request: HttpRequest) -> HttpResponse:
-    principal = Principal(request.user)
-    memberships = [
-        selectors.access_membership(principal, operation_id=op.pk)
-        for op in selectors.operations_for(principal).order_by("-window_start")
-    ]
-    return render(request, "frontend/home.html", {"memberships": memberships})
-
-
-def operation_detail(request: HttpRequest, code: str) -> HttpResponse:
-    membership = selectors.access_membership(Principal(request.user), operation_code=code)
-    operation = membership.operation
-    entry_points = list(selectors.operation_entry_points(operation))
-    administrations = [
-        {"administration": a, "entry_points": [e for e in entry_points if e.administration_id == a.pk]}
-        for a in selectors.operation_administrations(operation)
-    ]
-    return render(
-        request,
-        "frontend/operation.html",
-        {
-            "operation": operation,
-            "membership": membership,
-            "administrations": administrations,
-            "member_count": operation.memberships.count(),
-            "transitions": operation.transitions.select_related("by"),
-            "next_states": [
-                (state, Operation.State(state).label)
-                for state in sorted(services.TRANSITIONS[operation.state])
-            ]
-            if membership.is_coordinator
-            else [],
-            "tab": "overview",
-        },
-    )
-
-
-@require_POST
-def operation_transition(request: HttpRequest, code: str) -> HttpResponse:
-    membership = selectors.require_role(
-        selectors.access_membership(Principal(request.user), operation_code=code),
-        selectors.Role.COORDINATOR,
-        what="operation",
-    )
-    try:
-        services.operation_transition(
-            operation=membership.operation, to_state=request.POST.get("to_state", ""), actor=request.user
-        )
-    except Refused as exc:
-        messages.error(request, exc.message)
-    return redirect("operation", code=code)
-
-
-@require_http_methods(["GET", "POST"])
-def tokens(request: HttpRequest) -> HttpResponse:
-    principal = Principal(request.user)
-    created = None
-    errors: dict[str, list[str]] = {}
-    if request.method == "POST":
-        if "revoke" in request.POST:
-            token = ApiToken.objects.filter(
-                pk=request.POST.get("revoke", "0") or 0, user=request.user
-            ).first()
-            if token is not None:
-                services.api_token_revoke(token=token, actor=request.user)
-            return redirect("tokens")
-        try:
-            operation = selectors.access_operation(principal, request.POST.get("operation", ""))
-            days = int(request.POST.get("days", "30"))
-            created = services.api_token_create(
-                user=request.user, operation=operation, name=request.POST.get("name", ""), days=days
-            )[1]
-        except NotFound:
-            errors = {"operation": [gettext("Choose one of your operations.")]}
-        except ValueError:
-            errors = {"days": [gettext("Give a number of days.")]}
-        except ValidationError as exc:
-            errors = exc.message_dict
-    return render(
-        request,
-        "frontend/tokens.html",
-        {
-            "tokens": ApiToken.objects.filter(user=request.user).select_related("operation"),
-            "operations": selectors.operations_for(principal),
-            "created": created,
-            "errors": errors,
-            "max_days": settings.CENCOMM_API_TOKEN_MAX_DAYS,
-        },
-        status=400 if errors else 200,
-    )

@@ -13,7 +13,7 @@ from ninja.files import UploadedFile
 from ninja.responses import Status
 from pydantic import ConfigDict, Field
 
-from cencomm.api import principal_of
+from cencomm.principal import principal_of
 from messaging import selectors, services
 from messaging.models import Attachment
 from operations.selectors import access_membership, require_role

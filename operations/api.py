@@ -7,9 +7,9 @@ import datetime as dt
 from django.http import HttpRequest
 from ninja import Field, Router, Schema, Status
 
-from cencomm.api import principal_of, session_only
 from cencomm.errors import NotFound
 from cencomm.models import ApiToken
+from cencomm.principal import principal_of, session_only
 from operations import selectors, services
 from operations.models import Operation
 

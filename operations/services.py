@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import secrets
 from decimal import Decimal
 from typing import Any
@@ -18,6 +17,7 @@ from cencomm.audit import audit_record
 from cencomm.errors import Refused
 from cencomm.live import publish_on_commit, user_group
 from cencomm.models import ApiToken
+from cencomm.principal import TOKEN_PREFIX, token_digest
 from operations.models import (
     Administration,
     CommodityCategory,
@@ -258,11 +258,6 @@ def _parse_time(value: Any, field: str) -> dt.datetime:
 
 # --- personal access tokens ----------------------------------------------------------------------
 
-TOKEN_PREFIX = "cct_"  # noqa: S105 - a marker, not a secret
-
-
-def token_digest(plaintext: str) -> str:
-    return hashlib.sha256(plaintext.encode()).hexdigest()
 
 
 @transaction.atomic
@@ -308,21 +303,4 @@ def api_token_revoke(*, token: ApiToken, actor: AbstractBaseUser) -> ApiToken:
             target=token,
             data={"prefix": token.prefix},
         )
-    return token
-
-
-def api_token_authenticate(plaintext: str) -> ApiToken | None:
-    """The live token with this plaintext, or None (unknown, expired or revoked)."""
-    if not plaintext.startswith(TOKEN_PREFIX) or len(plaintext) > 100:
-        return None
-    token = (
-        ApiToken.objects.select_related("user", "operation")
-        .filter(digest=token_digest(plaintext), revoked_at__isnull=True, expires_at__gt=timezone.now())
-        .first()
-    )
-    if token is None or not token.user.is_active:
-        return None
-    now = timezone.now()
-    if token.last_used_at is None or now - token.last_used_at > dt.timedelta(minutes=1):
-        ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
     return token

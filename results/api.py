@@ -19,7 +19,7 @@ from ninja.files import UploadedFile
 from ninja.responses import Status
 from pydantic import ConfigDict
 
-from cencomm.api import principal_of
+from cencomm.principal import principal_of
 from cencomm.uploads import UploadRejected
 from operations.models import CommodityCategory, Membership
 from operations.selectors import access_membership, require_role

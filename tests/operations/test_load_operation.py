@@ -5,8 +5,8 @@ import json
 import pytest
 from django.core.management import CommandError, call_command
 
-from cencomm.demo import demo_setup
 from cencomm.models import ApiToken, AuditEvent
+from hub.demo import demo_setup
 from operations.models import EntryPoint, Membership, Operation
 
 pytestmark = pytest.mark.django_db

@@ -118,8 +118,8 @@ def seeded(world: SimpleNamespace) -> SimpleNamespace:
 
 def generate(world: SimpleNamespace, user: Any, edition: str, fmt: str) -> bytes:
     """Generate a report for ``user``'s view (None: the command line's) and return the file."""
-    from results.reports.selectors import SYSTEM, Audience, report_content
-    from results.reports.services import report_generate_now
+    from reports.selectors import SYSTEM, Audience, report_content
+    from reports.services import report_generate_now
 
     audience = Audience.of(membership(world, user)) if user is not None else Audience(SYSTEM)
     report = report_generate_now(

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from results.reports.models import Report
-from results.reports.services import report_run_pending
+from reports.models import Report
+from reports.services import report_run_pending
 from tests.conftest import verified_client
 from tests.reports.conftest import post
 

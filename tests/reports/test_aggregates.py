@@ -6,8 +6,8 @@ import random
 
 import pytest
 
+from reports.builder import _breakdowns
 from results import selectors as rs
-from results.reports.builder import _breakdowns
 from tests.reports.conftest import post
 
 pytestmark = pytest.mark.django_db

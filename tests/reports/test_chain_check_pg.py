@@ -16,8 +16,8 @@ import pytest
 from django.db import connection, transaction
 
 from cencomm.chain import canonical_json
+from reports import record
 from results.models import GoodsLine, ResultVersion
-from results.reports import record
 from results.selectors import version_payload
 from tests.reports.conftest import post
 

@@ -6,15 +6,15 @@ import json
 
 import pytest
 
-from results.reports.models import Report
-from results.reports.selectors import SYSTEM, Audience, report_content
-from results.reports.services import report_generate_now
+from reports.models import Report
+from reports.selectors import SYSTEM, Audience, report_content
+from reports.services import report_generate_now
 from tests.reports.helpers import pdf_text
 
 
 @pytest.fixture
 def demo(db, settings, tmp_path):
-    from cencomm.demo import demo_setup
+    from hub.demo import demo_setup
 
     settings.VAR_DIR = tmp_path  # the credentials file goes here, not into the developer's var/
     operation, _ = demo_setup()

@@ -9,8 +9,8 @@ from decimal import Decimal
 import pytest
 
 from cencomm.chain import canonical_json
+from reports import record
 from results.models import GoodsLine, ResultVersion
-from results.reports import record
 from results.selectors import chain_links
 from tests.reports.conftest import generate, post
 
@@ -61,7 +61,7 @@ def test_current_flag_moved_to_an_old_version_is_reported(seeded):
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_on_postgresql_the_chain_check_runs_beside_the_aggregates_on_the_same_snapshot(tworld, monkeypatch):
-    from results.reports import builder
+    from reports import builder
 
     post(tworld, tworld.officer_al, tworld.durres, "pg-1", lines=[("medicines", 10, "a"), ("other", 2, "b")])
     post(tworld, tworld.officer_it, tworld.bari, "pg-2", lines=[("games-toys", 4, "dolls")])

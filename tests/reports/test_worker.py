@@ -9,9 +9,9 @@ import pytest
 from django.db import connection
 from django.utils import timezone
 
-from results.reports.models import Report
-from results.reports.selectors import SYSTEM, Audience
-from results.reports.services import report_claim, report_request, report_requeue_stale, report_run_pending
+from reports.models import Report
+from reports.selectors import SYSTEM, Audience
+from reports.services import report_claim, report_request, report_requeue_stale, report_run_pending
 
 
 def _queue(world, n=1, fmt="json"):
@@ -52,7 +52,7 @@ def test_a_job_whose_worker_died_is_queued_again_then_failed(world):
 @pytest.mark.django_db
 def test_a_failing_generation_is_recorded_not_raised(world, monkeypatch):
     (report,) = _queue(world)
-    monkeypatch.setattr("results.reports.services.writers.write_json", lambda data: 1 / 0)
+    monkeypatch.setattr("reports.services.writers.write_json", lambda data: 1 / 0)
     assert report_run_pending() == 1
     report.refresh_from_db()
     assert report.state == "failed" and "ZeroDivisionError" in report.error
@@ -86,7 +86,7 @@ def test_concurrent_workers_never_claim_the_same_job(tworld):
 @pytest.mark.django_db(transaction=True)
 def test_the_thread_worker_generates_after_commit(tworld, settings):
     settings.CENCOMM_REPORT_THREAD = True
-    from results.reports import services
+    from reports import services
 
     (report,) = _queue(tworld)
     services._thread.join(timeout=30)

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from cencomm.demo import demo_setup
+from hub.demo import demo_setup
 from results.models import NilReturn, Result, ResultVersion
 from results.selectors import board_snapshot, results_chain_verify
 

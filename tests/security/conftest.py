@@ -45,9 +45,8 @@ BOOKKEEPING_TABLES = {
 
 def openapi_operations() -> list[tuple[str, str, dict[str, Any]]]:
     """Every (METHOD, path template, operation object) of /api/v1/openapi.json."""
-    from cencomm.api import mount_routers
+    from hub.api import api
 
-    api = mount_routers()
 
     schema = api.get_openapi_schema()
     out = []
@@ -60,7 +59,7 @@ def openapi_operations() -> list[tuple[str, str, dict[str, Any]]]:
 
 def socket_routes() -> list[str]:
     """Every WebSocket route template, e.g. ``/ws/operations/<str:code>/rooms/``."""
-    from cencomm.routing import websocket_urlpatterns
+    from hub.routing import websocket_urlpatterns
 
     return ["/" + str(p.pattern) for p in websocket_urlpatterns]
 

@@ -518,7 +518,7 @@ def test_members_reach_only_their_own_rooms_attachments_and_reports(attack):
     """Inside the operation: another administration's room and photo, the coordinators' room and a
     coordinator's restricted report are what a missing object is to an officer."""
     from messaging.models import Room
-    from results.reports.services import report_run_pending
+    from reports.services import report_run_pending
 
     w = attack.w
     albanian = Room.objects.get(operation=w.op, administration=w.al).pk

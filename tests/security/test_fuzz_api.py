@@ -25,9 +25,8 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 
 def api_schema() -> Any:
-    from cencomm.api import mount_routers
+    from hub.api import api
 
-    api = mount_routers()
 
     schema = schemathesis.openapi.from_dict(api.get_openapi_schema())
     schema.app = get_wsgi_application()

@@ -67,7 +67,7 @@ EVENT_TYPES = [
 
 
 def routes() -> list[tuple[str, type]]:
-    from cencomm.routing import websocket_urlpatterns
+    from hub.routing import websocket_urlpatterns
 
     return [("/" + str(p.pattern), p.callback.consumer_class) for p in websocket_urlpatterns]
 

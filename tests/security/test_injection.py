@@ -100,8 +100,8 @@ def test_hostile_text_is_escaped_on_every_page(hostile):
 
 
 def report(w: SimpleNamespace, fmt: str, edition: str = "restricted") -> bytes:
-    from results.reports.selectors import Audience, report_content
-    from results.reports.services import report_generate_now
+    from reports.selectors import Audience, report_content
+    from reports.services import report_generate_now
 
     membership = w.op.memberships.get(user=w.coordinator)
     made = report_generate_now(

@@ -1,14 +1,13 @@
 """The Balkan Gate demo: the operation in the current week, its people, their credentials.
 
 Running it again changes nothing that is already there: users keep their passwords, TOTP secrets
-and tokens (read back from ``var/demo-credentials.json``); later apps add their seed data through
-``DEMO_SEEDERS`` in the same idempotent way.
+and tokens (read back from ``var/demo-credentials.json``); each app's ``demo.seed`` adds its seed
+data in the same idempotent way.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import importlib
 import json
 import re
 import secrets
@@ -25,12 +24,14 @@ from django.utils import timezone
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from cencomm.models import ApiToken
+from messaging import demo as messaging_demo
+from cencomm.principal import api_token_authenticate
 from operations.models import Membership, Operation
 from operations.selectors import operation_administrations, operation_entry_points
-from operations.services import api_token_authenticate, api_token_create, membership_add, operation_load
+from operations.services import api_token_create, membership_add, operation_load
+from results import demo as results_demo
 
 FIXTURE = settings.BASE_DIR / "operations" / "fixtures" / "balkan-gate.yaml"
-DEMO_SEEDERS = ["results.demo", "messaging.demo"]
 
 
 def credentials_path() -> Path:
@@ -159,12 +160,6 @@ def demo_setup() -> tuple[Operation, Path]:
     path.write_text(json.dumps({"operation": operation.code, "users": users}, indent=2, ensure_ascii=False))
     path.chmod(0o600)
 
-    for module_name in DEMO_SEEDERS:
-        try:
-            module = importlib.import_module(module_name)
-        except ModuleNotFoundError as exc:
-            if exc.name != module_name:
-                raise
-            continue
-        module.seed(operation)
+    results_demo.seed(operation)
+    messaging_demo.seed(operation)
     return operation, path

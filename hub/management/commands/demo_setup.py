@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand
 
-from cencomm.demo import demo_setup
+from hub.demo import demo_setup
 
 
 class Command(BaseCommand):

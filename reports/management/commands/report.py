@@ -11,9 +11,9 @@ from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from operations.models import Membership, Operation
-from results.reports.models import Report
-from results.reports.selectors import SYSTEM, Audience, report_content
-from results.reports.services import report_generate_now
+from reports.models import Report
+from reports.selectors import SYSTEM, Audience, report_content
+from reports.services import report_generate_now
 
 TEXT_FORMATS = (Report.Format.JSON, Report.Format.HTML, Report.Format.CEN)
 

@@ -14,7 +14,7 @@ from matplotlib import rcParams
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter
 
-from results.reports.record import data_uri
+from reports.record import data_uri
 
 rcParams["svg.hashsalt"] = "cencomm-report"  # the same chart gives the same SVG
 rcParams["svg.fonttype"] = (

@@ -31,6 +31,9 @@ from cencomm.chain import chain_head
 from operations.countries import country_name
 from operations.models import CommodityCategory, Operation
 from operations.selectors import operation_administrations, operation_entry_points
+from reports import aggregates, record
+from reports.models import Report
+from reports.selectors import MAY_LEAVE_OPERATION, Audience, case_visibility
 from results import selectors as rs
 from results.models import (
     INTERCEPTED,
@@ -43,9 +46,6 @@ from results.models import (
     ResultVersion,
     TransportMode,
 )
-from results.reports import aggregates, record
-from results.reports.models import Report
-from results.reports.selectors import MAY_LEAVE_OPERATION, Audience, case_visibility
 
 Progress = Callable[[int, str], None]
 Table = dict[str, Any]

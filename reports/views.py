@@ -10,9 +10,9 @@ from django.views.decorators.http import require_GET, require_http_methods
 from cencomm.chain import chain_head
 from cencomm.principal import Principal
 from operations.selectors import access_membership
-from results.reports import selectors, services
-from results.reports.api import download_response, report_out
-from results.reports.models import Report
+from reports import selectors, services
+from reports.api import download_response, report_out
+from reports.models import Report
 from results.selectors import results_chain_name
 
 

@@ -8,7 +8,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandParser
 from django.db import close_old_connections
 
-from results.reports.services import report_run_pending
+from reports.services import report_run_pending
 
 
 class Command(BaseCommand):

@@ -29,9 +29,9 @@ from django.utils.translation import gettext_noop
 from cencomm.audit import audit_record
 from cencomm.crypto import seal
 from operations.models import Membership, Operation
-from results.reports import builder, writers
-from results.reports.models import Report
-from results.reports.selectors import Audience
+from reports import builder, writers
+from reports.models import Report
+from reports.selectors import Audience
 
 log = logging.getLogger(__name__)
 

@@ -19,8 +19,8 @@ from typing import Any
 
 from django.template.loader import render_to_string
 
-from results.reports import charts
-from results.reports.templatetags.report_format import cell
+from reports import charts
+from reports.templatetags.report_format import cell
 
 # WeasyPrint logs every layout step at INFO; fontTools logs subsetting. Neither helps an operator.
 for _noisy in ("weasyprint", "fontTools"):

@@ -13,10 +13,10 @@ from ninja import Router, Schema
 from ninja.responses import Status
 from pydantic import ConfigDict
 
-from cencomm.api import principal_of
+from cencomm.principal import principal_of
 from operations.selectors import access_membership
-from results.reports import selectors, services
-from results.reports.models import Report
+from reports import selectors, services
+from reports.models import Report
 
 router = Router(tags=["reports"])
 

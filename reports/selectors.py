@@ -10,8 +10,8 @@ from cencomm.errors import NotFound
 from cencomm.principal import Principal
 from operations.models import Membership
 from operations.selectors import access_membership
+from reports.models import Report
 from results.models import HandlingCode
-from results.reports.models import Report
 
 Role = Membership.Role
 #: The command line runs with the server's authority: a coordinator's view of the record.

@@ -1,4 +1,4 @@
-"""The REST API, mounted at /api/v1/: a bearer token or a session that passed both factors."""
+"""The REST API, mounted at /api/v1/: every app's router, its authentications and its error answers."""
 
 from __future__ import annotations
 
@@ -7,51 +7,16 @@ from typing import Any
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import DataError
 from django.http import HttpRequest, HttpResponse
-from django.middleware.csrf import CsrfViewMiddleware
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError
 from ninja.errors import ValidationError as NinjaValidationError
-from ninja.security import HttpBearer
-from ninja.security.base import AuthBase
 
 from cencomm.errors import NotFound, Refused
-from cencomm.principal import Principal
-
-
-class BearerTokenAuth(HttpBearer):
-    openapi_description = "A personal access token: Authorization: Bearer cct_…"
-
-    def authenticate(self, request: HttpRequest, token: str) -> Principal | None:
-        from operations.services import api_token_authenticate
-
-        api_token = api_token_authenticate(token)
-        if api_token is None:
-            return None
-        return Principal(api_token.user, token_operation_id=api_token.operation_id, token_id=api_token.pk)
-
-
-class VerifiedSessionAuth(AuthBase):
-    """The browser's session, only once both factors passed; unsafe methods need the CSRF token."""
-
-    openapi_type = "apiKey"
-    openapi_in = "cookie"
-    openapi_name = "sessionid"
-
-    def __call__(self, request: HttpRequest) -> Principal | None:
-        user = getattr(request, "user", None)
-        if user is None or not user.is_authenticated or not user.is_verified():
-            return None
-        if request.method not in ("GET", "HEAD", "OPTIONS", "TRACE"):
-            reason = CsrfViewMiddleware(lambda r: HttpResponse()).process_view(request, None, (), {})
-            if reason is not None:
-                return None
-        return Principal(user)
-
-
-def session_only(request: HttpRequest) -> Principal | None:
-    """For actions a program's token must not take (making more tokens)."""
-    return VerifiedSessionAuth()(request)
-
+from cencomm.principal import BearerTokenAuth, VerifiedSessionAuth
+from messaging.api import router as messaging_router
+from operations.api import router as operations_router
+from reports.api import router as reports_router
+from results.api import router as results_router
 
 api = NinjaAPI(
     title="CENcomm hub API",
@@ -117,20 +82,5 @@ def unauthenticated(request: HttpRequest, exc: AuthenticationError) -> HttpRespo
     )
 
 
-def principal_of(request: HttpRequest) -> Principal:
-    principal = request.auth  # type: ignore[attr-defined]
-    assert isinstance(principal, Principal)
-    return principal
-
-
-def mount_routers() -> NinjaAPI:
-    """Mount every app's router once; called by cencomm.urls (so apps may import this module)."""
-    from messaging.api import router as messaging_router
-    from operations.api import router as operations_router
-    from results.api import router as results_router
-    from results.reports.api import router as reports_router
-
-    if not api._routers[1:]:  # noqa: SLF001 - the default router is always first
-        for router in (operations_router, messaging_router, results_router, reports_router):
-            api.add_router("/", router)
-    return api
+for _router in (operations_router, messaging_router, results_router, reports_router):
+    api.add_router("/", _router)
