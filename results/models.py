@@ -158,6 +158,9 @@ class ResultVersion(models.Model):
     created_at = models.DateTimeField()
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     reason = models.CharField(max_length=500, blank=True)
+    # A voided result (a duplicate, a post in error) counts nowhere; its current version says so
+    # and ``reason`` says why. Restoring it is one more version with ``voided`` false.
+    voided = models.BooleanField(default=False)
 
     inspected_at = models.DateTimeField()
     transport_mode = models.CharField(max_length=20, choices=TransportMode.choices, blank=True)
