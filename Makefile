@@ -25,10 +25,19 @@ system-deps:
 	  else echo "Please install:$$missing (browser tests and PDFs need them)"; fi; \
 	fi
 
+# The service worker's libraries (browser builds; frontend/pwa.py loads them in this order).
+WORKBOX_MODULES := core precaching routing strategies expiration
+
 frontend/static/vendor/.installed: frontend/package.json frontend/package-lock.json
 	cd frontend && npm ci --no-audit --no-fund --loglevel=error
 	mkdir -p frontend/static/vendor
 	cp frontend/node_modules/uplot/dist/uPlot.iife.min.js frontend/node_modules/uplot/dist/uPlot.min.css frontend/static/vendor/
+	cp frontend/node_modules/idb/build/umd.js frontend/static/vendor/idb.umd.js
+	mkdir -p frontend/static/vendor/workbox
+	for module in $(WORKBOX_MODULES); do \
+	  cp frontend/node_modules/workbox-$$module/build/workbox-$$module.prod.js \
+	     frontend/node_modules/workbox-$$module/build/workbox-$$module.prod.js.map frontend/static/vendor/workbox/; \
+	done
 	touch $@
 
 vendor: frontend/static/vendor/.installed
