@@ -33,6 +33,7 @@ frontend/static/vendor/.installed: frontend/package.json frontend/package-lock.j
 	mkdir -p frontend/static/vendor
 	cp frontend/node_modules/uplot/dist/uPlot.iife.min.js frontend/node_modules/uplot/dist/uPlot.min.css frontend/static/vendor/
 	cp frontend/node_modules/idb/build/umd.js frontend/static/vendor/idb.umd.js
+	cp frontend/node_modules/axe-core/axe.min.js frontend/static/vendor/  # the browser tests' accessibility checks
 	mkdir -p frontend/static/vendor/workbox
 	for module in $(WORKBOX_MODULES); do \
 	  cp frontend/node_modules/workbox-$$module/build/workbox-$$module.prod.js \
