@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from decimal import Decimal
 from types import SimpleNamespace
 from typing import Any
 
 import pytest
-from django.utils import timezone
+
+from tests.world import membership
+from tests.world import post_result as post
 
 REFERENCE = "MSKU7731990-REF"
 NOTES = "Tip-off from informant Bardhyl Secretname"
@@ -27,45 +28,6 @@ RESTRICTED_STRINGS = [
     "Zeta Shadow",
     "MSKU7731990",
 ]
-
-
-def membership(world: SimpleNamespace, user: Any) -> Any:
-    return world.op.memberships.get(user=user)
-
-
-def post(
-    world: SimpleNamespace,
-    user: Any,
-    entry_point: Any,
-    client_id: str,
-    *,
-    lines: list[tuple[str, int, str]],
-    origin: str = "CN",
-    outcome: str = "seized",
-    hours_ago: int = 20,
-    handling_code: str = "H1",
-    **extra: Any,
-) -> Any:
-    from results.services import LineInput, ResultInput, result_post
-
-    brand = extra.pop("brand", None)
-    content = ResultInput(
-        inspected_at=timezone.now() - dt.timedelta(hours=hours_ago),
-        origin=origin,
-        outcome=outcome,
-        lines=tuple(
-            LineInput(category=c, quantity=Decimal(q), description=d, brand=brand) for c, q, d in lines
-        ),
-        handling_code=handling_code,
-        **{"transport_mode": "sea_container", "detection_method": "risk_profile", **extra},
-    )
-    result, _ = result_post(
-        membership=membership(world, user),
-        entry_point_id=entry_point.pk,
-        client_id=client_id,
-        content=content,
-    )
-    return result
 
 
 @pytest.fixture

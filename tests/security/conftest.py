@@ -7,21 +7,16 @@ from the WebSocket router, so a new endpoint, page or socket route is attacked w
 
 from __future__ import annotations
 
-import datetime as dt
-import json
 import re
-import uuid
 from collections.abc import Iterator
 from types import SimpleNamespace
 from typing import Any
 
 import pytest
 from django.db import connection
-from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
-from django.utils import timezone
 
-from tests.conftest import verified_client
+from tests.world import api_json, result_body, send_message, verified_client
 
 MISSING_ID = 987654321
 MISSING_UUID = "00000000-0000-4000-8000-00000000dead"
@@ -46,7 +41,6 @@ BOOKKEEPING_TABLES = {
 def openapi_operations() -> list[tuple[str, str, dict[str, Any]]]:
     """Every (METHOD, path template, operation object) of /api/v1/openapi.json."""
     from hub.api import api
-
 
     schema = api.get_openapi_schema()
     out = []
@@ -181,26 +175,6 @@ SECRET_NOTE = "SECRET-NOTE-7d1f shipment for Mr Secretname via Acme Smuggling Lt
 SECRET_MESSAGE = "SECRET-MSG-93ab container MSCU1234567 arrives Tuesday"
 
 
-def api_json(client: Client, method: str, path: str, data: Any = None, **extra: Any) -> Any:
-    kwargs: dict[str, Any] = dict(extra)
-    if data is not None:
-        kwargs.update(data=json.dumps(data, default=str), content_type="application/json")
-    return getattr(client, method.lower())(path, **kwargs)
-
-
-def result_body(w: SimpleNamespace, **overrides: Any) -> dict[str, Any]:
-    body: dict[str, Any] = {
-        "client_id": str(uuid.uuid4()),
-        "entry_point": w.durres.pk,
-        "inspected_at": (timezone.now() - dt.timedelta(hours=1)).isoformat(),
-        "origin": "CN",
-        "outcome": "seized",
-        "lines": [{"category": "medicines", "quantity": 1200, "unit": "pieces"}],
-    }
-    body.update(overrides)
-    return body
-
-
 def tiny_png() -> bytes:
     import io
 
@@ -231,26 +205,11 @@ def seed_operation(w: SimpleNamespace) -> SimpleNamespace:
         data=tiny_png(),
         name="goods.png",
     ).uid
-    try:
-        from messaging import services as messaging_services
-        from messaging.models import Room
-    except ImportError:  # rooms not built yet
-        return s
-    membership = w.op.memberships.get(user=w.officer_al)
+    from messaging import services as messaging_services
+
     messaging_services.rooms_ensure(operation=w.op)
-    room = Room.objects.get(operation=w.op, kind=Room.Kind.OPERATION)
-    message, _ = messaging_services.message_post(
-        membership=membership,
-        room=room,
-        client_id=uuid.uuid4(),
-        text=SECRET_MESSAGE,
-        kind="chat",
-        handling="operation",
-        reply_to_id=None,
-        warning_id=None,
-        entry_point_ids=[],
-        attachment_ids=[],
-    )
+    message = send_message(w, w.officer_al, SECRET_MESSAGE)
+    room = message.room
     s.room_id, s.message_id = room.pk, message.pk
     return s
 
