@@ -152,7 +152,7 @@ def _copy(table_name: str, columns: list[str], rows: list[tuple[Any, ...]]) -> N
 def _add_results(world: Any, start: int, count: int, prev_hash: str) -> str:
     """Append ``count`` results (ten goods lines each) with chained hashes; returns the new head hash."""
     from cencomm.chain import link_hash
-    from reports.record import payload
+    from results.chain import row_payload as payload
     from results.models import GoodsLine, Result, ResultVersion
 
     origins = ["CN"] * 6 + ["TR"] * 2 + ["AE", "IN", "HK", "VN"]

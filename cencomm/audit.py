@@ -1,7 +1,11 @@
 """The audit trail: append-only events, chained by hash per operation.
 
-Small named functions write the events (``audit_record`` is the one primitive); ``audit_verify``
-reads the chain back and names the first event that does not match.
+``audit_record`` is the one primitive that appends an event; ``audit_verify`` reads the chain back
+and names the first event that does not match. Services never call ``audit_record`` with a
+free-text action: each app has an ``audit.py`` (``operations.audit``, ``messaging.audit``,
+``results.audit``, …) with its actions in a ``TextChoices`` and one small named function per
+action, and services call those. An action string, once stored, is part of the hashed payload:
+it is never renamed, or old chains would no longer verify.
 """
 
 from __future__ import annotations
@@ -47,7 +51,7 @@ def audit_record(
         chain=audit_chain_name(operation.pk if operation else None),
         at=timezone.now().replace(microsecond=0),
         actor=actor if actor is not None and actor.is_authenticated else None,
-        action=action,
+        action=str(action),  # a TextChoices member is stored (and hashed) as its value
         target_type=target._meta.label_lower if target is not None else "",
         target_id=str(target.pk) if target is not None else "",
         data=data or {},

@@ -21,10 +21,15 @@ def canonical_json(payload: Any) -> bytes:
 
 
 def link_hash(prev_hash: str, seq: int, payload: Any) -> str:
+    return link_hash_bytes(prev_hash, seq, canonical_json(payload))
+
+
+def link_hash_bytes(prev_hash: str, seq: int, canonical_payload: bytes) -> str:
+    """``link_hash`` over a payload already in canonical form (a database may write it)."""
     digest = hashlib.sha256()
     digest.update(prev_hash.encode())
     digest.update(b"|%d|" % seq)
-    digest.update(canonical_json(payload))
+    digest.update(canonical_payload)
     return digest.hexdigest()
 
 

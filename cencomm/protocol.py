@@ -1,15 +1,22 @@
-"""The WebSocket protocol's shared parts: frame schemas, error frames, close codes.
+"""The client protocol's shared parts: frame schemas, error frames, close codes, client IDs.
 
 Every frame a client sends is a JSON object with a ``type`` that must be in the consumer's
 allow-list, and is validated against that type's schema (unknown fields are refused).
 See docs/protocol.md.
+
+A client ID names a draft (a message, a result) so that sending it again stores nothing twice.
+It has one format everywhere, a UUID written 8-4-4-4-12 (:data:`ClientId`, lower-cased), and one
+rule: the same ID with the same body answers the stored record; with a different body it is
+refused with :class:`ClientIdReused` (409 on the API, error code ``client_id_reused`` on a socket).
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
+
+from cencomm.errors import Refused
 
 PROTOCOL_VERSION = 1
 
@@ -20,6 +27,23 @@ CLOSE_TOO_LARGE = 4413  # a frame over the size limit
 CLOSE_BAD_FRAMES = 4400  # too many invalid frames
 CLOSE_RATE_LIMITED = 4429  # too many frames too fast
 CLOSE_SLOW_CONSUMER = 4408  # the client does not read what it is sent
+
+CLIENT_ID_PATTERN = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
+#: A client ID in schemas (API bodies and frames): a UUID string, stored lower-cased.
+ClientId = Annotated[str, Field(pattern=CLIENT_ID_PATTERN), AfterValidator(str.lower)]
+
+CODE_CLIENT_ID_REUSED = "client_id_reused"
+
+
+class ClientIdReused(Refused):
+    """The client ID already names a stored record whose body differs from this one."""
+
+    code = CODE_CLIENT_ID_REUSED
+
+    def __init__(self, message: str, *, stored_id: int | str) -> None:
+        super().__init__(message, field="client_id")
+        self.stored_id = stored_id
+
 
 ClientRef = Field(default=None, max_length=64, pattern=r"^[A-Za-z0-9_.:-]*$")
 
@@ -32,13 +56,21 @@ class ClientFrame(BaseModel):
 
 
 def error_frame(
-    code: str, message: str, *, ref: str | None = None, fields: dict[str, list[str]] | None = None
+    code: str,
+    message: str,
+    *,
+    ref: str | None = None,
+    fields: dict[str, list[str]] | None = None,
+    id: int | str | None = None,  # noqa: A002 - the frame's field name
 ) -> dict[str, Any]:
+    """An ``error`` frame; ``id`` names the stored record a ``client_id_reused`` error is about."""
     frame: dict[str, Any] = {"type": "error", "code": code, "message": message}
     if ref is not None:
         frame["ref"] = ref
     if fields:
         frame["fields"] = fields
+    if id is not None:
+        frame["id"] = id
     return frame
 
 

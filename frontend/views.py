@@ -18,8 +18,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from django_otp import login as otp_login
 
 from cencomm import twofactor
-from cencomm.live import publish_on_commit, user_group
-from cencomm.middleware import session_fingerprint
+from cencomm.services import session_end
 
 
 def _next_url(request: HttpRequest) -> str:
@@ -132,11 +131,6 @@ def backup_codes(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 def sign_out(request: HttpRequest) -> HttpResponse:
-    if request.user.is_authenticated:
-        # Open sockets of this session close too.
-        publish_on_commit(
-            user_group(request.user.pk),
-            {"type": "session.ended", "session": session_fingerprint(request.session.session_key)},
-        )
+    session_end(user=request.user, session_key=request.session.session_key)  # its sockets close too
     auth_logout(request)
     return redirect(settings.LOGIN_URL)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from typing import Any, Literal
+from typing import Any
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
@@ -13,13 +13,17 @@ from ninja.files import UploadedFile
 from ninja.responses import Status
 from pydantic import ConfigDict, Field
 
+from cencomm.downloads import download_response
+from cencomm.errors import NotFound
 from cencomm.principal import principal_of
+from cencomm.protocol import ClientIdReused
 from messaging import selectors, services
-from messaging.models import Attachment
-from operations.selectors import access_membership, require_role
+from messaging.frames import HandlingCode, MessageDraft
+from messaging.models import MAX_TEXT_CHARS, Attachment
+from messaging.sealing import open_attachment
+from operations.selectors import access_membership
 
 router = Router(tags=["rooms"])
-Role = services.Role
 
 
 class Closed(Schema):
@@ -87,19 +91,14 @@ class MessagePage(Schema):
     messages: list[MessageOut]
 
 
-class MessageIn(Closed):
-    client_id: uuid.UUID
-    text: str = Field(default="", max_length=services.MAX_TEXT_CHARS)
-    kind: Literal["chat", "warning", "feedback", "alert"] = "chat"
-    handling: Literal["operation", "hub_only"] = "operation"
-    reply_to: int | None = None
-    warning: int | None = None
-    entry_points: list[int] = Field(default_factory=list, max_length=100)
-    attachments: list[str] = Field(default_factory=list, max_length=services.MAX_ATTACHMENTS_PER_MESSAGE)
+class MessageIn(Closed, MessageDraft):
+    """The ``send`` frame's draft (messaging.frames), without ``type`` and ``room``."""
+
+    model_config = Closed.model_config
 
 
 class EditIn(Closed):
-    text: str = Field(default="", max_length=services.MAX_TEXT_CHARS)
+    text: str = Field(default="", max_length=MAX_TEXT_CHARS)
 
 
 class ReadIn(Closed):
@@ -134,7 +133,6 @@ class AckOverviewOut(Schema):
 @router.get("/operations/{code}/rooms", response=list[RoomOut])
 def rooms_list(request: HttpRequest, code: str) -> list[dict[str, Any]]:
     membership = access_membership(principal_of(request), operation_code=code)
-    services.rooms_ensure(operation=membership.operation)
     return selectors.rooms_info(membership)
 
 
@@ -169,14 +167,35 @@ def messages_list(
     }
 
 
-@router.post("/operations/{code}/rooms/{room_id}/messages", response={200: MessageOut, 201: MessageOut})
+class ConflictOut(Schema):
+    detail: str
+    errors: dict[str, list[str]]
+    id: int
+
+
+@router.post(
+    "/operations/{code}/rooms/{room_id}/messages",
+    response={200: MessageOut, 201: MessageOut, 409: ConflictOut},
+)
 def message_post(request: HttpRequest, code: str, room_id: int, payload: MessageIn) -> Status:
-    """201 with the new message; 200 with the stored one when this client ID was already used."""
+    """201 with the new message; 200 with the stored one when this client ID was already used for
+    the same draft; 409 with the stored one's ``id`` when it was used for a different draft."""
     membership, room = selectors.access_room(principal_of(request), operation_code=code, room_id=room_id)
-    message, created = services.message_post(
+    try:
+        message, created = _post(membership, room, payload)
+    except ClientIdReused as exc:
+        return Status(
+            409, {"detail": exc.message, "errors": {"client_id": [exc.message]}, "id": exc.stored_id}
+        )
+    rendered = selectors.with_acknowledgements(membership, selectors.render_messages(room, [message]))[0]
+    return Status(201 if created else 200, rendered)
+
+
+def _post(membership: Any, room: Any, payload: MessageIn) -> tuple[Any, bool]:
+    return services.message_post(
         membership=membership,
         room=room,
-        client_id=payload.client_id,
+        client_id=uuid.UUID(payload.client_id),
         text=payload.text,
         kind=payload.kind,
         handling=payload.handling,
@@ -185,8 +204,6 @@ def message_post(request: HttpRequest, code: str, room_id: int, payload: Message
         entry_point_ids=payload.entry_points,
         attachment_ids=payload.attachments,
     )
-    rendered = selectors.with_acknowledgements(membership, selectors.render_messages(room, [message]))[0]
-    return Status(201 if created else 200, rendered)
 
 
 def _message(request: HttpRequest, code: str, message_id: int) -> tuple[Any, Any]:
@@ -218,7 +235,8 @@ def message_acknowledge(request: HttpRequest, code: str, message_id: int) -> dic
 @router.get("/operations/{code}/messages/{message_id}/acks", response=list[AckStatusOut])
 def message_acknowledgements(request: HttpRequest, code: str, message_id: int) -> list[dict[str, Any]]:
     membership, message = _message(request, code, message_id)
-    require_role(membership, Role.COORDINATOR, Role.NATIONAL_CONTACT, what="message")
+    if not selectors.may_review_acknowledgements(membership):
+        raise NotFound("message")
     return selectors.acknowledgement_status(message)
 
 
@@ -226,7 +244,8 @@ def message_acknowledgements(request: HttpRequest, code: str, message_id: int) -
 def acknowledgements_overview(request: HttpRequest, code: str) -> list[dict[str, Any]]:
     """Every warning and alert in the coordinator's rooms, with who has and has not acknowledged."""
     membership = access_membership(principal_of(request), operation_code=code)
-    require_role(membership, Role.COORDINATOR, Role.NATIONAL_CONTACT, what="operation")
+    if not selectors.may_review_acknowledgements(membership):
+        raise NotFound("operation")
     return [
         {
             "message": row["rendered"],
@@ -265,7 +284,7 @@ def attachment_upload(
     code: str,
     room_id: int,
     file: UploadedFile = File(...),  # noqa: B008
-    handling: Literal["operation", "hub_only"] = Form("operation"),  # noqa: B008
+    handling: HandlingCode = Form("operation"),  # noqa: B008
 ) -> Status:
     """A JPEG, PNG or PDF; send its id with the message. 413 over the size limit, 422 for anything else."""
     membership, room = selectors.access_room(principal_of(request), operation_code=code, room_id=room_id)
@@ -298,19 +317,13 @@ def attachment_download(
     membership = access_membership(principal_of(request), operation_code=code)
     attachment = selectors.access_attachment(membership, str(uid))
     part = "original" if original or attachment.display is None else "display"
-    data = services.attachment_content(attachment, part=part)
-    response = HttpResponse(data, content_type=attachment.content_type)
-    disposition = (
-        "attachment"
-        if attachment.content_type == Attachment.ContentType.PDF or part == "original"
-        else "inline"
+    return download_response(
+        open_attachment(attachment, part=part),
+        filename=f"{attachment.uid}{_extension(attachment)}",
+        content_type=attachment.content_type,
+        inline=attachment.content_type != Attachment.ContentType.PDF and part != "original",
+        headers={"X-Content-SHA256": attachment.sha256} if part == "original" else None,
     )
-    response["Content-Disposition"] = f'{disposition}; filename="{attachment.uid}{_extension(attachment)}"'
-    response["Cache-Control"] = "private, no-store"
-    response["X-Content-Type-Options"] = "nosniff"
-    if part == "original":
-        response["X-Content-SHA256"] = attachment.sha256
-    return response
 
 
 def _extension(attachment: Attachment) -> str:

@@ -124,7 +124,6 @@ class RoomsConsumer(HubConsumer):
     @database_sync_to_async
     def _open_connection(self) -> None:
         assert self.membership is not None
-        services.rooms_ensure(operation=self.membership.operation)
         self.room_ids = frozenset(selectors.rooms_for(self.membership).values_list("pk", flat=True))
         services.connection_open(membership=self.membership, channel_name=self.channel_name)
 
@@ -385,6 +384,12 @@ class RoomsConsumer(HubConsumer):
             return await database_sync_to_async(fn)(*args)
         except NotFound:
             await self.send_json(protocol.error_frame("not_found", "Not found.", ref=ref))
+        except protocol.ClientIdReused as exc:  # before Refused, of which it is one
+            await self.send_json(
+                protocol.error_frame(
+                    exc.code, exc.message, ref=ref, fields={exc.field: [exc.message]}, id=exc.stored_id
+                )
+            )
         except Refused as exc:
             await self.send_json(
                 protocol.error_frame(

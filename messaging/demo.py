@@ -1,6 +1,7 @@
 """The Balkan Gate demo conversation: a briefing, a warning, feedback, an alert being acknowledged.
 
-Idempotent: every message has a fixed client ID, so a second run finds what the first one stored.
+Idempotent: every message has a fixed client ID (a UUID from the operation and the message's key),
+so a second run, whatever the date, finds what the first one stored; times come from the window.
 """
 
 from __future__ import annotations
@@ -37,7 +38,8 @@ def seed(operation: Operation) -> None:
     officers = {m.entry_point.name: m for m in members.filter(role=Role.OFFICER)}
     durres, bari, piraeus = (officers.get(n) for n in ("Port of Durrës", "Port of Bari", "Port of Piraeus"))
     ncp_al = members.filter(role=Role.NATIONAL_CONTACT, administration__country="AL").first()
-    start = max(operation.window_start, timezone.now() - dt.timedelta(days=3))
+    # Times from the stored window (never from the clock): the same on every run.
+    start = operation.window_start + dt.timedelta(hours=7)
 
     def say(
         key: str, who: Membership | None, room: Room, text: str, hours: float, **extra: object

@@ -1,4 +1,5 @@
-"""Schemas of the frames a client sends on ``/ws/operations/<code>/rooms/`` (see docs/protocol.md).
+"""Schemas of the frames a client sends on ``/ws/operations/<code>/rooms/`` (see docs/protocol.md),
+and of a message draft, which the ``send`` frame and the API's ``MessageIn`` both are.
 
 Strict and closed: unknown fields, wrong types and out-of-range values are refused with an error
 frame before any handler runs. The frame ``type`` selects a row of RoomsConsumer.frames, nothing more.
@@ -10,12 +11,30 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from cencomm.protocol import ClientFrame
-from messaging.services import MAX_ATTACHMENTS_PER_MESSAGE, MAX_TEXT_CHARS
+from cencomm.protocol import ClientFrame, ClientId
+from messaging.models import MAX_ATTACHMENTS_PER_MESSAGE, MAX_TEXT_CHARS, Handling, Message
 
 RoomId = Field(ge=1, le=2**53)
-UUID_PATTERN = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
 Seq = Field(default=0, ge=0, le=2**53)
+# The choices come from the models; Literal keeps them inline in the OpenAPI schema and errors.
+MessageKind = Literal[tuple(Message.Kind.values)]  # type: ignore[valid-type]
+HandlingCode = Literal[tuple(Handling.values)]  # type: ignore[valid-type]
+
+
+class MessageDraft(BaseModel):
+    """A message as a client writes it: the body of ``send`` (socket) and of ``MessageIn`` (API).
+
+    Each user sets its own config (the socket is strict about types; both refuse unknown fields).
+    """
+
+    client_id: ClientId
+    text: str = Field(default="", max_length=MAX_TEXT_CHARS)
+    kind: MessageKind = Message.Kind.CHAT.value
+    handling: HandlingCode = Handling.OPERATION.value
+    reply_to: int | None = Field(default=None, ge=1, le=2**53)
+    warning: int | None = Field(default=None, ge=1, le=2**53)
+    entry_points: list[int] = Field(default_factory=list, max_length=100)
+    attachments: list[str] = Field(default_factory=list, max_length=MAX_ATTACHMENTS_PER_MESSAGE)
 
 
 class RoomCursor(BaseModel):
@@ -33,17 +52,10 @@ class SubscribeFrame(ClientFrame):
     rooms: list[RoomCursor] = Field(min_length=1, max_length=200)
 
 
-class SendFrame(ClientFrame):
+class SendFrame(ClientFrame, MessageDraft):
+    model_config = ClientFrame.model_config
     type: Literal["send"]
     room: int = RoomId
-    client_id: str = Field(pattern=UUID_PATTERN)
-    text: str = Field(default="", max_length=MAX_TEXT_CHARS)
-    kind: Literal["chat", "warning", "feedback", "alert"] = "chat"
-    handling: Literal["operation", "hub_only"] = "operation"
-    reply_to: int | None = Field(default=None, ge=1, le=2**53)
-    warning: int | None = Field(default=None, ge=1, le=2**53)
-    entry_points: list[int] = Field(default_factory=list, max_length=100)
-    attachments: list[str] = Field(default_factory=list, max_length=MAX_ATTACHMENTS_PER_MESSAGE)
 
 
 class EditFrame(ClientFrame):

@@ -1,17 +1,23 @@
 """Rooms, messages and what members do with them. No plaintext: bodies and files are sealed.
 
-Every text and file is encrypted with the room's data key (``cencomm.crypto``, scope
-``room:<id>``) and bound to its record through the encryption context (see docs/security.md).
+Every text and file is encrypted with the room's data key and bound to its record
+(``messaging.sealing`` says how; see docs/security.md).
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
 
 from django.conf import settings
 from django.db import models
 
 from operations.models import Administration, EntryPoint, Operation
+
+# Limits of a message, shared by the services, the draft schema (API and socket) and the pages.
+MAX_TEXT_CHARS = 4000
+MAX_ATTACHMENTS_PER_MESSAGE = 10
+EDIT_WINDOW = dt.timedelta(minutes=15)  # an author may edit or withdraw for this long
 
 
 class Handling(models.TextChoices):
@@ -57,11 +63,6 @@ class Room(models.Model):
     def __str__(self) -> str:
         return f"{self.operation.code}: {self.name}"
 
-    @property
-    def scope(self) -> str:
-        """The data-key scope of everything sealed in this room."""
-        return f"room:{self.pk}"
-
 
 class RoomMember(models.Model):
     """An explicit member of a custom room; they must still be a member of the operation."""
@@ -100,7 +101,7 @@ class Message(models.Model):
     # A warning goes to the whole operation's entry points, or to the ones listed here.
     entry_points = models.ManyToManyField(EntryPoint, blank=True, related_name="+")
     version = models.PositiveIntegerField(default=1)
-    body = models.BinaryField()  # the current version, sealed (context: message_context)
+    body = models.BinaryField()  # the current version, sealed (messaging.sealing)
     created_at = models.DateTimeField(auto_now_add=True)
     edited_at = models.DateTimeField(null=True, blank=True)
     withdrawn_at = models.DateTimeField(null=True, blank=True)
@@ -119,11 +120,6 @@ class Message(models.Model):
     @property
     def needs_acknowledgement(self) -> bool:
         return self.kind in (self.Kind.WARNING, self.Kind.ALERT)
-
-
-def message_context(message: Message, version: int) -> str:
-    """Binds a sealed body to its room, its message and its version."""
-    return f"msg:{message.room_id}:{message.uid}:v{version}"
 
 
 class MessageVersion(models.Model):
@@ -195,10 +191,6 @@ class Attachment(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_content_type_display()} {self.uid}"
-
-
-def attachment_context(attachment: Attachment, part: str) -> str:
-    return f"att:{attachment.room_id}:{attachment.uid}:{part}"
 
 
 class Connection(models.Model):

@@ -18,25 +18,81 @@ from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_noop
 
-from cencomm.crypto import open_text
 from cencomm.errors import NotFound
 from cencomm.principal import Principal
 from messaging.models import (
+    EDIT_WINDOW,
     Acknowledgement,
     Attachment,
     Connection,
     Message,
     ReadPosition,
     Room,
-    attachment_context,
-    message_context,
 )
+from messaging.sealing import open_attachment_name, open_message
 from operations.models import Membership, Operation
 from operations.selectors import access_membership
 
 Role = Membership.Role
 ONLINE_SECONDS = 90
 PAGE_SIZE = 100
+
+
+# --- who may do what (one rule, one function: services raise on these, pages and API show them) ---
+
+POSTING_STATES = frozenset({Operation.State.PLANNED, Operation.State.ACTIVE, Operation.State.FOLLOW_UP})
+# Who may send what; observers read only.
+KINDS_BY_ROLE: dict[str, frozenset[str]] = {
+    Role.COORDINATOR: frozenset(Message.Kind.values),
+    Role.NATIONAL_CONTACT: frozenset(Message.Kind.values),
+    Role.OFFICER: frozenset({Message.Kind.CHAT, Message.Kind.FEEDBACK}),
+    Role.ANALYST: frozenset({Message.Kind.CHAT}),
+    Role.OBSERVER: frozenset(),
+}
+
+
+def kinds_for(role: str) -> frozenset[str]:
+    """The message kinds a role may send (none: the role reads only)."""
+    return KINDS_BY_ROLE.get(role, frozenset())
+
+
+def may_send(membership: Membership, kind: str = Message.Kind.CHAT) -> bool:
+    return kind in kinds_for(membership.role)
+
+
+def may_upload(membership: Membership) -> bool:
+    """Who may send anything may attach files to it."""
+    return bool(kinds_for(membership.role))
+
+
+def may_post_in(operation: Operation) -> bool:
+    """Whether the operation takes new messages, edits and files (not once closed)."""
+    return operation.state in POSTING_STATES
+
+
+def may_open_room(membership: Membership) -> bool:
+    return membership.role == Role.COORDINATOR
+
+
+def may_review_acknowledgements(membership: Membership) -> bool:
+    """Who sees who has and has not acknowledged warnings and alerts."""
+    return membership.role in (Role.COORDINATOR, Role.NATIONAL_CONTACT)
+
+
+def edit_refusal(membership: Membership, message: Message) -> str | None:
+    """Why ``membership`` may not edit or withdraw ``message`` now, or None when they may."""
+    if message.author_id != membership.user_id:
+        return "Only the author may change a message."
+    if message.withdrawn_at is not None:
+        return "This message was withdrawn."
+    if timezone.now() - message.created_at > EDIT_WINDOW:
+        return f"Messages can be changed for {int(EDIT_WINDOW.total_seconds() // 60)} minutes after sending."
+    return None
+
+
+def may_edit(membership: Membership, message: Message) -> bool:
+    """The author, within EDIT_WINDOW of sending, of a message not withdrawn (withdrawing too)."""
+    return edit_refusal(membership, message) is None
 
 
 # --- rooms and who is in them --------------------------------------------------------------------
@@ -165,15 +221,7 @@ render_cache = _RenderCache()
 
 
 def message_text(message: Message) -> str:
-    return open_text(
-        context=message_context(message, message.version), blob=message.body, scope=message.room.scope
-    )
-
-
-def attachment_name(attachment: Attachment) -> str:
-    return open_text(
-        context=attachment_context(attachment, "name"), blob=attachment.name, scope=attachment.room.scope
-    )
+    return open_message(message)
 
 
 def _author_labels(operation_id: int, user_ids: set[int]) -> dict[int, dict[str, Any]]:
@@ -244,7 +292,7 @@ def _render(
                 "id": str(a.uid),
                 "content_type": a.content_type,
                 "size": a.size,
-                "name": attachment_name(a),
+                "name": open_attachment_name(a),
                 "sha256": a.sha256,
                 "preview": a.display is not None,
                 "width": a.width,
@@ -469,25 +517,65 @@ def online_members(operation_id: int, *, max_age: float = 2.0) -> list[dict[str,
 def communication_stats(operation: Operation) -> dict[str, Any]:
     """Counts and acknowledgement times for the post-operation report. Never any text.
 
+    "Unacknowledged" has one meaning here and wherever these figures are shown: an addressee of a
+    warning or alert (not withdrawn) who has not acknowledged it; counted per message and addressee
+    (``acknowledgement_status``), so one alert to ten entry points that two acknowledged leaves
+    eight unacknowledged.
+
     Keys: ``rooms``, ``messages``, ``by_kind`` {chat, warning, feedback, alert}, ``edited``,
     ``withdrawn``, ``attachments`` (sent ones), ``authors``, ``acknowledgements_given`` and
     ``acknowledgements_missing`` (over every addressee of every warning and alert not withdrawn),
     ``ack_seconds_median`` and ``ack_seconds_max`` (posting to acknowledgement; None without any),
+    ``acknowledgements`` [{kind, messages, acknowledged_messages, addressees, given, missing,
+    seconds_min, seconds_mean, seconds_max}] for warnings and alerts,
     ``by_room`` [{room, name, kind, messages}], ``by_handling`` {operation, hub_only}.
     """
     messages = Message.objects.filter(room__operation=operation)
     by_kind = dict(messages.order_by().values("kind").annotate(n=Count("pk")).values_list("kind", "n"))
     ack_seconds: list[float] = []
-    acknowledged = unacknowledged = 0
-    for message in messages.filter(
-        kind__in=[Message.Kind.WARNING, Message.Kind.ALERT], withdrawn_at__isnull=True
-    ).select_related("room"):
+    per_kind: dict[str, dict[str, Any]] = {}
+    for message in (
+        messages.filter(kind__in=[Message.Kind.WARNING, Message.Kind.ALERT], withdrawn_at__isnull=True)
+        .select_related("room")
+        .order_by("pk")
+    ):
+        kind = per_kind.setdefault(
+            message.kind,
+            {
+                "kind": message.kind,
+                "messages": 0,
+                "acknowledged_messages": 0,
+                "addressees": 0,
+                "missing": 0,
+                "seconds": [],
+            },
+        )
+        kind["messages"] += 1
+        any_ack = False
         for row in acknowledgement_status(message):
+            kind["addressees"] += 1
             if row["acknowledged_at"]:
-                acknowledged += 1
-                ack_seconds.append((row["acknowledged_at"] - message.created_at).total_seconds())
+                any_ack = True
+                kind["seconds"].append((row["acknowledged_at"] - message.created_at).total_seconds())
             else:
-                unacknowledged += 1
+                kind["missing"] += 1
+        kind["acknowledged_messages"] += any_ack
+    acknowledgements = []
+    for kind in (Message.Kind.WARNING, Message.Kind.ALERT):
+        row = per_kind.get(kind)
+        if row is None:
+            continue
+        seconds = row.pop("seconds")
+        acknowledgements.append(
+            row
+            | {
+                "given": len(seconds),
+                "seconds_min": min(seconds) if seconds else None,
+                "seconds_mean": statistics.fmean(seconds) if seconds else None,
+                "seconds_max": max(seconds) if seconds else None,
+            }
+        )
+        ack_seconds += seconds
     return {
         "rooms": operation.rooms.count(),
         "messages": messages.count(),
@@ -496,10 +584,11 @@ def communication_stats(operation: Operation) -> dict[str, Any]:
         "withdrawn": messages.filter(withdrawn_at__isnull=False).count(),
         "attachments": Attachment.objects.filter(room__operation=operation, message__isnull=False).count(),
         "authors": messages.values("author_id").distinct().count(),
-        "acknowledgements_given": acknowledged,
-        "acknowledgements_missing": unacknowledged,
+        "acknowledgements_given": sum(a["given"] for a in acknowledgements),
+        "acknowledgements_missing": sum(a["missing"] for a in acknowledgements),
         "ack_seconds_median": statistics.median(ack_seconds) if ack_seconds else None,
         "ack_seconds_max": max(ack_seconds) if ack_seconds else None,
+        "acknowledgements": acknowledgements,
         "by_room": [
             {"room": r.pk, "name": r.name, "kind": r.kind, "messages": r.n}
             for r in operation.rooms.annotate(n=Count("messages")).order_by("pk")

@@ -6,7 +6,6 @@ events and live events carry identifiers only.
 
 from __future__ import annotations
 
-import datetime as dt
 import time
 import uuid
 from collections.abc import Sequence
@@ -16,13 +15,15 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from cencomm.audit import audit_record
-from cencomm.crypto import data_key_rotate, open_sealed, seal, seal_text
-from cencomm.errors import Refused
+from cencomm.errors import NotFound, Refused
 from cencomm.live import publish_on_commit, room_group, user_group
+from cencomm.protocol import ClientIdReused
 from cencomm.uploads import UploadRejected, check_upload  # noqa: F401 - UploadRejected: the API's
-from messaging import events
+from messaging import audit, events
 from messaging.models import (
+    EDIT_WINDOW,  # noqa: F401 - the pages' and the socket's
+    MAX_ATTACHMENTS_PER_MESSAGE,
+    MAX_TEXT_CHARS,
     Acknowledgement,
     Attachment,
     Connection,
@@ -32,35 +33,37 @@ from messaging.models import (
     ReadPosition,
     Room,
     RoomMember,
-    attachment_context,
-    message_context,
 )
-from messaging.selectors import rooms_for
+from messaging.sealing import open_first_version, reseal_room, seal_attachment, seal_message
+from messaging.selectors import (
+    edit_refusal,
+    kinds_for,
+    may_open_room,
+    may_post_in,
+    may_upload,
+    rooms_for,
+)
 from operations.models import Membership, Operation
-from operations.selectors import operation_entry_points, require_role
+from operations.selectors import operation_entry_points
 from operations.services import operation_hold_state
 
 Role = Membership.Role
-MAX_TEXT_CHARS = 4000
-MAX_ATTACHMENTS_PER_MESSAGE = 10
-EDIT_WINDOW = dt.timedelta(minutes=15)
-POSTING_STATES = {Operation.State.PLANNED, Operation.State.ACTIVE, Operation.State.FOLLOW_UP}
-# Who may send what; observers read only.
-KINDS_BY_ROLE: dict[str, set[str]] = {
-    Role.COORDINATOR: set(Message.Kind.values),
-    Role.NATIONAL_CONTACT: set(Message.Kind.values),
-    Role.OFFICER: {Message.Kind.CHAT, Message.Kind.FEEDBACK},
-    Role.ANALYST: {Message.Kind.CHAT},
-    Role.OBSERVER: set(),
-}
 
 
 # --- rooms ---------------------------------------------------------------------------------------
 
 
+def operation_changed_receiver(*, operation: Operation, **kwargs: object) -> None:
+    """``operations.signals.operation_changed``: the operation's rooms follow its administrations."""
+    rooms_ensure(operation=operation)
+
+
 @transaction.atomic
 def rooms_ensure(*, operation: Operation) -> list[Room]:
-    """The operation-wide room, the coordinators' room and one room per administration (idempotent)."""
+    """The operation-wide room, the coordinators' room and one room per administration (idempotent).
+
+    Made when an operation is loaded or a member added (``operation_changed_receiver``), never on a read.
+    """
     wanted = [
         (Room.Kind.OPERATION, None, f"{operation.code}: everyone"),
         (Room.Kind.COORDINATORS, None, "Coordinators"),
@@ -78,9 +81,7 @@ def rooms_ensure(*, operation: Operation) -> list[Room]:
             room = Room.objects.create(
                 operation=operation, kind=kind, administration=administration, name=name
             )
-            audit_record(
-                action="room.create", actor=None, operation=operation, target=room, data={"kind": kind}
-            )
+            audit.room_created(room=room, actor=None)
         rooms.append(room)
     return rooms
 
@@ -88,7 +89,8 @@ def rooms_ensure(*, operation: Operation) -> list[Room]:
 @transaction.atomic
 def room_create(*, membership: Membership, name: str, user_ids: Sequence[int]) -> Room:
     """A coordinator opens a room for some of the operation's members (and themselves)."""
-    require_role(membership, Role.COORDINATOR, what="room")
+    if not may_open_room(membership):
+        raise NotFound("room")
     name = (name or "").strip()
     if not 1 <= len(name) <= 120:
         raise ValidationError({"name": "Give the room a name of at most 120 characters."})
@@ -103,13 +105,7 @@ def room_create(*, membership: Membership, name: str, user_ids: Sequence[int]) -
         operation=operation, kind=Room.Kind.CUSTOM, name=name, created_by=membership.user
     )
     RoomMember.objects.bulk_create([RoomMember(room=room, user_id=u) for u in members | {membership.user_id}])
-    audit_record(
-        action="room.create",
-        actor=membership.user,
-        operation=operation,
-        target=room,
-        data={"kind": room.kind, "members": sorted(members | {membership.user_id})},
-    )
+    audit.room_created(room=room, actor=membership.user, members=members | {membership.user_id})
     for user_id in members | {membership.user_id}:  # their open sockets pick up the new room
         publish_on_commit(user_group(user_id), {"type": "access.changed", "operation": operation.pk})
     return room
@@ -124,7 +120,7 @@ def _locked_room(room: Room) -> Room:
 
 
 def _require_open(room: Room) -> None:
-    if room.operation.state not in POSTING_STATES:
+    if not may_post_in(room.operation):
         raise Refused("The operation is closed to new messages.")
 
 
@@ -156,16 +152,22 @@ def message_post(
 ) -> tuple[Message, bool]:
     """Store a message with the room's next sequence number; ``(message, created)``.
 
-    A retry with the same client ID returns the stored message and stores nothing.
+    A retry with the same client ID and the same draft returns the stored message and stores
+    nothing; the same client ID with a different draft raises ClientIdReused (naming the stored one).
     """
     room = _locked_room(room)  # serialises sequence numbers and client-ID checks per room
     existing = Message.objects.filter(room=room, client_id=client_id).first()
     if existing is not None:
         if existing.author_id != membership.user_id:
             raise ValidationError({"client_id": "This client ID is already used."})
+        draft = (text, kind, handling, reply_to_id, warning_id, entry_point_ids, attachment_ids)
+        if not _same_draft(existing, *draft):
+            raise ClientIdReused(
+                "This client ID was already used for a different message.", stored_id=existing.pk
+            )
         return existing, False
     _require_open(room)
-    if kind not in KINDS_BY_ROLE.get(membership.role, set()):
+    if kind not in kinds_for(membership.role):
         raise Refused(
             f"Your role cannot send a {Message.Kind(kind).label.lower()}."
             if kind in Message.Kind.values
@@ -194,7 +196,7 @@ def message_post(
         reply_to=reply_to,
         warning=warning,
     )
-    message.body = seal_text(scope=room.scope, context=message_context(message, 1), text=text)
+    message.body = seal_message(message, version=1, text=text)
     message.save()
     MessageVersion.objects.create(message=message, version=1, body=message.body)
     if entry_points:
@@ -202,21 +204,34 @@ def message_post(
     for attachment in attachments:
         attachment.message = message
         attachment.save(update_fields=["message"])
-    audit_record(
-        action="message.post",
-        actor=membership.user,
-        operation=room.operation,
-        target=message,
-        data={
-            "room": room.pk,
-            "seq": message.seq,
-            "kind": kind,
-            "handling": handling,
-            "attachments": [str(a.uid) for a in attachments],
-        },
-    )
+    audit.message_posted(message=message, actor=membership.user, attachments=attachments)
     publish_on_commit(room_group(room.pk), events.message_posted(message))
     return message, True
+
+
+def _same_draft(
+    message: Message,
+    text: str,
+    kind: str,
+    handling: str,
+    reply_to_id: int | None,
+    warning_id: int | None,
+    entry_point_ids: Sequence[int],
+    attachment_ids: Sequence[str],
+) -> bool:
+    """Whether a retried draft is the one ``message`` was posted from (its first version)."""
+    try:
+        attachments = {uuid.UUID(str(u)) for u in attachment_ids}
+        entry_points = {int(i) for i in entry_point_ids}
+    except (TypeError, ValueError):
+        return False
+    return (
+        (message.kind, message.handling, message.reply_to_id, message.warning_id)
+        == (kind, handling, reply_to_id, warning_id)
+        and entry_points == set(message.entry_points.values_list("pk", flat=True))
+        and attachments == set(message.attachments.values_list("uid", flat=True))
+        and (text or "").strip() == open_first_version(message)
+    )
 
 
 def _reply_target(room: Room, reply_to_id: int | None) -> Message | None:
@@ -278,14 +293,9 @@ def _unattached(membership: Membership, room: Room, uids: Sequence[str]) -> list
 
 
 def _own_recent(membership: Membership, message: Message) -> Message:
-    if message.author_id != membership.user_id:
-        raise Refused("Only the author may change a message.")
-    if message.withdrawn_at is not None:
-        raise Refused("This message was withdrawn.")
-    if timezone.now() - message.created_at > EDIT_WINDOW:
-        raise Refused(
-            f"Messages can be changed for {int(EDIT_WINDOW.total_seconds() // 60)} minutes after sending."
-        )
+    refusal = edit_refusal(membership, message)
+    if refusal is not None:
+        raise Refused(refusal)
     return message
 
 
@@ -306,17 +316,11 @@ def message_edit(*, membership: Membership, message: Message, text: str) -> Mess
     message.room = room
     _bump(room, message)
     message.version += 1
-    message.body = seal_text(scope=room.scope, context=message_context(message, message.version), text=text)
+    message.body = seal_message(message, version=message.version, text=text)
     message.edited_at = timezone.now()
     message.save(update_fields=["rev", "version", "body", "edited_at"])
     MessageVersion.objects.create(message=message, version=message.version, body=message.body)
-    audit_record(
-        action="message.edit",
-        actor=membership.user,
-        operation=room.operation,
-        target=message,
-        data={"room": room.pk, "seq": message.seq, "version": message.version},
-    )
+    audit.message_edited(message=message, actor=membership.user)
     publish_on_commit(room_group(room.pk), events.message_changed(message))
     return message
 
@@ -329,13 +333,7 @@ def message_withdraw(*, membership: Membership, message: Message) -> Message:
     _bump(room, message)
     message.withdrawn_at = timezone.now()
     message.save(update_fields=["rev", "withdrawn_at"])
-    audit_record(
-        action="message.withdraw",
-        actor=membership.user,
-        operation=room.operation,
-        target=message,
-        data={"room": room.pk, "seq": message.seq, "version": message.version},
-    )
+    audit.message_withdrawn(message=message, actor=membership.user)
     publish_on_commit(room_group(room.pk), events.message_changed(message))
     return message
 
@@ -348,13 +346,7 @@ def message_acknowledge(*, membership: Membership, message: Message) -> Acknowle
         raise Refused("This message was withdrawn.")
     ack, created = Acknowledgement.objects.get_or_create(message=message, user=membership.user)
     if created:
-        audit_record(
-            action="message.acknowledge",
-            actor=membership.user,
-            operation=membership.operation,
-            target=message,
-            data={"room": message.room_id, "seq": message.seq},
-        )
+        audit.message_acknowledged(message=message, actor=membership.user)
         publish_on_commit(
             room_group(message.room_id), events.message_acknowledged(message, membership.user_id)
         )
@@ -384,7 +376,7 @@ def attachment_upload(
     """Check the real type and size, keep the sealed original with its SHA-256 and a clean copy."""
     operation_hold_state(room.operation)
     _require_open(room)
-    if membership.role == Role.OBSERVER:
+    if not may_upload(membership):
         raise Refused("Observers read only.")
     if handling not in Handling.values:
         raise ValidationError({"handling": "Unknown handling code."})
@@ -399,45 +391,10 @@ def attachment_upload(
         width=upload.width,
         height=upload.height,
     )
-    _seal_attachment(attachment, name=upload.name, original=data, display=upload.display)
+    seal_attachment(attachment, name=upload.name, original=data, display=upload.display)
     attachment.save()
-    audit_record(
-        action="attachment.upload",
-        actor=membership.user,
-        operation=room.operation,
-        target=attachment,
-        data={
-            "room": room.pk,
-            "content_type": upload.content_type,
-            "size": len(data),
-            "sha256": attachment.sha256,
-        },
-    )
+    audit.attachment_uploaded(attachment=attachment, actor=membership.user)
     return attachment
-
-
-def _seal_attachment(attachment: Attachment, *, name: str, original: bytes, display: bytes | None) -> None:
-    scope = f"room:{attachment.room_id}"
-    attachment.name = seal_text(scope=scope, context=attachment_context(attachment, "name"), text=name)
-    attachment.original = seal(
-        scope=scope, context=attachment_context(attachment, "original"), plaintext=original
-    )
-    attachment.display = (
-        None
-        if display is None
-        else seal(scope=scope, context=attachment_context(attachment, "display"), plaintext=display)
-    )
-
-
-def attachment_content(attachment: Attachment, *, part: str) -> bytes:
-    """The decrypted display copy (the original when there is none) or the original."""
-    if part == "display" and attachment.display is not None:
-        blob = attachment.display
-    else:
-        blob, part = attachment.original, "original"
-    return open_sealed(
-        context=attachment_context(attachment, part), blob=blob, scope=f"room:{attachment.room_id}"
-    )
 
 
 # --- keys ----------------------------------------------------------------------------------------
@@ -450,40 +407,8 @@ def room_key_rotate(*, room: Room, actor: AbstractBaseUser | None) -> int:
     The old key version stays (inactive) so a record sealed concurrently still opens.
     """
     room = _locked_room(room)
-    old = {}
-    for version in MessageVersion.objects.filter(message__room=room).select_related("message"):
-        old[("v", version.pk)] = open_sealed(
-            context=message_context(version.message, version.version), blob=version.body, scope=room.scope
-        )
-    key = data_key_rotate(scope=room.scope)
-    count = 0
-    for version in MessageVersion.objects.filter(message__room=room).select_related("message"):
-        version.body = seal(
-            scope=room.scope,
-            context=message_context(version.message, version.version),
-            plaintext=old[("v", version.pk)],
-        )
-        version.save(update_fields=["body"])
-        if version.version == version.message.version:
-            Message.objects.filter(pk=version.message_id).update(body=version.body)
-        count += 1
-    for attachment in Attachment.objects.filter(room=room):
-        attachment.room = room
-        name = open_sealed(
-            context=attachment_context(attachment, "name"), blob=attachment.name, scope=room.scope
-        )
-        original = attachment_content(attachment, part="original")
-        display = attachment_content(attachment, part="display") if attachment.display is not None else None
-        _seal_attachment(attachment, name=name.decode(), original=original, display=display)
-        attachment.save(update_fields=["name", "original", "display"])
-        count += 1
-    audit_record(
-        action="room.key_rotate",
-        actor=actor,
-        operation=room.operation,
-        target=room,
-        data={"key_version": key.version, "resealed": count},
-    )
+    key, count = reseal_room(room)
+    audit.room_key_rotated(room=room, actor=actor, key_version=key.version, resealed=count)
     return count
 
 

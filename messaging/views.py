@@ -10,15 +10,13 @@ from django.views.decorators.http import require_GET, require_http_methods
 from cencomm.errors import NotFound
 from cencomm.principal import Principal
 from messaging import selectors, services
-from operations.selectors import access_membership, operation_entry_points, require_role
-
-Role = services.Role
+from messaging.models import EDIT_WINDOW, MAX_TEXT_CHARS
+from operations.selectors import access_membership, operation_entry_points
 
 
 @require_GET
 def room_page(request: HttpRequest, code: str, room_id: int | None = None) -> HttpResponse:
     membership = access_membership(Principal(request.user), operation_code=code)
-    services.rooms_ensure(operation=membership.operation)
     rooms = list(selectors.rooms_for(membership))
     current = (
         next((r for r in rooms if r.pk == room_id), None)
@@ -33,13 +31,13 @@ def room_page(request: HttpRequest, code: str, room_id: int | None = None) -> Ht
         "code": membership.operation.code,
         "room": current.pk,
         "me": {"id": membership.user_id, "username": request.user.get_username(), "role": membership.role},
-        "kinds": sorted(services.KINDS_BY_ROLE.get(membership.role, set())),
+        "kinds": sorted(selectors.kinds_for(membership.role)),
         "entryPoints": [
             {"id": e.pk, "name": e.name, "country": e.administration.country}
             for e in operation_entry_points(membership.operation)
         ],
-        "editSeconds": int(services.EDIT_WINDOW.total_seconds()),
-        "maxChars": services.MAX_TEXT_CHARS,
+        "editSeconds": int(EDIT_WINDOW.total_seconds()),
+        "maxChars": MAX_TEXT_CHARS,
     }
     return render(
         request,
@@ -51,8 +49,8 @@ def room_page(request: HttpRequest, code: str, room_id: int | None = None) -> Ht
             "rooms": rooms,
             "current": current,
             "config": config,
-            "can_review": membership.role in (Role.COORDINATOR, Role.NATIONAL_CONTACT),
-            "can_open": membership.role == Role.COORDINATOR,
+            "can_review": selectors.may_review_acknowledgements(membership),
+            "can_open": selectors.may_open_room(membership),
         },
     )
 
@@ -60,9 +58,9 @@ def room_page(request: HttpRequest, code: str, room_id: int | None = None) -> Ht
 @require_http_methods(["GET", "POST"])
 def room_new(request: HttpRequest, code: str) -> HttpResponse:
     """A coordinator opens a room for some of the operation's members: the same service as the API."""
-    membership = require_role(
-        access_membership(Principal(request.user), operation_code=code), Role.COORDINATOR, what="page"
-    )
+    membership = access_membership(Principal(request.user), operation_code=code)
+    if not selectors.may_open_room(membership):
+        raise NotFound("page")
     name, chosen, errors = "", set(), {}
     if request.method == "POST":
         name = request.POST.get("name", "")
@@ -96,7 +94,8 @@ def room_new(request: HttpRequest, code: str) -> HttpResponse:
 @require_GET
 def acknowledgements_page(request: HttpRequest, code: str) -> HttpResponse:
     membership = access_membership(Principal(request.user), operation_code=code)
-    require_role(membership, Role.COORDINATOR, Role.NATIONAL_CONTACT, what="page")
+    if not selectors.may_review_acknowledgements(membership):
+        raise NotFound("page")
     return render(
         request,
         "messaging/acknowledgements.html",

@@ -9,7 +9,7 @@ from operations.models import (
     OperationTransition,
     Participation,
 )
-from operations.services import membership_add, membership_remove
+from operations.services import membership_add, membership_remove, operation_announce
 
 
 class ParticipationInline(admin.TabularInline):
@@ -38,6 +38,10 @@ class OperationAdmin(admin.ModelAdmin):
     readonly_fields = ["state"]  # the lifecycle moves through operation_transition, with its history
     inlines = [ParticipationInline, MembershipInline]
     filter_horizontal = ["target_categories"]
+
+    def save_related(self, request, form, formsets, change):  # type: ignore[no-untyped-def]
+        super().save_related(request, form, formsets, change)
+        operation_announce(operation=form.instance)  # its rooms follow its administrations
 
 
 @admin.register(OperationTransition)

@@ -10,7 +10,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 from django.utils import timezone
-from django.utils.translation import gettext, gettext_noop
+from django.utils.translation import get_language, gettext, gettext_noop
 
 from operations.countries import COUNTRIES
 
@@ -87,11 +87,42 @@ class EntryPoint(models.Model):
         return self.name
 
 
+#: The interface languages a category's name is given in (English is ``name``).
+CATEGORY_LANGUAGES = ("en", "fr", "es", "pt", "ru", "ar")
+
+
+def validate_category_names(names: object) -> None:
+    """``{language: name}`` for the interface languages other than English, each at most 100 characters."""
+    if not isinstance(names, dict):
+        raise ValidationError(gettext("Give the names as an object of language codes."))
+    for language, name in names.items():
+        if language not in CATEGORY_LANGUAGES[1:]:
+            raise ValidationError(
+                gettext("%(language)r is not an interface language.") % {"language": language}
+            )
+        if not isinstance(name, str) or not name.strip() or len(name) > 100:
+            raise ValidationError(gettext("A name has 1 to 100 characters."))
+
+
+def category_label(name: str, names: dict[str, str], language: str | None) -> str:
+    """A category's name in ``language`` (a language code such as "ar" or "pt-br"), else in English."""
+    short = (language or "en").split("-")[0].lower()
+    if short == "en":
+        return name
+    return names.get(short) or name
+
+
 class CommodityCategory(models.Model):
-    """A commodity category is data: added and renamed by coordinators, not by a code change."""
+    """The catalogue operations share: a category is added once here and picked by the next operation.
+
+    An operation's own list (:class:`OperationCategory`) starts from the catalogue; adding, renaming
+    or reclassifying in one operation changes nothing in another. Goods lines reference the
+    catalogue entry, whose code and key never change (the results chain hashes the key).
+    """
 
     code = models.SlugField(max_length=40, unique=True)
-    name = models.CharField(max_length=100, unique=True)
+    name = models.CharField(max_length=100)  # English
+    names = models.JSONField(default=dict, blank=True, validators=[validate_category_names])
     position = models.PositiveIntegerField(default=100)
     active = models.BooleanField(default=True)
 
@@ -101,6 +132,37 @@ class CommodityCategory(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def label(self, language: str | None = None) -> str:
+        return category_label(self.name, self.names, language or get_language())
+
+
+class OperationCategory(models.Model):
+    """A category as one operation offers it, under the name (and translations) it has there."""
+
+    operation = models.ForeignKey("Operation", on_delete=models.CASCADE, related_name="categories")
+    category = models.ForeignKey(CommodityCategory, on_delete=models.PROTECT, related_name="+")
+    name = models.CharField(max_length=100)  # English; reports are written with it
+    names = models.JSONField(default=dict, blank=True, validators=[validate_category_names])
+    position = models.PositiveIntegerField(default=100)
+    active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["position", "name"]
+        constraints = [
+            models.UniqueConstraint(fields=["operation", "category"], name="operation_category_unique"),
+            models.UniqueConstraint(fields=["operation", "name"], name="operation_category_name"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} in {self.operation_id}"
+
+    @property
+    def code(self) -> str:
+        return self.category.code
+
+    def label(self, language: str | None = None) -> str:
+        return category_label(self.name, self.names, language or get_language())
 
 
 class Operation(models.Model):

@@ -3,10 +3,18 @@
 from __future__ import annotations
 
 from django.db.models import QuerySet
+from django.utils.translation import get_language
 
 from cencomm.errors import NotFound
 from cencomm.principal import Principal
-from operations.models import Administration, EntryPoint, Membership, Operation
+from operations.models import (
+    Administration,
+    CommodityCategory,
+    EntryPoint,
+    Membership,
+    Operation,
+    OperationCategory,
+)
 
 Role = Membership.Role
 
@@ -72,3 +80,32 @@ def access_entry_point(membership: Membership, entry_point_id: int) -> EntryPoin
 
 def operation_members(operation: Operation) -> QuerySet[Membership]:
     return operation.memberships.select_related("user", "administration", "entry_point")
+
+
+# --- commodity categories: each operation has its own list, started from the shared catalogue ---
+
+
+def operation_categories(operation: Operation, *, active_only: bool = False) -> QuerySet[OperationCategory]:
+    """The categories the operation offers (its own names), in their order."""
+    rows = OperationCategory.objects.filter(operation=operation).select_related("category")
+    if active_only:
+        rows = rows.filter(active=True)
+    return rows.order_by("position", "name", "pk")
+
+
+def catalogue_offers(operation: Operation) -> QuerySet[CommodityCategory]:
+    """Catalogue categories the operation does not offer yet: a coordinator picks them in a minute."""
+    taken = OperationCategory.objects.filter(operation=operation).values("category_id")
+    return CommodityCategory.objects.filter(active=True).exclude(pk__in=taken).order_by("position", "name")
+
+
+def category_labels(operation_id: int, language: str | None = None) -> dict[int, str]:
+    """Catalogue key (``GoodsLine.category_id``) -> the operation's name for it, in ``language``
+    (the reader's, from get_language(), by default; reports pass "en")."""
+    language = language or get_language()
+    own = {
+        oc.category_id: oc.label(language)
+        for oc in OperationCategory.objects.filter(operation_id=operation_id)
+    }
+    missing = CommodityCategory.objects.exclude(pk__in=list(own))
+    return {c.pk: c.label(language) for c in missing} | own

@@ -1,4 +1,5 @@
-"""Every write to operations and membership. Each records an audit event and publishes on commit."""
+"""Every write to operations and membership. Each records an audit event through operations.audit and
+publishes on commit; writes that shape an operation send ``operations.signals.operation_changed``."""
 
 from __future__ import annotations
 
@@ -13,20 +14,22 @@ from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.utils import timezone
 
-from cencomm.audit import audit_record
 from cencomm.errors import Refused
 from cencomm.live import publish_on_commit, user_group
 from cencomm.models import ApiToken
 from cencomm.principal import TOKEN_PREFIX, token_digest
+from operations import audit
 from operations.models import (
     Administration,
     CommodityCategory,
     EntryPoint,
     Membership,
     Operation,
+    OperationCategory,
     OperationTransition,
     Participation,
 )
+from operations.signals import operation_changed
 
 State = Operation.State
 TRANSITIONS: dict[str, set[str]] = {
@@ -73,17 +76,7 @@ def operation_transition(*, operation: Operation, to_state: str, actor: Abstract
     OperationTransition.objects.create(
         operation=operation, from_state=from_state, to_state=to_state, by=actor
     )
-    audit_record(
-        action="operation.transition",
-        actor=actor,
-        operation=operation,
-        target=operation,
-        data={"from": from_state, "to": to_state},
-    )
-    publish_on_commit(
-        f"operation.{operation.pk}",
-        {"type": "operation.state", "operation": operation.pk, "state": to_state},
-    )
+    audit.operation_transitioned(operation=operation, actor=actor, from_state=from_state, to_state=to_state)
     return operation
 
 
@@ -123,18 +116,8 @@ def membership_add(
         raise ValidationError({"entry_point": "This entry point does not take part."})
     changed = membership.pk is not None
     membership.save()
-    audit_record(
-        action="membership.change" if changed else "membership.add",
-        actor=actor,
-        operation=operation,
-        target=membership,
-        data={
-            "user": user.pk,
-            "role": role,
-            "administration": membership.administration_id,
-            "entry_point": membership.entry_point_id,
-        },
-    )
+    audit.membership_saved(membership=membership, actor=actor, changed=changed)
+    operation_announce(operation=operation)
     if changed:  # open sockets re-check what this user may see
         publish_on_commit(
             user_group(user.pk),
@@ -146,13 +129,7 @@ def membership_add(
 @transaction.atomic
 def membership_remove(*, membership: Membership, actor: AbstractBaseUser | None) -> None:
     operation, user_id = membership.operation, membership.user_id
-    audit_record(
-        action="membership.remove",
-        actor=actor,
-        operation=operation,
-        target=membership,
-        data={"user": user_id, "role": membership.role},
-    )
+    audit.membership_removed(membership=membership, actor=actor)
     membership.delete()
     publish_on_commit(user_group(user_id), {"type": "access.changed", "operation": operation.pk})
 
@@ -170,10 +147,18 @@ def operation_load(data: dict[str, Any], *, actor: AbstractBaseUser | None = Non
     if errors:
         raise ValidationError(errors)
 
+    listed = []  # the description's categories: into the shared catalogue once, and the operation's list
     for position, category in enumerate(data.get("categories", []), start=1):
-        CommodityCategory.objects.update_or_create(
-            code=category["code"], defaults={"name": category["name"], "position": position * 10}
+        names = category.get("names") or {}
+        entry, _ = CommodityCategory.objects.get_or_create(
+            code=category["code"],
+            defaults={"name": category["name"], "names": names, "position": position * 10},
         )
+        if names and not entry.names:
+            entry.names = names
+            entry.full_clean()
+            entry.save(update_fields=["names"])
+        listed.append((position * 10, entry, category["name"], names))
 
     operation = Operation.objects.filter(code=data["code"]).first() or Operation(code=data["code"])
     operation.name = data["name"]
@@ -184,7 +169,8 @@ def operation_load(data: dict[str, Any], *, actor: AbstractBaseUser | None = Non
     operation.full_clean(exclude=["state"] if created else None)
     operation.save()
     if created:
-        audit_record(action="operation.create", actor=actor, operation=operation, target=operation)
+        audit.operation_created(operation=operation, actor=actor)
+    _operation_categories_start(operation, listed, created=created)
 
     targets = data.get("target_categories", [])
     unknown = set(targets) - set(
@@ -221,7 +207,34 @@ def operation_load(data: dict[str, Any], *, actor: AbstractBaseUser | None = Non
     if wanted and wanted != operation.state:
         for step in _path(operation.state, wanted):
             operation = operation_transition(operation=operation, to_state=step, actor=actor)
+    operation_announce(operation=operation)
     return operation
+
+
+@transaction.atomic
+def operation_announce(*, operation: Operation) -> None:
+    """Tell the apps above (rooms) that the operation or its participants changed, in this
+    transaction: they make what the operation needs now (its rooms), so reads never write.
+    Called by the services here, and by the admin after it saves participations."""
+    operation_changed.send(sender=Operation, operation=operation)
+
+
+def _operation_categories_start(
+    operation: Operation, listed: list[tuple[int, CommodityCategory, str, dict[str, str]]], *, created: bool
+) -> None:
+    """The operation's own categories: those its description lists, or (a new operation whose
+    description lists none) every active one of the catalogue. Names changed since are kept."""
+    if not listed and created:
+        listed = [(c.position, c, c.name, c.names) for c in CommodityCategory.objects.filter(active=True)]
+    for position, entry, name, names in listed:
+        own, made = OperationCategory.objects.get_or_create(
+            operation=operation, category=entry, defaults={"name": name, "names": names, "position": position}
+        )
+        if made:
+            own.full_clean()
+        elif names and not own.names:
+            own.names = names
+            own.save(update_fields=["names"])
 
 
 def _decimal(value: Any) -> Decimal | None:
@@ -259,7 +272,6 @@ def _parse_time(value: Any, field: str) -> dt.datetime:
 # --- personal access tokens ----------------------------------------------------------------------
 
 
-
 @transaction.atomic
 def api_token_create(
     *, user: AbstractBaseUser, operation: Operation, name: str, days: int
@@ -281,13 +293,7 @@ def api_token_create(
         digest=token_digest(plaintext),
         expires_at=timezone.now() + dt.timedelta(days=days),
     )
-    audit_record(
-        action="token.create",
-        actor=user,
-        operation=operation,
-        target=token,
-        data={"prefix": token.prefix, "expires_at": token.expires_at.isoformat()},
-    )
+    audit.token_created(token=token, actor=user)
     return token, plaintext
 
 
@@ -296,11 +302,5 @@ def api_token_revoke(*, token: ApiToken, actor: AbstractBaseUser) -> ApiToken:
     if token.revoked_at is None:
         token.revoked_at = timezone.now()
         token.save(update_fields=["revoked_at"])
-        audit_record(
-            action="token.revoke",
-            actor=actor,
-            operation=token.operation,
-            target=token,
-            data={"prefix": token.prefix},
-        )
+        audit.token_revoked(token=token, actor=actor)
     return token

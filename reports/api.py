@@ -13,6 +13,8 @@ from ninja import Router, Schema
 from ninja.responses import Status
 from pydantic import ConfigDict
 
+from cencomm.downloads import download_response
+from cencomm.errors import Refused
 from cencomm.principal import principal_of
 from operations.selectors import access_membership
 from reports import selectors, services
@@ -99,21 +101,19 @@ def report_detail(request: HttpRequest, code: str, report_id: int) -> dict:
 @router.get("/operations/{code}/reports/{report_id}/download")
 def report_download(request: HttpRequest, code: str, report_id: int) -> HttpResponse:
     _, report = selectors.access_report(principal_of(request), operation_code=code, report_id=report_id)
-    return download_response(report)
+    return report_file(report)
 
 
-def download_response(report: Report, *, inline: bool = False) -> HttpResponse:
+def report_file(report: Report, *, inline: bool = False) -> HttpResponse:
     """The stored file, as an attachment; HTML sandboxed so it can never run script in the hub."""
     if report.state != Report.State.DONE:
-        from cencomm.errors import Refused
-
         raise Refused("The report is not finished yet.")
-    response = HttpResponse(selectors.report_content(report), content_type=report.content_type)
-    disposition = "inline" if inline else "attachment"
-    response["Content-Disposition"] = f'{disposition}; filename="{report.filename}"'
-    response["Content-Security-Policy"] = (
-        "sandbox; default-src 'none'; img-src data:; style-src 'unsafe-inline'"
+    return download_response(
+        selectors.report_content(report),
+        filename=report.filename,
+        content_type=report.content_type,
+        inline=inline,
+        headers={
+            "Content-Security-Policy": "sandbox; default-src 'none'; img-src data:; style-src 'unsafe-inline'"
+        },
     )
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Cache-Control"] = "private, no-store"
-    return response

@@ -1,4 +1,4 @@
-"""Pages: the operation's reports (ask for one, watch its progress, download the finished ones)."""
+"""Pages: the operation's reports (ask for one, see what each leaves out, watch its progress, download)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,8 @@ from cencomm.chain import chain_head
 from cencomm.principal import Principal
 from operations.selectors import access_membership
 from reports import selectors, services
-from reports.api import download_response, report_out
+from reports.api import report_file, report_out
+from reports.cases import left_out
 from reports.models import Report
 from results.selectors import results_chain_name
 
@@ -31,6 +32,7 @@ def report_index(request: HttpRequest, code: str) -> HttpResponse:
         except ValidationError as exc:
             errors = exc.message_dict
     reports = list(selectors.reports_for(membership).select_related("operation")[:50])
+    audience = selectors.Audience.of(membership)
     return render(
         request,
         "reports/index.html",
@@ -44,10 +46,15 @@ def report_index(request: HttpRequest, code: str) -> HttpResponse:
             ],
             "editions": Report.Edition.choices,
             "formats": Report.Format.choices,
-            "may_restricted": selectors.Audience.of(membership).may_read_restricted,
+            "may_restricted": audience.may_read_restricted,
             "errors": errors,
             "member_count": membership.operation.memberships.count(),
             "chain_seq_now": chain_head(results_chain_name(membership.operation_id)).seq,
+            "left_out": [
+                item
+                for item in left_out(membership.operation, audience)
+                if audience.may_read_restricted or item["key"] in ("voided", "public")
+            ],
         },
         status=422 if errors else 200,
     )
@@ -56,6 +63,4 @@ def report_index(request: HttpRequest, code: str) -> HttpResponse:
 @require_GET
 def report_download(request: HttpRequest, code: str, report_id: int) -> HttpResponse:
     _, report = selectors.access_report(Principal(request.user), operation_code=code, report_id=report_id)
-    return download_response(
-        report, inline=request.GET.get("view") == "1" and report.format == Report.Format.PDF
-    )
+    return report_file(report, inline=request.GET.get("view") == "1" and report.format == Report.Format.PDF)

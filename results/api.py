@@ -9,25 +9,32 @@ import datetime as dt
 import uuid
 from decimal import Decimal
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from ninja import Field, File, Query, Router, Schema
 from ninja.files import UploadedFile
 from ninja.responses import Status
 from pydantic import ConfigDict
 
+from cencomm.downloads import download_response
+from cencomm.formats import local_time
 from cencomm.principal import principal_of
+from cencomm.protocol import ClientId, ClientIdReused
 from cencomm.uploads import UploadRejected
-from operations.models import CommodityCategory, Membership
-from operations.selectors import access_membership, require_role
-from results import selectors, services
+from operations.models import Membership
+from operations.selectors import (
+    access_membership,
+    catalogue_offers,
+    category_labels,
+    operation_categories,
+    require_role,
+)
+from results import sealing, selectors, services
+from results.board import BoardFilter, board_snapshot, parse_filter, version_summary
 from results.models import HandlingCode, Result, ResultPhoto, ResultVersion, Unit
 
 router = Router(tags=["results"])
-CLIENT_ID = r"^[A-Za-z0-9_.:-]+$"
 
 
 class StrictSchema(Schema):
@@ -74,12 +81,16 @@ class ContentIn(StrictSchema):
 
 
 class ResultIn(ContentIn):
-    client_id: str = Field(min_length=8, max_length=64, pattern=CLIENT_ID)
+    client_id: ClientId = Field(description="A UUID the client mints per draft (retries send it again)")
     entry_point: int
 
 
 class CorrectionIn(ContentIn):
     reason: str = Field(max_length=500)
+
+
+class ReasonIn(StrictSchema):
+    reason: str = Field(max_length=500, description="Why (required, shown with the version)")
 
 
 class ValidationIn(StrictSchema):
@@ -92,13 +103,18 @@ class NilReturnIn(StrictSchema):
     day: dt.date
 
 
+NAMES_DESCRIPTION = "The name in the other interface languages: {fr, es, pt, ru, ar}, each optional"
+
+
 class CategoryIn(StrictSchema):
-    code: str = Field(max_length=40)
-    name: str = Field(max_length=100)
+    code: str = Field(max_length=40, description="A catalogue code picks that category; a new code adds one")
+    name: str = Field("", max_length=100, description="In English; a catalogue pick may leave it out")
+    names: dict[str, str] = Field(default_factory=dict, max_length=6, description=NAMES_DESCRIPTION)
 
 
 class CategoryRenameIn(StrictSchema):
-    name: str = Field(max_length=100)
+    name: str = Field("", max_length=100, description="In English; empty keeps it")
+    names: dict[str, str] | None = Field(None, max_length=6, description=NAMES_DESCRIPTION)
 
 
 class ReclassifyIn(StrictSchema):
@@ -109,10 +125,12 @@ class ReclassifyIn(StrictSchema):
 
 
 class FilterIn(Schema):
-    administration: int | None = None
-    entry_point: int | None = None
-    category: str | None = Field(None, max_length=40)
-    day: dt.date | None = None
+    """Read as text and checked by ``results.board.parse_filter``, like the board socket's filter."""
+
+    administration: str | None = Field(None, max_length=100, description="An administration's id")
+    entry_point: str | None = Field(None, max_length=100, description="An entry point's id")
+    category: str | None = Field(None, max_length=100, description="A commodity category's code")
+    day: str | None = Field(None, max_length=100, description="A UTC day, YYYY-MM-DD")
 
 
 class ListFilterIn(FilterIn):
@@ -143,6 +161,7 @@ class VersionOut(Schema):
     created_at: dt.datetime
     created_by: str
     reason: str
+    voided: bool = Field(description="A voided result counts nowhere; ``reason`` says why")
     inspected_at: dt.datetime
     inspected_at_local: str
     origin: str
@@ -210,8 +229,14 @@ class NilReturnOut(Schema):
 
 class CategoryOut(Schema):
     code: str
-    name: str
+    name: str = Field(description="In English (reports use it)")
+    names: dict[str, str]
+    label: str = Field(description="The name in the caller's language")
     active: bool
+
+    @staticmethod
+    def resolve_label(obj: Any) -> str:
+        return obj.label()
 
 
 class ReclassifyOut(Schema):
@@ -225,17 +250,12 @@ def _membership(request: HttpRequest, code: str) -> Membership:
     return access_membership(principal_of(request), operation_code=code)
 
 
-def _filter(membership: Membership, query: FilterIn) -> selectors.BoardFilter:
-    category_id = None
-    if query.category is not None:
-        category = CommodityCategory.objects.filter(code=query.category).first()
-        if category is None:
-            raise ValidationError({"category": [f"Unknown commodity category {query.category!r}."]})
-        category_id = category.pk
-    return selectors.BoardFilter(
-        administration_id=query.administration,
-        entry_point_id=query.entry_point,
-        category_id=category_id,
+def _filter(membership: Membership, query: FilterIn) -> BoardFilter:
+    return parse_filter(
+        membership.operation,
+        administration=query.administration,
+        entry_point=query.entry_point,
+        category=query.category,
         day=query.day,
     )
 
@@ -243,18 +263,17 @@ def _filter(membership: Membership, query: FilterIn) -> selectors.BoardFilter:
 def _version_out(membership: Membership, version: ResultVersion) -> dict[str, Any]:
     result = version.result
     visible = selectors.may_see_sealed(membership, result)
-    sealed = selectors.sealed_fields(version) if visible else dict.fromkeys(selectors.SEALED_FIELDS)
-    tz = ZoneInfo(result.entry_point.time_zone)
+    sealed = sealing.sealed_fields(version) if visible else dict.fromkeys(sealing.SEALED_FIELDS)
+    labels = category_labels(result.operation_id)  # in the caller's language
     return {
         "number": version.number,
         "current": version.is_current,
         "created_at": version.created_at,
         "created_by": version.created_by.username,
         "reason": version.reason,
+        "voided": version.voided,
         "inspected_at": version.inspected_at,
-        "inspected_at_local": version.inspected_at.astimezone(tz).strftime(
-            f"%Y-%m-%d %H:%M {result.entry_point.time_zone}"
-        ),
+        "inspected_at_local": local_time(version.inspected_at, result.entry_point.time_zone),
         "origin": version.origin_country,
         "departure": version.departure_country,
         "transit": version.transit_countries,
@@ -274,9 +293,9 @@ def _version_out(membership: Membership, version: ResultVersion) -> dict[str, An
             {
                 "position": line.position,
                 "category": line.category.code,
-                "category_name": line.category.name,
+                "category_name": labels.get(line.category_id, line.category.name),
                 "description": line.description,
-                "brand": selectors.line_brand(version, line) if visible else None,
+                "brand": sealing.line_brand(version, line) if visible else None,
                 "gtin": line.gtin,
                 "hs_code": line.hs_code,
                 "quantity": line.quantity,
@@ -326,36 +345,41 @@ def _photo_out(membership: Membership, result: Result, photo: ResultPhoto) -> di
 # --- results ------------------------------------------------------------------------------------
 
 
-@router.post("/operations/{code}/results", response={200: ResultOut, 201: ResultOut})
+class ClientIdReusedOut(Schema):
+    detail: str
+    id: str = Field(description="The UUID of the result this client ID already names")
+    errors: dict[str, list[str]]
+
+
+@router.post(
+    "/operations/{code}/results", response={200: ResultOut, 201: ResultOut, 409: ClientIdReusedOut}
+)
 def post_result(request: HttpRequest, code: str, payload: ResultIn) -> Status[Any]:
-    """Post one result. A retry with the same ``client_id`` returns the stored result with 200."""
+    """Post one result. A retry (same ``client_id``, same content) answers the stored result with 200;
+    the same ``client_id`` with other content is refused with 409 and the stored result's ``id``."""
     membership = _membership(request, code)
-    result, created = services.result_post(
-        membership=membership,
-        entry_point_id=payload.entry_point,
-        client_id=payload.client_id,
-        content=payload.content(),
-    )
+    try:
+        result, created = services.result_post(
+            membership=membership,
+            entry_point_id=payload.entry_point,
+            client_id=payload.client_id,
+            content=payload.content(),
+        )
+    except ClientIdReused as exc:
+        return Status(409, {"detail": exc.message, "id": str(exc.stored_id), "errors": {"client_id": [exc.message]}})
     result = selectors.access_result(membership, result.uuid)
     return Status(201 if created else 200, _result_out(membership, result))
 
 
 @router.get("/operations/{code}/results", response=ResultPage)
 def list_results(request: HttpRequest, code: str, query: Query[ListFilterIn]) -> dict[str, Any]:
+    """The current versions the caller may see, newest first; voided ones too (``voided`` says so)."""
     membership = _membership(request, code)
-    flt = _filter(membership, query)
-    versions = selectors.current_versions(membership.operation, flt).filter(
-        result__in=selectors.visible_results(membership)
+    versions = selectors.results_list(
+        membership, _filter(membership, query), outcome=query.outcome, validation=query.validation
     )
-    if query.outcome:
-        versions = versions.filter(outcome=query.outcome)
-    if query.validation:
-        versions = versions.filter(result__validation=query.validation)
-    versions = versions.select_related("result__entry_point", "result__administration").prefetch_related(
-        "lines__category"
-    )
-    page = versions.order_by("-inspected_at", "-pk")[query.offset : query.offset + query.limit]
-    return {"count": versions.count(), "results": [selectors.version_summary(v) for v in page]}
+    page = versions[query.offset : query.offset + query.limit]
+    return {"count": versions.count(), "results": [version_summary(v) for v in page]}
 
 
 @router.get("/operations/{code}/results/{result_uuid}", response=ResultOut)
@@ -379,6 +403,25 @@ def correct_result(request: HttpRequest, code: str, result_uuid: str, payload: C
         membership=membership, result_uuid=result_uuid, content=payload.content(), reason=payload.reason
     )
     return Status(201, _result_out(membership, selectors.access_result(membership, result_uuid)))
+
+
+@router.post("/operations/{code}/results/{result_uuid}/void", response=ResultOut)
+def void_result(request: HttpRequest, code: str, result_uuid: str, payload: ReasonIn) -> dict[str, Any]:
+    """Void a result (a duplicate, a post in error): it then counts nowhere but stays readable.
+
+    A new chained version, ``voided`` true, with the reason. 409 if it is voided already.
+    """
+    membership = _membership(request, code)
+    services.result_void(membership=membership, result_uuid=result_uuid, reason=payload.reason)
+    return _result_out(membership, selectors.access_result(membership, result_uuid))
+
+
+@router.post("/operations/{code}/results/{result_uuid}/restore", response=ResultOut)
+def restore_result(request: HttpRequest, code: str, result_uuid: str, payload: ReasonIn) -> dict[str, Any]:
+    """Restore a voided result; the reason is required too. 409 if it is not voided."""
+    membership = _membership(request, code)
+    services.result_restore(membership=membership, result_uuid=result_uuid, reason=payload.reason)
+    return _result_out(membership, selectors.access_result(membership, result_uuid))
 
 
 @router.post("/operations/{code}/results/{result_uuid}/validation", response=ResultOut)
@@ -430,15 +473,14 @@ def get_photo(
     membership = _membership(request, code)
     photo = selectors.access_result_photo(membership, result_uuid, photo_uid)
     part = "original" if original else "display"
-    response = HttpResponse(selectors.photo_content(photo, part=part), content_type=photo.content_type)
     extension = ".jpg" if photo.content_type == "image/jpeg" else ".png"
-    disposition = "attachment" if original else "inline"
-    response["Content-Disposition"] = f'{disposition}; filename="{photo.uid}{extension}"'
-    response["Cache-Control"] = "private, no-store"
-    response["X-Content-Type-Options"] = "nosniff"
-    if original:
-        response["X-Content-SHA256"] = photo.sha256
-    return response
+    return download_response(
+        sealing.photo_content(photo, part=part),
+        filename=f"{photo.uid}{extension}",
+        content_type=photo.content_type,
+        inline=not original,
+        headers={"X-Content-SHA256": photo.sha256} if original else None,
+    )
 
 
 @router.post("/operations/{code}/nil-returns", response={200: NilReturnOut, 201: NilReturnOut})
@@ -458,9 +500,12 @@ def post_nil_return(request: HttpRequest, code: str, payload: NilReturnIn) -> St
 
 @router.get("/operations/{code}/board")
 def board(request: HttpRequest, code: str, query: Query[FilterIn]) -> dict[str, Any]:
-    """The board's aggregates (the same snapshot the board socket sends on connect)."""
+    """The board's aggregates (the same snapshot the board socket sends on connect).
+
+    Quantities are per unit of measure: ``units`` (pieces and packs), ``kg`` and ``litres``.
+    """
     membership = require_role(_membership(request, code), *selectors.BOARD_ROLES, what="board")
-    return selectors.board_snapshot(membership.operation, _filter(membership, query))
+    return board_snapshot(membership.operation, _filter(membership, query))
 
 
 # --- commodity categories -----------------------------------------------------------------------
@@ -468,20 +513,33 @@ def board(request: HttpRequest, code: str, query: Query[FilterIn]) -> dict[str, 
 
 @router.get("/operations/{code}/categories", response=list[CategoryOut])
 def list_categories(request: HttpRequest, code: str) -> Any:
-    _membership(request, code)
-    return CommodityCategory.objects.order_by("position", "name")
+    """The categories this operation offers (each operation has its own list)."""
+    return operation_categories(_membership(request, code).operation)
+
+
+@router.get("/operations/{code}/categories/catalogue", response=list[CategoryOut])
+def list_catalogue(request: HttpRequest, code: str) -> Any:
+    """Shared catalogue categories this operation does not offer yet: POST a code to pick one."""
+    return catalogue_offers(_membership(request, code).operation)
 
 
 @router.post("/operations/{code}/categories", response={201: CategoryOut})
 def add_category(request: HttpRequest, code: str, payload: CategoryIn) -> Status[Any]:
     membership = _membership(request, code)
-    return Status(201, services.category_add(membership=membership, code=payload.code, name=payload.name))
+    return Status(
+        201,
+        services.category_add(
+            membership=membership, code=payload.code, name=payload.name, names=payload.names
+        ),
+    )
 
 
 @router.patch("/operations/{code}/categories/{category_code}", response=CategoryOut)
 def rename_category(request: HttpRequest, code: str, category_code: str, payload: CategoryRenameIn) -> Any:
     membership = _membership(request, code)
-    return services.category_rename(membership=membership, code=category_code, name=payload.name)
+    return services.category_rename(
+        membership=membership, code=category_code, name=payload.name, names=payload.names
+    )
 
 
 @router.post("/operations/{code}/reclassifications", response=ReclassifyOut)

@@ -8,33 +8,39 @@ sends a fresh snapshot instead. See docs/protocol.md, section "Board".
 
 from __future__ import annotations
 
-import datetime as dt
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from channels.db import database_sync_to_async
-from pydantic import Field
+from django.core.exceptions import ValidationError
+from pydantic import StringConstraints
 
 from cencomm import protocol
 from cencomm.consumers import HubConsumer
 from cencomm.errors import NotFound
 from cencomm.live import board_group
 from cencomm.principal import Principal
-from operations.models import CommodityCategory, Membership
+from operations.models import Membership
 from operations.selectors import access_membership, require_role
+from results.board import NO_FILTER, BoardFilter, board_snapshot, parse_filter
 from results.events import board_delta
-from results.selectors import BOARD_ROLES, NO_FILTER, BoardFilter, board_snapshot
+from results.selectors import BOARD_ROLES
 
 
 class SnapshotFrame(protocol.ClientFrame):
     type: Literal["snapshot"]
 
 
+ShortText = Annotated[str, StringConstraints(max_length=100)]
+
+
 class FilterFrame(protocol.ClientFrame):
+    """Only the shape here: the values are read by ``results.board.parse_filter``, as the API's are."""
+
     type: Literal["filter"]
-    administration: int | None = Field(default=None, ge=1, le=2**53)  # beyond: a crashing query, not a filter
-    entry_point: int | None = Field(default=None, ge=1, le=2**53)
-    category: str | None = Field(default=None, max_length=40)
-    day: str | None = Field(default=None, pattern=r"^\d{4}-\d{2}-\d{2}$")
+    administration: int | ShortText | None = None
+    entry_point: int | ShortText | None = None
+    category: ShortText | None = None
+    day: ShortText | None = None
 
 
 class PingFrame(protocol.ClientFrame):
@@ -91,8 +97,10 @@ class BoardConsumer(HubConsumer):
     async def handle_filter(self, frame: FilterFrame) -> None:
         try:
             self.board_filter = await self._board_filter(frame)
-        except ValueError as exc:
-            await self.reject_frame("invalid_filter", str(exc), ref=frame.ref)
+        except ValidationError as exc:
+            await self.reject_frame(
+                "invalid_filter", "Invalid filter.", ref=frame.ref, fields=exc.message_dict
+            )
             return
         await self.send_snapshot(frame.ref)
 
@@ -101,18 +109,12 @@ class BoardConsumer(HubConsumer):
 
     @database_sync_to_async
     def _board_filter(self, frame: FilterFrame) -> BoardFilter:
-        category_id = None
-        if frame.category is not None:
-            category_id = (
-                CommodityCategory.objects.filter(code=frame.category).values_list("pk", flat=True).first()
-            )
-            if category_id is None:
-                raise ValueError(f"Unknown commodity category {frame.category!r}.")
-        return BoardFilter(
-            administration_id=frame.administration,
-            entry_point_id=frame.entry_point,
-            category_id=category_id,
-            day=dt.date.fromisoformat(frame.day) if frame.day else None,
+        return parse_filter(
+            self.membership.operation,
+            administration=frame.administration,
+            entry_point=frame.entry_point,
+            category=frame.category,
+            day=frame.day,
         )
 
     # --- board events (written by results.services, never by clients) ---------------------------

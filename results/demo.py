@@ -4,23 +4,34 @@
 games and toys 86,973; electronic appliances 77,840; foodstuffs 75,660; the remainder over other
 categories. China is the origin in 81 cases, Turkey in 19. Results are spread over the ten entry
 points and the days of the window that have passed; a few releases, corrections, validations and
-nil returns make the board believable. Fixed client IDs make ``seed`` idempotent: running it again
-returns the stored results and changes nothing.
+nil returns make the board believable. About two in five final seizures carry handling code H0
+(cleared to leave the operation: the public report's notable seizures and the CEN export); the
+rest stay H1 (operation participants).
+
+Nothing here depends on the day ``seed`` runs: each result's client ID is a UUID derived from the
+operation and the result's number, its content comes from a random generator seeded by that number,
+and its time falls in the first days of the operation's stored window (those that had passed when
+the demo was first set up). Running it again, the next day or a month later, returns the stored
+results and changes nothing.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import random
+import uuid
 from decimal import Decimal
+from typing import Any
 
+from django.db.models import Q
 from django.utils import timezone
 
 from cencomm.principal import Principal
 from operations.models import EntryPoint, Membership, Operation
 from operations.selectors import access_membership, operation_entry_points
 from results import services
-from results.models import NilReturn, Result
+from results.models import HandlingCode, NilReturn, Result
+from results.selectors import counted_on_day, entry_point_day
 
 # (category code, total units, cases)
 CATEGORY_TOTALS = [
@@ -36,6 +47,11 @@ CATEGORY_TOTALS = [
     ("tobacco", 5_465, 3),
 ]
 TOTAL_UNITS = 3_888_013
+NAMESPACE = uuid.UUID("0b7d8f4e-52a1-4c3b-9e0f-6d2a7c15b3e8")
+SEED = 20240613
+#: Results fall in the first days of the window: the demo window starts three days before set-up.
+SEEDED_DAYS = 3
+H0_SHARE = 0.4  # of the final seizures
 ORIGINS = ["CN"] * 81 + ["TR"] * 19 + ["HK"] * 8 + ["AE"] * 7 + ["IN"] * 6 + ["VN"] * 5 + ["EG"] * 4
 RELEASED = 12
 ENTRY_POINT_WEIGHTS = {
@@ -87,21 +103,36 @@ def _officers(operation: Operation) -> dict[int, Membership]:
     }
 
 
-def _moment(rng: random.Random, operation: Operation, now: dt.datetime, quiet: int | None) -> dt.datetime:
-    """A time in the part of the window that has passed, at least ten minutes ago.
+def client_id(operation: Operation, index: int) -> str:
+    """The demo result's client ID: a canonical UUID string, the same on every run."""
+    return str(uuid.uuid5(NAMESPACE, f"{operation.code}:result:{index}"))
+
+
+def _legacy_client_id(index: int) -> str:
+    """What earlier versions of the demo used (a database set up then is not seeded twice)."""
+    return f"demo-balkan-gate-{index:03d}"
+
+
+def seeded_days(operation: Operation) -> list[dt.date]:
+    return operation.window_days[:SEEDED_DAYS]
+
+
+def _moment(rng: random.Random, operation: Operation, quiet: int | None) -> dt.datetime:
+    """A time in the first days of the window, from the window alone (never from the clock).
 
     Smaller entry points (``quiet`` set) find nothing on every third day, so the board shows
     nil returns and days not reported.
     """
-    start = operation.window_start
-    end = min(now - dt.timedelta(minutes=10), operation.window_end - dt.timedelta(minutes=1))
-    days = [d for d in operation.window_days if d <= end.astimezone(dt.UTC).date()]
+    days = seeded_days(operation)
     busy = [d for n, d in enumerate(days) if quiet is None or (n + quiet) % 3 != 0] or days
-    day = rng.choice(busy)
-    first = max(start, dt.datetime.combine(day, dt.time(), tzinfo=dt.UTC))
-    last = min(end, dt.datetime.combine(day, dt.time(23, 59), tzinfo=dt.UTC))
+    day = busy[rng.randrange(len(busy))]
+    first = max(operation.window_start, dt.datetime.combine(day, dt.time(), tzinfo=dt.UTC))
+    last = min(
+        operation.window_end - dt.timedelta(minutes=1),
+        dt.datetime.combine(day, dt.time(23, 59), tzinfo=dt.UTC),
+    )
     span = max(0.0, (last - first).total_seconds())
-    return first + dt.timedelta(seconds=int(rng.uniform(0, span)))
+    return first + dt.timedelta(seconds=int(rng.random() * span))
 
 
 def _plan(rng: random.Random) -> list[tuple[str, int, str, str]]:
@@ -130,25 +161,36 @@ def _plan(rng: random.Random) -> list[tuple[str, int, str, str]]:
 def seed(operation: Operation) -> None:
     if operation.state not in (Operation.State.ACTIVE, Operation.State.FOLLOW_UP):
         return
-    rng = random.Random(20240613)
     now = timezone.now()
     entry_points = list(operation_entry_points(operation))
     officers = _officers(operation)
     weights = [ENTRY_POINT_WEIGHTS.get(e.name, 5) for e in entry_points]
     quiet = {e.pk: n for n, e in enumerate(entry_points) if ENTRY_POINT_WEIGHTS.get(e.name, 5) < 10}
-    for index, (category, quantity, origin, outcome) in enumerate(_plan(rng)):
+    legacy = set(
+        Result.objects.filter(operation=operation, client_id__startswith="demo-").values_list(
+            "client_id", flat=True
+        )
+    )
+    for index, (category, quantity, origin, outcome) in enumerate(_plan(random.Random(SEED))):
+        if _legacy_client_id(index) in legacy:
+            continue
+        rng = random.Random(f"{SEED}:{index}")  # this result's own draws: the same whatever the date
         entry_point = rng.choices(entry_points, weights)[0]
         membership = officers.get(entry_point.pk)
         if membership is None:
             continue
+        inspected_at = _moment(rng, operation, quiet.get(entry_point.pk))
         content = services.ResultInput(
-            inspected_at=_moment(rng, operation, now, quiet.get(entry_point.pk)),
+            inspected_at=min(inspected_at, now - dt.timedelta(minutes=10)),
             origin=origin,
             outcome=outcome,
             transport_mode=rng.choice(TRANSPORT.get(entry_point.kind, ["road_vehicle"])),
             detection_method=rng.choice(DETECTION),
             infringement="falsified" if category == "medicines" else "trademark",
             reference=f"MSCU{rng.randint(1000000, 9999999)}" if rng.random() < 0.5 else None,
+            handling_code=(
+                HandlingCode.H0 if outcome == "seized" and rng.random() < H0_SHARE else HandlingCode.H1
+            ),
             lines=(
                 services.LineInput(
                     category=category, quantity=Decimal(quantity), description=DESCRIPTIONS.get(category, "")
@@ -158,43 +200,45 @@ def seed(operation: Operation) -> None:
         services.result_post(
             membership=membership,
             entry_point_id=entry_point.pk,
-            client_id=f"demo-balkan-gate-{index:03d}",
+            client_id=client_id(operation, index),
             content=content,
         )
-    _validate_some(operation, rng)
+    _validate_some(operation)
     _nil_returns(operation, officers, now)
 
 
-def _validate_some(operation: Operation, rng: random.Random) -> None:
+def _demo_results(operation: Operation) -> Any:
+    ids = [client_id(operation, n) for n in range(len(_plan(random.Random(SEED))))]
+    return Result.objects.filter(operation=operation).filter(
+        Q(client_id__in=ids) | Q(client_id__startswith="demo-")
+    )
+
+
+def _validate_some(operation: Operation) -> None:
     """National contact points have validated about a third of the older results."""
     ncps = Membership.objects.filter(
         operation=operation, role=Membership.Role.NATIONAL_CONTACT
     ).select_related("user")
     for ncp in ncps:
         membership = access_membership(Principal(ncp.user), operation_id=operation.pk)
-        results = Result.objects.filter(
-            operation=operation,
-            administration_id=ncp.administration_id,
-            client_id__startswith="demo-",
-        ).order_by("client_id")
+        results = (
+            _demo_results(operation).filter(administration_id=ncp.administration_id).order_by("client_id")
+        )
         for result in results[: max(1, results.count() // 3)]:
             if result.validation == Result.Validation.PENDING and result.validated_at is None:
                 services.result_validate(membership=membership, result_uuid=result.uuid, decision="validated")
 
 
 def _nil_returns(operation: Operation, officers: dict[int, Membership], now: dt.datetime) -> None:
-    """Entry points without results on a past day mostly sent a nil return; some did not report."""
-    today = now.astimezone(dt.UTC).date()
-    reported = set(
-        Result.objects.filter(operation=operation, versions__is_current=True).values_list(
-            "entry_point_id", "versions__inspected_at"
-        )
-    )
-    days_with_results = {(ep, at.astimezone(dt.UTC).date()) for ep, at in reported}
-    for n, day in enumerate(d for d in operation.window_days if d < today):
+    """Entry points without results on a seeded day (on their own clock) mostly sent a nil return;
+    some did not report."""
+    for n, day in enumerate(seeded_days(operation)):
         for k, (entry_point_id, membership) in enumerate(sorted(officers.items())):
-            if (entry_point_id, day) in days_with_results or (n + k) % 4 == 3:
-                continue  # results that day, or (one in four) a day it did not report
+            entry_point = membership.entry_point
+            if (n + k) % 4 == 3 or day >= entry_point_day(entry_point, now):
+                continue  # (one in four) a day it did not report, or a day not over yet
+            if counted_on_day(operation, entry_point, day).exists():
+                continue  # results that day
             if NilReturn.objects.filter(operation=operation, entry_point_id=entry_point_id, day=day).exists():
                 continue
             services.nil_return_post(membership=membership, entry_point_id=entry_point_id, day=day)

@@ -5,6 +5,9 @@ previous and new current version: the aggregated (plain) fields only, never seal
 consumer turns that into a delta for its own filter without touching the database; anything it
 cannot express as a delta (a renamed or reclassified category) is a ``resync`` and the board
 re-reads its snapshot. ``apply_delta`` is the reference for the JavaScript in board.js.
+
+Like the snapshot (``results.board``), a delta keeps units, kilograms and litres apart, adds them
+as exact decimals, and counts nothing of a voided version.
 """
 
 from __future__ import annotations
@@ -12,8 +15,19 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
+from cencomm.formats import exact, number
+from operations.selectors import category_labels
+from results.board import (
+    MEASURE_OF,
+    MEASURES,
+    BoardFilter,
+    compliance_cells,
+    ordering,
+    utc_day,
+    version_summary,
+    with_share,
+)
 from results.models import INTERCEPTED, ResultVersion
-from results.selectors import BoardFilter, compliance_cells, utc_day, version_summary
 
 Event = dict[str, Any]
 EVENT_TYPE = "board.event"
@@ -32,6 +46,7 @@ DIMENSIONS = {
 def contribution(version: ResultVersion) -> dict[str, Any]:
     """The aggregated fields of one version, as the board counts them."""
     result = version.result
+    labels = category_labels(result.operation_id)  # the operation's names for its categories
     return {
         "uuid": str(result.uuid),
         "adm": result.administration_id,
@@ -43,8 +58,14 @@ def contribution(version: ResultVersion) -> dict[str, Any]:
         "mode": version.transport_mode,
         "method": version.detection_method,
         "intercepted": version.outcome in INTERCEPTED,
+        "voided": version.voided,
         "lines": [
-            {"cat": line.category_id, "cat_label": line.category.name, "qty": f"{line.quantity:.3f}"}
+            {
+                "cat": line.category_id,
+                "cat_label": labels.get(line.category_id, line.category.name),
+                "qty": f"{line.quantity:.3f}",
+                "unit": line.unit,
+            }
             for line in version.lines.select_related("category").order_by("position")
         ],
     }
@@ -93,14 +114,25 @@ def _matches(contrib: dict[str, Any] | None, flt: BoardFilter) -> bool:
     )
 
 
-def _number(value: Decimal) -> int | float:
-    return int(value) if value == int(value) else float(value)
+Figures = dict[str, Decimal]
 
 
-def _add(table: dict[Any, dict[str, Any]], key: Any, label: Any, units: Decimal, cases: int) -> None:
-    row = table.setdefault(key, {"label": label, "units": Decimal(0), "cases": 0})
-    row["units"] += units
-    row["cases"] += cases
+def _zero() -> Figures:
+    return dict.fromkeys(MEASURES, Decimal(0))
+
+
+def _add(table: dict[Any, dict[str, Any]], key: Any, label: Any, sums: Figures, sign: int) -> None:
+    row = table.setdefault(key, {"label": label, **_zero(), "cases": 0})
+    for measure, amount in sums.items():
+        row[measure] += sign * amount
+    row["cases"] += sign
+
+
+def _sums(lines: list[dict[str, Any]]) -> Figures:
+    sums = _zero()
+    for ln in lines:
+        sums[MEASURE_OF[ln.get("unit", "pieces")]] += Decimal(ln["qty"])
+    return sums
 
 
 def _count(contrib: dict[str, Any] | None, flt: BoardFilter, sign: int, delta: dict[str, Any]) -> None:
@@ -108,23 +140,29 @@ def _count(contrib: dict[str, Any] | None, flt: BoardFilter, sign: int, delta: d
     if not _matches(contrib, flt):
         return
     assert contrib is not None
+    if contrib.get("voided"):
+        return  # a voided result counts nowhere
     delta["totals"]["results"] += sign
     if not contrib["intercepted"]:
         return
     lines = [ln for ln in contrib["lines"] if flt.category_id is None or ln["cat"] == flt.category_id]
     if not lines:
         return
-    units = sum((Decimal(ln["qty"]) for ln in lines), Decimal(0))
-    delta["totals"]["units"] += sign * units
+    sums = _sums(lines)
+    for measure, amount in sums.items():
+        delta["totals"][measure] += sign * amount
     delta["totals"]["cases"] += sign
-    by_category: dict[int, tuple[str, Decimal]] = {}
+    by_category: dict[int, list[dict[str, Any]]] = {}
     for ln in lines:
-        label, qty = by_category.get(ln["cat"], (ln["cat_label"], Decimal(0)))
-        by_category[ln["cat"]] = (label, qty + Decimal(ln["qty"]))
-    for cat, (label, qty) in by_category.items():
-        _add(delta["categories"], cat, label, sign * qty, sign)
+        by_category.setdefault(ln["cat"], []).append(ln)
+    for cat, cat_lines in by_category.items():
+        _add(delta["categories"], cat, cat_lines[0]["cat_label"], _sums(cat_lines), sign)
     for name, (key, label) in DIMENSIONS.items():
-        _add(delta[name], contrib[key], contrib[label], sign * units, sign)
+        _add(delta[name], contrib[key], contrib[label], sums, sign)
+
+
+def _figures(row: dict[str, Any]) -> dict[str, int | float]:
+    return {measure: number(row[measure]) for measure in MEASURES}
 
 
 def board_delta(event: Event, flt: BoardFilter) -> dict[str, Any] | None:
@@ -134,17 +172,17 @@ def board_delta(event: Event, flt: BoardFilter) -> dict[str, Any] | None:
     old, new = event.get("old"), event.get("new")
     if _matches(old, flt) and new is not None and not _matches(new, flt):
         return None  # a result left this board's filter: its latest list needs refilling
-    delta: dict[str, Any] = {"totals": {"units": Decimal(0), "cases": 0, "results": 0}}
+    delta: dict[str, Any] = {"totals": {**_zero(), "cases": 0, "results": 0}}
     delta |= {name: {} for name in ("categories", *DIMENSIONS)}
     _count(old, flt, -1, delta)
     _count(new, flt, 1, delta)
     frame: dict[str, Any] = {"type": "board.delta", "seq": event["seq"], "kind": event["kind"]}
-    frame["totals"] = delta["totals"] | {"units": _number(delta["totals"]["units"])}
+    frame["totals"] = delta["totals"] | _figures(delta["totals"])
     for name in ("categories", *DIMENSIONS):
         frame[name] = [
-            {"key": key, "label": row["label"], "units": _number(row["units"]), "cases": row["cases"]}
+            {"key": key, "label": row["label"], **_figures(row), "cases": row["cases"]}
             for key, row in delta[name].items()
-            if row["units"] or row["cases"]
+            if row["cases"] or any(row[m] for m in MEASURES)
         ]
     latest = event.get("latest")
     if latest is not None and (new is None or _matches(new, flt)):
@@ -165,15 +203,17 @@ def _merge(
     table = {r["key"]: dict(r) for r in rows}
     for change in changes:
         row = table.setdefault(
-            change["key"], {"key": change["key"], "label": change["label"], "units": 0, "cases": 0}
+            change["key"],
+            {"key": change["key"], "label": change["label"], **dict.fromkeys(MEASURES, 0), "cases": 0},
         )
-        row["units"] = _number(Decimal(str(row["units"])) + Decimal(str(change["units"])))
+        for measure in MEASURES:
+            row[measure] = number(exact(row[measure]) + exact(change[measure]))
         row["cases"] += change["cases"]
         row["label"] = change["label"]
-    kept = [r for r in table.values() if r["units"] or r["cases"]]
+    kept = [r for r in table.values() if r["cases"] or any(r[m] for m in MEASURES)]
     if by_key:
         return sorted(kept, key=lambda r: r["key"])
-    return sorted(kept, key=lambda r: (-r["units"], str(r["key"])))
+    return sorted(kept, key=ordering)
 
 
 def apply_delta(snapshot: dict[str, Any], frame: dict[str, Any]) -> dict[str, Any]:
@@ -182,14 +222,15 @@ def apply_delta(snapshot: dict[str, Any], frame: dict[str, Any]) -> dict[str, An
     board["seq"] = frame["seq"]
     if "totals" in frame:
         totals = dict(board["totals"])
-        totals["units"] = _number(Decimal(str(totals["units"])) + Decimal(str(frame["totals"]["units"])))
+        for measure in MEASURES:
+            totals[measure] = number(exact(totals[measure]) + exact(frame["totals"][measure]))
         totals["cases"] += frame["totals"]["cases"]
         totals["results"] += frame["totals"]["results"]
         board["totals"] = totals
         for name in ("categories", *DIMENSIONS):
             board[name] = _merge(board[name], frame[name], by_key=name == "days")
-        total = sum(r["units"] for r in board["categories"]) or 1
-        board["categories"] = [r | {"share": round(r["units"] / total, 6)} for r in board["categories"]]
+        categories = [dict(r) for r in board["categories"]]
+        board["categories"] = with_share(categories, sum(exact(r["units"]) for r in categories))
     if "latest" in frame:
         latest = frame["latest"]
         rest = [r for r in board["latest"] if r["uuid"] != latest["uuid"]]

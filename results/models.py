@@ -58,11 +58,6 @@ def validate_countries(codes: object) -> None:
         validate_country(str(code))
 
 
-def sealed_context(result_uuid: object, number: int, field: str) -> str:
-    """Binds a sealed field to its result, its version and its name (lines: ``line<n>:brand``)."""
-    return f"result:{result_uuid}:v{number}:{field}"
-
-
 class TransportMode(models.TextChoices):
     SEA_CONTAINER = "sea_container", gettext_noop("Sea container")
     AIR_CARGO = "air_cargo", gettext_noop("Air cargo")
@@ -184,7 +179,7 @@ class ResultVersion(models.Model):
     # The Warning (messaging) this result answers; a UUID checked through messaging's selector.
     answers_warning = models.UUIDField(null=True, blank=True)
 
-    # Sealed with cencomm.crypto under scope operation:<id>, context result:<uuid>:v<n>:<field>.
+    # Sealed by results.sealing (which knows the key scope and each value's context).
     notes_sealed = models.BinaryField(null=True, blank=True)
     reference_sealed = models.BinaryField(null=True, blank=True)
     parties_sealed = models.BinaryField(null=True, blank=True)
@@ -299,7 +294,3 @@ class ResultPhoto(models.Model):
 
     def __str__(self) -> str:
         return f"photo {self.uid} of {self.result_id}"
-
-
-def photo_context(photo: ResultPhoto, result_uuid: object, part: str) -> str:
-    return f"photo:{result_uuid}:{photo.uid}:{part}"

@@ -17,20 +17,21 @@ from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext
 
 from cencomm.audit import audit_record
-from cencomm.chain import chain_append
-from cencomm.crypto import seal, seal_text
 from cencomm.errors import NotFound, Refused
+from cencomm.protocol import ClientIdReused
 from cencomm.live import board_group, publish_on_commit
 from cencomm.uploads import IMAGES, check_upload
-from operations.models import CommodityCategory, EntryPoint, Membership, Operation
-from operations.selectors import operation_entry_points
+from operations.models import CommodityCategory, EntryPoint, Membership, Operation, OperationCategory
+from operations.selectors import category_labels, operation_entry_points
 from operations.services import operation_hold_state
-from results import events
+from results import audit, events, sealing
+from results.board import compliance_cells
+from results.chain import chain_version
 from results.models import (
     BoardSequence,
     GoodsLine,
@@ -40,25 +41,25 @@ from results.models import (
     ResultPhoto,
     ResultVersion,
     Unit,
-    photo_context,
-    sealed_context,
 )
+from results.sealing import SEALED_FIELDS, line_brand, sealed_fields
 from results.selectors import (
-    SEALED_FIELDS,
+    POST_ROLES,
     access_result,
-    compliance_cells,
-    line_brand,
-    results_chain_name,
-    sealed_fields,
-    sealed_scope,
-    version_payload,
+    counted_on_day,
+    entry_point_day,
+    entry_point_window_days,
+    may_correct,
+    may_validate,
+    may_void,
     warning_visible,
 )
 
 Role = Membership.Role
 State = Operation.State
-POST_ROLES = (Role.COORDINATOR, Role.OFFICER)
 FUTURE_SKEW = dt.timedelta(minutes=10)
+#: Units counted one by one: a quantity in them is a whole number.
+WHOLE_UNITS = (Unit.PIECES, Unit.PACKS)
 # API field name -> ResultVersion field, for the plain fields of a version.
 PLAIN_FIELDS = {
     "inspected_at": "inspected_at",
@@ -146,8 +147,10 @@ def _posting_entry_point(membership: Membership, entry_point_id: int) -> EntryPo
     return entry_point
 
 
-def _categories(codes: Iterable[str]) -> dict[str, CommodityCategory]:
-    return {c.code: c for c in CommodityCategory.objects.filter(code__in=set(codes), active=True)}
+def _categories(operation: Operation, codes: Iterable[str]) -> dict[str, CommodityCategory]:
+    """Code -> catalogue entry, for the codes the operation offers (its own active categories)."""
+    offered = OperationCategory.objects.filter(operation=operation, active=True).values("category_id")
+    return {c.code: c for c in CommodityCategory.objects.filter(code__in=set(codes), pk__in=offered)}
 
 
 def _version_errors(version: ResultVersion) -> dict[str, list[str]]:
@@ -159,6 +162,14 @@ def _version_errors(version: ResultVersion) -> dict[str, list[str]]:
     except ValidationError as exc:
         return {api_name.get(f, f): [str(m) for m in msgs] for f, msgs in exc.message_dict.items()}
     return {}
+
+
+def _whole(quantity: Any) -> bool:
+    try:
+        value = Decimal(str(quantity))
+    except ArithmeticError:
+        return False
+    return value.is_finite() and value == value.to_integral_value()
 
 
 def _line_errors(index: int, line: GoodsLine) -> dict[str, list[str]]:
@@ -197,7 +208,7 @@ def _validate(
         errors.setdefault("lines", []).append(gettext("Report at least one goods line."))
     if len(content.lines) > 50:
         errors.setdefault("lines", []).append(gettext("At most 50 goods lines per result."))
-    categories = _categories(line.category for line in content.lines)
+    categories = _categories(operation, (line.category for line in content.lines))
     lines = []
     for index, item in enumerate(content.lines):
         line = GoodsLine(position=index, **{f: getattr(item, f) for f in LINE_FIELDS})
@@ -209,6 +220,10 @@ def _validate(
         else:
             line.category = category
         errors.update(_line_errors(index, line))
+        if item.unit in WHOLE_UNITS and f"lines.{index}.quantity" not in errors and not _whole(item.quantity):
+            errors.setdefault(f"lines.{index}.quantity", []).append(
+                gettext("Pieces and packs are counted in whole numbers.")
+            )
         lines.append((line, item.brand))
     if errors:
         raise ValidationError(errors)
@@ -216,14 +231,6 @@ def _validate(
 
 
 # --- writing versions ---------------------------------------------------------------------------
-
-
-def _seal(result: Result, number: int, field: str, text: str | None) -> bytes | None:
-    if not text:
-        return None
-    return seal_text(
-        scope=sealed_scope(result), context=sealed_context(result.uuid, number, field), text=text
-    )
 
 
 def _version_write(
@@ -243,20 +250,14 @@ def _version_write(
     version.result, version.number, version.is_current = result, number, True
     version.created_at, version.created_by, version.reason = timezone.now(), actor, reason
     for field in SEALED_FIELDS:
-        setattr(version, f"{field}_sealed", _seal(result, number, field, sealed.get(field)))
+        setattr(version, f"{field}_sealed", sealing.seal_field(result, number, field, sealed.get(field)))
     version.chain_seq, version.prev_hash, version.hash = 0, "", ""
     version.save()
     for line, brand in lines:
         line.pk, line.version = None, version
-        line.brand_sealed = _seal(result, number, f"line{line.position}:brand", brand)
+        line.brand_sealed = sealing.seal_brand(result, number, line.position, brand)
     GoodsLine.objects.bulk_create([line for line, _ in lines])
-    # Hash what the database holds, read back, so verify_chain recomputes the same payload.
-    stored = ResultVersion.objects.select_related("result").get(pk=version.pk)
-    link = chain_append(results_chain_name(result.operation_id), version_payload(stored))
-    ResultVersion.objects.filter(pk=version.pk).update(
-        chain_seq=link.seq, prev_hash=link.prev_hash, hash=link.hash
-    )
-    version.chain_seq, version.prev_hash, version.hash = link.seq, link.prev_hash, link.hash
+    chain_version(version)
     return version
 
 
@@ -282,9 +283,13 @@ def _publish_version(result: Result, old: ResultVersion | None, new: ResultVersi
 def result_post(
     *, membership: Membership, entry_point_id: int, client_id: str, content: ResultInput
 ) -> tuple[Result, bool]:
-    """Store a new result, or return the one already stored under ``client_id`` (created=False)."""
+    """Store a new result, or return the one already stored under ``client_id`` (created=False).
+
+    A client ID sent again with the same content is a retry and answers the stored result; with
+    other content it is refused (ClientIdReused, naming the stored result).
+    """
     operation = operation_hold_state(membership.operation)
-    existing = _by_client_id(membership, client_id)
+    existing = _by_client_id(membership, client_id, entry_point_id, content)
     if existing is not None:
         return existing, False
     late = _require_open(operation)
@@ -300,7 +305,7 @@ def result_post(
                 late=late,
             )
     except IntegrityError:  # the same client_id committed concurrently: a retry
-        existing = _by_client_id(membership, client_id)
+        existing = _by_client_id(membership, client_id, entry_point_id, content)
         if existing is None:
             raise
         return existing, False
@@ -308,13 +313,8 @@ def result_post(
     _version_write(
         result=result, version=version, lines=lines, sealed=sealed, actor=membership.user, reason=""
     )
-    audit_record(
-        action="result.post",
-        actor=membership.user,
-        operation=operation,
-        target=result,
-        data={"uuid": str(result.uuid), "entry_point": entry_point.pk, "late": late, "hash": version.hash},
-    )
+    audit.result_posted(actor=membership.user, result=result, version=version)
+    _supersede_nil_return(result, version, membership.user)
     _publish_version(result, None, version, "posted")
     return result, True
 
@@ -338,13 +338,57 @@ def _posting_checked(
     return entry_point, version, lines
 
 
-def _by_client_id(membership: Membership, client_id: str) -> Result | None:
+def _by_client_id(
+    membership: Membership, client_id: str, entry_point_id: int, content: ResultInput
+) -> Result | None:
+    """The result stored under ``client_id`` if this post is a retry of it; refused if it is not."""
     result = Result.objects.filter(operation=membership.operation, client_id=client_id).first()
     if result is None:
         return None
     if result.reported_by_id != membership.user_id:
-        raise ValidationError({"client_id": ["This client ID is already used by another result."]})
+        raise ValidationError({"client_id": [gettext("This client ID is already used by another result.")]})
+    # The body as posted is the result's first version (a later correction does not change what a
+    # retry of the post carries). Compared field by field as stored, not byte by byte.
+    posted = result.versions.select_related("result").get(number=1)
+    if _posted_form(posted) != _input_form(entry_point_id, content):
+        raise ClientIdReused(
+            gettext(
+                "This client ID already names result %(uuid)s, posted with other content. "
+                "Post a new result with a new client ID, or correct that one."
+            )
+            % {"uuid": result.uuid},
+            stored_id=str(result.uuid),
+        )
     return result
+
+
+def _posted_form(version: ResultVersion) -> dict[str, Any]:
+    """A stored version as the input that made it, for comparing a retry with."""
+    form = {api: getattr(version, model) for api, model in PLAIN_FIELDS.items()}
+    form["transit"] = list(version.transit_countries)
+    form["entry_point"] = version.result.entry_point_id
+    form |= {f: text or "" for f, text in sealed_fields(version).items()}
+    form["lines"] = [
+        {
+            "category": line.category.code,
+            **{f: getattr(line, f) for f in LINE_FIELDS},
+            "brand": line_brand(version, line) or "",
+        }
+        for line in version.lines.select_related("category").order_by("position")
+    ]
+    return form
+
+
+def _input_form(entry_point_id: int, content: ResultInput) -> dict[str, Any]:
+    form = {api: getattr(content, api) for api in PLAIN_FIELDS}
+    form["transit"] = list(content.transit)
+    form["entry_point"] = entry_point_id
+    form |= {f: getattr(content, f) or "" for f in SEALED_FIELDS}
+    form["lines"] = [
+        {"category": line.category, **{f: getattr(line, f) for f in LINE_FIELDS}, "brand": line.brand or ""}
+        for line in content.lines
+    ]
+    return form
 
 
 # --- correcting ---------------------------------------------------------------------------------
@@ -356,35 +400,38 @@ def _lock_result(membership: Membership, result_uuid: object) -> Result:
     operation = operation_hold_state(membership.operation)
     locked = Result.objects.select_for_update(no_key=True, of=("self",)).get(pk=result.pk)
     locked.operation = operation
+    membership.operation = operation
     return locked
 
 
-def may_correct(membership: Membership, result: Result) -> bool:
-    return membership.role == Role.COORDINATOR or (
-        membership.role == Role.OFFICER and result.entry_point_id == membership.entry_point_id
-    )
-
-
-def _may_correct(membership: Membership, result: Result) -> None:
+def _require_may_correct(membership: Membership, result: Result) -> None:
     if not may_correct(membership, result):
-        raise Refused("Only the entry point's officers and coordinators correct a result.")
+        raise Refused(gettext("Only the entry point's officers and coordinators correct a result."))
+
+
+def _reason(reason: str, missing: str) -> str:
+    reason = reason.strip()
+    if not reason:
+        raise ValidationError({"reason": [missing]})
+    if len(reason) > 500:
+        raise ValidationError({"reason": [gettext("At most 500 characters.")]})
+    return reason
 
 
 @transaction.atomic
 def result_correct(
     *, membership: Membership, result_uuid: object, content: ResultInput, reason: str
 ) -> ResultVersion:
-    """Store a corrected version; the earlier versions stay readable, validation starts again."""
+    """Store a corrected version; the earlier versions stay readable, validation starts again.
+
+    A voided result stays voided when corrected (only a restore brings it back)."""
     result = _lock_result(membership, result_uuid)
-    _may_correct(membership, result)
     _require_open(result.operation)
-    reason = reason.strip()
-    if not reason:
-        raise ValidationError({"reason": [gettext("Say why the result is corrected.")]})
-    if len(reason) > 500:
-        raise ValidationError({"reason": ["At most 500 characters."]})
+    _require_may_correct(membership, result)
+    reason = _reason(reason, gettext("Say why the result is corrected."))
     version, lines = _validate(membership, content)
     previous = result.versions.get(is_current=True)
+    version.voided = previous.voided
     old_sealed = sealed_fields(previous)
     sealed = {f: old_sealed[f] if getattr(content, f) is None else getattr(content, f) for f in SEALED_FIELDS}
     old_brands = {line.position: line_brand(previous, line) for line in previous.lines.all()}
@@ -393,13 +440,8 @@ def result_correct(
         result=result, version=version, lines=lines, sealed=sealed, actor=membership.user, reason=reason
     )
     _reset_validation(result)
-    audit_record(
-        action="result.correct",
-        actor=membership.user,
-        operation=result.operation,
-        target=result,
-        data={"uuid": str(result.uuid), "version": new.number, "hash": new.hash},
-    )
+    audit.result_corrected(actor=membership.user, result=result, version=new)
+    _supersede_nil_return(result, new, membership.user)
     _publish_version(result, previous, new, "corrected")
     return new
 
@@ -411,6 +453,50 @@ def _reset_validation(result: Result) -> None:
         result.save(update_fields=["validation", "validated_by", "validated_at"])
 
 
+# --- voiding and restoring ----------------------------------------------------------------------
+
+
+@transaction.atomic
+def result_void(*, membership: Membership, result_uuid: object, reason: str) -> ResultVersion:
+    """Void a result (a duplicate, a post in error): a new chained version, voided, saying why.
+
+    A voided result counts nowhere (board, grid, reports, exports) but stays readable, struck through.
+    """
+    return _void_or_restore(membership, result_uuid, reason, voided=True)
+
+
+@transaction.atomic
+def result_restore(*, membership: Membership, result_uuid: object, reason: str) -> ResultVersion:
+    """Bring a voided result back: a new chained version, not voided, saying why (required too)."""
+    return _void_or_restore(membership, result_uuid, reason, voided=False)
+
+
+def _void_or_restore(membership: Membership, result_uuid: object, reason: str, *, voided: bool) -> ResultVersion:
+    result = _lock_result(membership, result_uuid)
+    if not may_void(membership, result):
+        raise Refused(
+            gettext(
+                "Only the officer who posted it (while the operation is open), the national contact "
+                "point of its administration and coordinators void or restore a result."
+            )
+        )
+    previous = result.versions.get(is_current=True)
+    if previous.voided == voided:
+        raise Refused(
+            gettext("This result is voided already.") if voided else gettext("This result is not voided.")
+        )
+    reason = _reason(
+        reason,
+        gettext("Say why the result is voided.") if voided else gettext("Say why the result is restored."),
+    )
+    new = _version_copy(result=result, actor=membership.user, reason=reason, voided=voided)
+    audit.result_voided(actor=membership.user, result=result, version=new)
+    if not voided:
+        _supersede_nil_return(result, new, membership.user)
+    _publish_version(result, previous, new, "voided" if voided else "restored")
+    return new
+
+
 # --- validating ---------------------------------------------------------------------------------
 
 
@@ -420,25 +506,19 @@ def result_validate(
 ) -> Result:
     """A national contact point validates or returns one of their administration's results."""
     result = _lock_result(membership, result_uuid)
-    if membership.role != Role.NATIONAL_CONTACT or membership.administration_id != result.administration_id:
-        raise Refused("Only the administration's national contact point validates its results.")
-    if result.operation.state not in (State.ACTIVE, State.FOLLOW_UP, State.CLOSED):
-        raise Refused("Results of this operation cannot be validated now.")
+    if not may_validate(membership, result):
+        raise Refused(
+            gettext("Only the administration's national contact point validates its results, until archived.")
+        )
     if decision not in (Result.Validation.VALIDATED, Result.Validation.RETURNED):
-        raise ValidationError({"decision": ["Choose validated or returned."]})
+        raise ValidationError({"decision": [gettext("Choose validated or returned.")]})
     comment = comment.strip()
     if decision == Result.Validation.RETURNED and not comment:
-        raise ValidationError({"comment": ["Say why the result is returned."]})
+        raise ValidationError({"comment": [gettext("Say why the result is returned.")]})
     result.validation, result.validation_comment = decision, comment[:1000]
     result.validated_by, result.validated_at = membership.user, timezone.now()
     result.save(update_fields=["validation", "validation_comment", "validated_by", "validated_at"])
-    audit_record(
-        action=f"result.{decision}",
-        actor=membership.user,
-        operation=result.operation,
-        target=result,
-        data={"uuid": str(result.uuid)},
-    )
+    audit.result_validated(actor=membership.user, result=result)
     current = result.versions.get(is_current=True)
     seq = _board_bump(result.operation)
     publish_on_commit(board_group(result.operation_id), events.validation_changed(seq=seq, version=current))
@@ -450,14 +530,23 @@ def result_validate(
 
 @transaction.atomic
 def nil_return_post(*, membership: Membership, entry_point_id: int, day: dt.date) -> tuple[NilReturn, bool]:
-    """The entry point found nothing on ``day``; posting it again changes nothing."""
+    """The entry point found nothing on ``day``, a day on its own clock; posting it again changes nothing.
+
+    Refused (409) for a day on which the entry point has a result that counts (not voided).
+    """
     operation = operation_hold_state(membership.operation)
     _require_open(operation)
     entry_point = _posting_entry_point(membership, entry_point_id)
-    if day not in operation.window_days:
+    if day not in entry_point_window_days(entry_point, operation):
         raise ValidationError({"day": [gettext("The day is outside the operation's window.")]})
-    if day > timezone.now().astimezone(dt.UTC).date():
+    if day > entry_point_day(entry_point, timezone.now()):
         raise ValidationError({"day": [gettext("The day has not begun yet.")]})
+    if counted_on_day(operation, entry_point, day).exists():
+        raise Refused(
+            gettext("%(place)s has results on %(day)s: a nil return says nothing was found that day.")
+            % {"place": entry_point.name, "day": day.isoformat()},
+            field="day",
+        )
     nil, created = NilReturn.objects.get_or_create(
         operation=operation,
         entry_point=entry_point,
@@ -465,17 +554,29 @@ def nil_return_post(*, membership: Membership, entry_point_id: int, day: dt.date
         defaults={"reported_by": membership.user},
     )
     if created:
-        audit_record(
-            action="result.nil_return",
-            actor=membership.user,
-            operation=operation,
-            target=nil,
-            data={"entry_point": entry_point.pk, "day": day.isoformat()},
-        )
+        audit.nil_return_posted(actor=membership.user, nil=nil)
         seq = _board_bump(operation)
         cells = compliance_cells(operation, [(entry_point.pk, day)])
         publish_on_commit(board_group(operation.pk), events.compliance_changed(seq=seq, cells=cells))
     return nil, created
+
+
+def _supersede_nil_return(result: Result, version: ResultVersion, actor: AbstractBaseUser) -> None:
+    """A result that counts, on a day its entry point returned nil: the nil return goes (audited).
+
+    Called before the version's event is published, so the event's compliance cells read right.
+    """
+    if version.voided:
+        return
+    day = entry_point_day(result.entry_point, version.inspected_at)
+    superseded = NilReturn.objects.filter(
+        operation_id=result.operation_id, entry_point_id=result.entry_point_id, day=day
+    )
+    if superseded.exists():
+        superseded.delete()
+        audit.nil_return_superseded(
+            actor=actor, operation=result.operation, entry_point_id=result.entry_point_id, day=day, result=result
+        )
 
 
 # --- commodity categories -----------------------------------------------------------------------
@@ -491,44 +592,111 @@ def _resync(operation: Operation, kind: str) -> None:
     publish_on_commit(board_group(operation.pk), events.resync(seq=seq, kind=kind))
 
 
+def _category_names(names: dict[str, str] | None) -> dict[str, str]:
+    return {
+        lang: text.strip() for lang, text in (names or {}).items() if isinstance(text, str) and text.strip()
+    }
+
+
+def _category_checked(category: models.Model, field_prefix: str = "") -> None:
+    """full_clean with the errors named as the API names them (``names``, ``name``, ``code``)."""
+    try:
+        category.full_clean(exclude=["operation", "category"])
+    except ValidationError as exc:
+        raise ValidationError({field_prefix + f: msgs for f, msgs in exc.message_dict.items()}) from None
+
+
 @transaction.atomic
-def category_add(*, membership: Membership, code: str, name: str) -> CommodityCategory:
+def category_add(
+    *, membership: Membership, code: str, name: str = "", names: dict[str, str] | None = None
+) -> OperationCategory:
+    """Offer a category in this operation only: picked from the shared catalogue by its code (its
+    names there are the default), or new, and then added to the catalogue for the next operation."""
     _require_coordinator(membership)
-    category = CommodityCategory(code=code.strip(), name=name.strip())
-    category.full_clean()
+    operation = membership.operation
+    code, name, names = code.strip(), name.strip(), _category_names(names)
+    entry = CommodityCategory.objects.filter(code=code).first()
+    if entry is None:
+        entry = CommodityCategory(code=code, name=name, names=names)
+        if not name:
+            raise ValidationError({"name": [gettext("Give the category's name in English.")]})
+        _category_checked(entry)
+        entry.save()
+        added_to_catalogue = True
+    else:
+        added_to_catalogue = False
+    if OperationCategory.objects.filter(operation=operation, category=entry).exists():
+        raise ValidationError({"code": [gettext("This operation offers this category already.")]})
+    category = OperationCategory(
+        operation=operation,
+        category=entry,
+        name=name or entry.name,
+        names=names or dict(entry.names),
+        position=entry.position,
+    )
+    _category_checked(category)
+    if OperationCategory.objects.filter(operation=operation, name=category.name).exists():
+        raise ValidationError({"name": [gettext("Another category of this operation has this name.")]})
     category.save()
     audit_record(
         action="category.add",
         actor=membership.user,
-        operation=membership.operation,
+        operation=operation,
         target=category,
-        data={"code": category.code, "name": category.name},
+        data={
+            "code": entry.code,
+            "name": category.name,
+            "names": category.names,
+            "catalogue": added_to_catalogue,
+        },
     )
-    _resync(membership.operation, "category_added")
+    _resync(operation, "category_added")
     return category
 
 
 @transaction.atomic
-def category_rename(*, membership: Membership, code: str, name: str) -> CommodityCategory:
+def category_rename(
+    *, membership: Membership, code: str, name: str = "", names: dict[str, str] | None = None
+) -> OperationCategory:
+    """Rename a category in this operation only (its English name, its other languages' names or
+    both); the catalogue and every other operation keep theirs."""
     _require_coordinator(membership)
-    category = CommodityCategory.objects.select_for_update(no_key=True).filter(code=code).first()
+    operation = membership.operation
+    category = (
+        OperationCategory.objects.select_for_update(no_key=True, of=("self",))
+        .select_related("category")
+        .filter(operation=operation, category__code=code)
+        .first()
+    )
     if category is None:
         raise NotFound("category")
-    old_name = category.name
-    category.name = name.strip()
-    category.full_clean()
-    # The audit first: it queues on the operation's chain head behind posts in flight, before the
-    # name (a unique column, so a key) is changed. Changed first, it would lock the row against
-    # those posts' foreign-key checks at commit while waiting for their chain head: a deadlock.
+    old = {"name": category.name, "names": dict(category.names)}
+    if name.strip():
+        category.name = name.strip()
+    if names is not None:
+        category.names = {**category.names, **_category_names(names)}
+    _category_checked(category)
+    if (
+        OperationCategory.objects.filter(operation=operation, name=category.name)
+        .exclude(pk=category.pk)
+        .exists()
+    ):
+        raise ValidationError({"name": [gettext("Another category of this operation has this name.")]})
     audit_record(
         action="category.rename",
         actor=membership.user,
-        operation=membership.operation,
+        operation=operation,
         target=category,
-        data={"code": code, "from": old_name, "to": category.name},
+        data={
+            "code": code,
+            "from": old["name"],
+            "to": category.name,
+            "names_from": old["names"],
+            "names_to": category.names,
+        },
     )
-    category.save(update_fields=["name"])
-    _resync(membership.operation, "category_renamed")
+    category.save(update_fields=["name", "names"])
+    _resync(operation, "category_renamed")
     return category
 
 
@@ -548,7 +716,7 @@ def goods_reclassify(
     _require_coordinator(membership)
     operation = operation_hold_state(membership.operation)
     _require_open(operation)
-    categories = _categories([from_category, to_category])
+    categories = _categories(operation, [from_category, to_category])
     errors = {}
     for field, code in (("from_category", from_category), ("to_category", to_category)):
         if code not in categories:
@@ -570,7 +738,8 @@ def goods_reclassify(
     locked = list(
         Result.objects.select_for_update(no_key=True).filter(pk__in=results.values("pk")).order_by("pk")
     )
-    text = f"Reclassified from {source.name} to {target.name}: {reason.strip()}"[:500]
+    names = category_labels(operation.pk, "en")  # the record is kept in English
+    text = f"Reclassified from {names[source.pk]} to {names[target.pk]}: {reason.strip()}"[:500]
     for result in locked:
         _version_copy(
             result=result,
@@ -588,14 +757,25 @@ def goods_reclassify(
     return len(locked)
 
 
-def _version_copy(*, result: Result, actor: AbstractBaseUser, reason: str, change: Any) -> ResultVersion:
-    """A new version equal to the current one except for each line's category (``change(line)``)."""
+def _version_copy(
+    *,
+    result: Result,
+    actor: AbstractBaseUser,
+    reason: str,
+    change: Any = None,
+    voided: bool | None = None,
+) -> ResultVersion:
+    """A new version equal to the current one but for each line's category (``change(line)``, if
+    given) and, if given, ``voided``. A reclassification keeps a voided result voided."""
     previous = result.versions.get(is_current=True)
     version = ResultVersion(**{f: getattr(previous, f) for f in PLAIN_FIELDS.values()})
+    version.voided = previous.voided if voided is None else voided
     lines = [
         (
             GoodsLine(
-                position=line.position, category=change(line), **{f: getattr(line, f) for f in LINE_FIELDS}
+                position=line.position,
+                category=line.category if change is None else change(line),
+                **{f: getattr(line, f) for f in LINE_FIELDS},
             ),
             line_brand(previous, line),
         )
@@ -623,8 +803,8 @@ def result_photo_add(*, membership: Membership, result_uuid: object, data: bytes
     Photos do not change the figures, so they are not versions; each is audited with its SHA-256.
     """
     result = _lock_result(membership, result_uuid)
-    _may_correct(membership, result)
     _require_open(result.operation)
+    _require_may_correct(membership, result)
     if result.photos.count() >= MAX_PHOTOS_PER_RESULT:
         raise ValidationError({"file": f"A result has at most {MAX_PHOTOS_PER_RESULT} photos."})
     upload = check_upload(data, name, allowed=IMAGES)
@@ -638,17 +818,22 @@ def result_photo_add(*, membership: Membership, result_uuid: object, data: bytes
         width=upload.width,
         height=upload.height,
     )
-    scope = sealed_scope(result)
-    photo.original = seal(scope=scope, context=photo_context(photo, result.uuid, "original"), plaintext=data)
-    photo.display = seal(
-        scope=scope, context=photo_context(photo, result.uuid, "display"), plaintext=upload.display
-    )
+    sealing.seal_photo(photo, result, original=data, display=upload.display)
     photo.save()
-    audit_record(
-        action="result.photo",
-        actor=membership.user,
-        operation=result.operation,
-        target=photo,
-        data={"result": str(result.uuid), "sha256": photo.sha256, "size": photo.size},
-    )
+    audit.photo_added(actor=membership.user, result=result, photo=photo)
     return photo
+
+
+# --- keys ---------------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def operation_key_rotate(*, operation: Operation, actor: AbstractBaseUser | None) -> int:
+    """A new data key for the operation's sealed results; returns how many records were re-sealed.
+
+    See results.sealing.reseal_operation for what is re-sealed and why versions keep theirs.
+    """
+    operation = operation_hold_state(operation)
+    count = sealing.reseal_operation(operation.pk)
+    audit.operation_key_rotated(actor=actor, operation=operation, resealed=count)
+    return count

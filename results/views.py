@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import datetime as dt
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
@@ -17,16 +16,21 @@ from django.utils.translation import gettext
 from django.views.decorators.http import require_GET
 
 from cencomm.errors import NotFound
+from cencomm.formats import local_time
 from cencomm.principal import Principal
 from operations.countries import COUNTRIES, country_name
-from operations.models import CommodityCategory, Membership
+from operations.models import CATEGORY_LANGUAGES, Membership
 from operations.selectors import (
     access_membership,
+    catalogue_offers,
+    category_labels,
     operation_administrations,
+    operation_categories,
     operation_entry_points,
     require_role,
 )
-from results import selectors
+from results import sealing, selectors
+from results.board import version_summary
 from results.models import (
     DetectionMethod,
     HandlingCode,
@@ -36,8 +40,7 @@ from results.models import (
     TransportMode,
     Unit,
 )
-from results.selectors import BOARD_ROLES
-from results.services import POST_ROLES, may_correct
+from results.selectors import BOARD_ROLES, may_correct, may_post, postable_entry_points
 
 Role = Membership.Role
 COMMON_ORIGINS = ["CN", "TR", "HK", "AE", "IN", "VN"]
@@ -54,7 +57,7 @@ def _page(request: HttpRequest, template: str, membership: Membership, **context
         {
             "operation": membership.operation,
             "membership": membership,
-            "may_post": membership.role in POST_ROLES,
+            "may_post": may_post(membership),
             "may_see_board": membership.role in BOARD_ROLES,
             **context,
         },
@@ -69,27 +72,22 @@ def _choices(choices: Any) -> list[dict[str, str]]:
 @require_GET
 def index(request: HttpRequest, code: str) -> HttpResponse:
     membership = _membership(request, code)
-    versions = (
-        selectors.current_versions(membership.operation)
-        .filter(result__in=selectors.visible_results(membership))
-        .select_related("result__entry_point", "result__administration")
-        .prefetch_related("lines__category")
-        .order_by("-inspected_at")[:200]
-    )
+    versions = selectors.results_list(membership)[:200]
+    labels = category_labels(membership.operation.pk)
     rows = [
-        _labelled(selectors.version_summary(v))
-        | {"when": _local(v.inspected_at, v.result.entry_point.time_zone)}
+        _labelled(version_summary(v, labels=labels))
+        | {"when": local_time(v.inspected_at, v.result.entry_point.time_zone), "reason": v.reason}
         for v in versions
     ]
-    today = timezone.now().astimezone(dt.UTC).date()
+    entry_points = postable_entry_points(membership)
     return _page(
         request,
         "results/index.html",
         membership,
         tab="results",
         rows=rows,
-        nil_entry_points=_postable_entry_points(membership),
-        nil_days=[d.isoformat() for d in reversed(membership.operation.window_days) if d <= today],
+        nil_entry_points=entry_points,
+        nil_days=_nil_days(membership, entry_points),
     )
 
 
@@ -111,23 +109,19 @@ def _labelled(row: dict[str, Any]) -> dict[str, Any]:
     return row
 
 
-def _local(moment: dt.datetime, time_zone: str) -> str:
-    """A time as the entry point's clock showed it."""
-    return f"{moment.astimezone(ZoneInfo(time_zone)):%Y-%m-%d %H:%M} {time_zone.split('/')[-1].replace('_', ' ')}"
-
-
-def _postable_entry_points(membership: Membership) -> list[Any]:
-    if membership.role not in POST_ROLES:
-        return []
-    entry_points = list(operation_entry_points(membership.operation))
-    if membership.role == Role.OFFICER:
-        return [e for e in entry_points if e.pk == membership.entry_point_id]
-    return entry_points
+def _nil_days(membership: Membership, entry_points: list[Any]) -> list[str]:
+    """The days a nil return may be posted for, newest first: days on the entry points' clocks."""
+    now = timezone.now()
+    days: set[dt.date] = set()
+    for entry_point in entry_points:
+        today = selectors.entry_point_day(entry_point, now)
+        days.update(d for d in selectors.entry_point_window_days(entry_point, membership.operation) if d <= today)
+    return [d.isoformat() for d in sorted(days, reverse=True)]
 
 
 @require_GET
 def post_form(request: HttpRequest, code: str) -> HttpResponse:
-    membership = require_role(_membership(request, code), *POST_ROLES, what="page")
+    membership = require_role(_membership(request, code), *selectors.POST_ROLES, what="page")
     return _form(request, membership, correct=None)
 
 
@@ -143,7 +137,7 @@ def correct_form(request: HttpRequest, code: str, result_uuid: str) -> HttpRespo
 
 def _form(request: HttpRequest, membership: Membership, *, correct: Result | None) -> HttpResponse:
     operation = membership.operation
-    entry_points = _postable_entry_points(membership)
+    entry_points = postable_entry_points(membership)
     if correct is not None:
         entry_points = [correct.entry_point]
     origins = COMMON_ORIGINS + sorted(c for c in COUNTRIES if c not in COMMON_ORIGINS)
@@ -151,8 +145,7 @@ def _form(request: HttpRequest, membership: Membership, *, correct: Result | Non
         "code": operation.code,
         "entryPoints": [{"id": e.pk, "name": e.name, "timeZone": e.time_zone} for e in entry_points],
         "categories": [
-            {"code": c.code, "name": c.name}
-            for c in CommodityCategory.objects.filter(active=True).order_by("position", "name")
+            {"code": c.code, "name": c.label()} for c in operation_categories(operation, active_only=True)
         ],
         "units": _choices(Unit.choices),
         "outcomes": _choices(Outcome.choices),
@@ -166,7 +159,15 @@ def _form(request: HttpRequest, membership: Membership, *, correct: Result | Non
         "today": timezone.now().date().isoformat(),
         "correct": str(correct.uuid) if correct is not None else None,
     }
-    return _page(request, "results/post.html", membership, tab="results", config=config, correct=correct)
+    return _page(
+        request,
+        "results/post.html",
+        membership,
+        tab="results",
+        config=config,
+        correct=correct,
+        handling_codes=handling_codes(),
+    )
 
 
 @require_GET
@@ -180,15 +181,12 @@ def detail(request: HttpRequest, code: str, result_uuid: str) -> HttpResponse:
     rows = [
         {
             "version": v,
-            "sealed": selectors.sealed_fields(v) if visible else None,
-            "brands": {ln.pk: selectors.line_brand(v, ln) for ln in v.lines.all()} if visible else {},
+            "sealed": sealing.sealed_fields(v) if visible else None,
+            "brands": {ln.pk: sealing.line_brand(v, ln) for ln in v.lines.all()} if visible else {},
         }
         for v in versions
     ]
-    may_correct_it = may_correct(membership, result) and membership.operation.state in ("active", "follow_up")
-    may_validate = (
-        membership.role == Role.NATIONAL_CONTACT and membership.administration_id == result.administration_id
-    )
+    current = next(v for v in versions if v.is_current)
     return _page(
         request,
         "results/detail.html",
@@ -196,8 +194,11 @@ def detail(request: HttpRequest, code: str, result_uuid: str) -> HttpResponse:
         tab="results",
         result=result,
         rows=rows,
-        may_validate=may_validate,
-        may_correct=may_correct_it,
+        current=current,
+        may_validate=selectors.may_validate(membership, result),
+        may_correct=may_correct(membership, result),
+        may_void=selectors.may_void(membership, result) and not current.voided,
+        may_restore=selectors.may_void(membership, result) and current.voided,
         sealed_visible=visible,
         validation_labels=_labels(Result.Validation),
         photos=[
@@ -224,8 +225,7 @@ def board(request: HttpRequest, code: str) -> HttpResponse:
             for e in operation_entry_points(operation)
         ],
         "categories": [
-            {"code": c.code, "name": c.name, "id": c.pk}
-            for c in CommodityCategory.objects.order_by("position", "name")
+            {"code": c.code, "name": c.label(), "id": c.category_id} for c in operation_categories(operation)
         ],
         "days": [d.isoformat() for d in operation.window_days],
         "countries": {code: country_name(code) for code in COUNTRIES},
@@ -240,7 +240,49 @@ def board(request: HttpRequest, code: str) -> HttpResponse:
 
 @require_GET
 def categories(request: HttpRequest, code: str) -> HttpResponse:
-    """Commodity categories are data: coordinators add, rename and reclassify here."""
+    """Commodity categories are data: coordinators add (new, or picked from the catalogue the
+    operations share), rename (in the six languages) and reclassify here, for this operation only."""
     membership = require_role(_membership(request, code), Role.COORDINATOR, what="page")
-    rows = CommodityCategory.objects.order_by("position", "name")
-    return _page(request, "results/categories.html", membership, tab="results", categories=rows)
+    operation = membership.operation
+    rows = [
+        {"code": c.code, "name": c.name, "label": c.label(), "active": c.active, "names": _names(c.names)}
+        for c in operation_categories(operation)
+    ]
+    catalogue = [
+        {"code": c.code, "name": c.name, "label": c.label(), "names": _names(c.names)}
+        for c in catalogue_offers(operation)
+    ]
+    return _page(
+        request,
+        "results/categories.html",
+        membership,
+        tab="results",
+        categories=rows,
+        catalogue=catalogue,
+        languages=[(code, LANGUAGE_NAMES[code]) for code in CATEGORY_LANGUAGES[1:]],
+    )
+
+
+#: Each interface language in its own name (the categories form's labels).
+LANGUAGE_NAMES = {"fr": "Français", "es": "Español", "pt": "Português", "ru": "Русский", "ar": "العربية"}
+
+
+def _names(names: dict[str, str]) -> list[tuple[str, str]]:
+    """A category's names as (language, name) for each other interface language, empty if none."""
+    return [(code, names.get(code, "")) for code in CATEGORY_LANGUAGES[1:]]
+
+
+def handling_codes() -> list[dict[str, str]]:
+    """What each handling code means, in one line each, in the interface language (the post form)."""
+    explanations = {
+        HandlingCode.H0: gettext(
+            "May leave the operation: the public report and the CEN export may include it (never names)."
+        ),
+        HandlingCode.H1: gettext("Everyone taking part in the operation sees it. The usual choice."),
+        HandlingCode.H2: gettext("Only the coordinators and your own administration see it."),
+        HandlingCode.H3: gettext("Only your own administration sees it (a national investigation)."),
+    }
+    return [
+        {"value": value, "label": gettext(label), "explanation": explanations[value]}
+        for value, label in HandlingCode.choices
+    ]

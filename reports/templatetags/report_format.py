@@ -6,7 +6,7 @@ from typing import Any
 
 from django import template
 
-from reports.builder import fmt, pct
+from reports.formatting import fmt, pct
 
 register = template.Library()
 

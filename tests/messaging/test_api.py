@@ -11,7 +11,7 @@ from PIL import Image
 
 from cencomm import uploads
 from cencomm.live import capture_live_events
-from messaging import services
+from messaging import selectors
 from messaging.models import Acknowledgement, Attachment, Message, Room
 from operations.models import Membership
 from tests.conftest import verified_client
@@ -277,7 +277,7 @@ def test_edit_window_and_observer_reads_only(world, monkeypatch):
         content_type="application/json",
     )
     assert edited.status_code == 200 and edited.json()["version"] == 2
-    monkeypatch.setattr(services, "EDIT_WINDOW", services.EDIT_WINDOW * 0)
+    monkeypatch.setattr(selectors, "EDIT_WINDOW", selectors.EDIT_WINDOW * 0)
     late = client.patch(
         f"/api/v1/operations/TEST-OP/messages/{message['id']}",
         json.dumps({"text": "late"}),

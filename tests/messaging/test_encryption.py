@@ -10,9 +10,9 @@ from django.core.management import call_command
 from django.db import connection
 
 from cencomm.crypto import DecryptionError, key_cache
-from cencomm.models import DataKey
 from messaging import selectors, services
 from messaging.models import Message, MessageVersion, Room
+from messaging.sealing import room_data_key
 from messaging.selectors import render_cache
 from operations.models import Membership
 
@@ -85,12 +85,12 @@ def test_after_room_key_rotation_and_master_rewrap_everything_decrypts(world, se
     for n in range(3):
         post(world, world.coordinator, f"{SECRET} #{n}")
     before = read_all(room)
-    first_key = DataKey.objects.get(scope=room.scope, active=True)
+    first_key = room_data_key(room)
 
     out = StringIO()
     call_command("rotate_room_key", "--room", str(room.pk), stdout=out)
     assert "3 records re-sealed" in out.getvalue()
-    new_key = DataKey.objects.get(scope=room.scope, active=True)
+    new_key = room_data_key(room)
     assert new_key.version == first_key.version + 1
     assert all(
         int.from_bytes(bytes(v.body)[2:10], "big") == new_key.pk

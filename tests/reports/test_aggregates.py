@@ -6,8 +6,8 @@ import random
 
 import pytest
 
-from reports.builder import _breakdowns
-from results import selectors as rs
+from reports.figures import breakdowns
+from results import board as rs
 from tests.reports.conftest import post
 
 pytestmark = pytest.mark.django_db
@@ -24,7 +24,7 @@ BOARD = {
 
 
 def _figures(rows):
-    return sorted((str(r["key"]), r["units"], r["cases"]) for r in rows)
+    return sorted((str(r["key"]), r["units"], r["kg"], r["litres"], r["cases"]) for r in rows)
 
 
 def test_report_aggregates_equal_the_board(seeded):
@@ -44,7 +44,7 @@ def test_report_aggregates_equal_the_board(seeded):
             transport_mode=rnd.choice(["sea_container", "road_vehicle"]),
             detection_method=rnd.choice(["dog", "scanner"]),
         )
-    totals, found = _breakdowns(seeded.op)
+    totals, found = breakdowns(seeded.op)
     board = rs.board_totals(seeded.op)
     assert (totals["units"], totals["cases"], totals["results"]) == (
         board["units"],

@@ -102,7 +102,7 @@ def test_html_escapes_script_and_formula(seeded):
 
 def test_empty_operation_report_is_well_formed(world):
     data = json.loads(generate(world, world.coordinator, "public", "json"))
-    assert data["totals"] == {"units": 0, "cases": 0, "results": 0, "seized_units": 0, "pending_units": 0}
+    assert data["totals"] == {"units": 0, "cases": 0, "results": 0, "seized_units": 0, "pending_units": 0, "kg": 0, "litres": 0}
     assert data["headline"] == ["No goods were reported intercepted in this operation."]
     assert data["integrity"]["chain_seq"] == 0 and data["integrity"]["verify"]["ok"] is True
     assert "No goods were reported intercepted" in pdf_text(

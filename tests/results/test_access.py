@@ -77,7 +77,7 @@ def test_correction_is_a_new_version_and_old_stays_readable(world: Any, durres_r
     versions = get(world.officer_al, f"/results/{durres_result}/versions").json()
     assert [(v["number"], v["current"], v["origin"]) for v in versions] == [(1, False, "CN"), (2, True, "TR")]
     board = get(world.coordinator, "/board").json()
-    assert board["totals"] == {"units": 1500, "cases": 1, "results": 1}
+    assert board["totals"] == {"units": 1500, "kg": 0, "litres": 0, "cases": 1, "results": 1}
     assert [o["key"] for o in board["origins"]] == ["TR"]
     missing_reason = api_post(
         client, f"/operations/TEST-OP/results/{durres_result}/corrections", correction | {"reason": " "}
@@ -156,7 +156,7 @@ def test_list_filters(world: Any, post: Any) -> None:
     assert get(world.coordinator, "/results?outcome=seized").json()["count"] == 1
     assert get(world.coordinator, "/results?category=unicorns").status_code == 422
     # released goods are results but not intercepted units
-    assert get(world.coordinator, "/board").json()["totals"] == {"units": 5, "cases": 1, "results": 2}
+    assert get(world.coordinator, "/board").json()["totals"] == {"units": 5, "kg": 0, "litres": 0, "cases": 1, "results": 2}
 
 
 def test_categories_are_data_changed_by_coordinators_only(world: Any, post: Any) -> None:

@@ -9,24 +9,31 @@ import uuid
 from decimal import Decimal
 from typing import Any
 
+from zoneinfo import ZoneInfo
+
 from django.db import connection, transaction
 from django.utils import timezone
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from cencomm.errors import Refused
 from cencomm.live import capture_live_events
 from cencomm.principal import Principal
 from operations.models import CommodityCategory
 from operations.selectors import access_membership
 from results import events, services
 from results.models import Result
-from results.selectors import NO_FILTER, BoardFilter, board_snapshot
+from results.board import NO_FILTER, BoardFilter, board_snapshot
 
 CATEGORIES = ["medicines", "accessories", "games-toys", "electronics", "foodstuffs", "other"]
 OUTCOMES = ["seized", "detained", "released", "no_irregularity"]
 ORIGINS = ["CN", "TR", "AE", "IN"]
 
-quantities = st.one_of(st.integers(1, 100_000), st.sampled_from(["0.5", "2.25", "1000.125"]))
+# Pieces and packs are whole; kilograms and litres may be fractions (and are never added to pieces).
+quantities = st.one_of(
+    st.tuples(st.integers(1, 100_000), st.sampled_from(["pieces", "packs"])),
+    st.tuples(st.sampled_from(["0.5", "2.25", "1000.125"]), st.sampled_from(["kg", "litres"])),
+)
 lines = st.lists(st.tuples(st.sampled_from(CATEGORIES), quantities), min_size=1, max_size=3)
 post = st.tuples(
     st.just("post"),
@@ -47,30 +54,43 @@ correct = st.tuples(
 reclassify = st.tuples(st.just("reclassify"), st.sampled_from(CATEGORIES), st.sampled_from(CATEGORIES))
 nil = st.tuples(st.just("nil"), st.integers(0, 1), st.integers(0, 2))
 validate = st.tuples(st.just("validate"), st.integers(0, 20), st.sampled_from(["validated", "returned"]))
-actions = st.lists(st.one_of(post, post, correct, reclassify, nil, validate), min_size=1, max_size=8)
+void = st.tuples(st.just("void"), st.integers(0, 20), st.booleans())
+actions = st.lists(st.one_of(post, post, correct, reclassify, nil, validate, void), min_size=1, max_size=8)
 
 SQL = """
-SELECT {key}, SUM(gl.quantity), COUNT(DISTINCT v.id)
+SELECT {key},
+       SUM(CASE WHEN gl.unit IN ('pieces', 'packs') THEN gl.quantity ELSE 0 END),
+       SUM(CASE WHEN gl.unit = 'kg' THEN gl.quantity ELSE 0 END),
+       SUM(CASE WHEN gl.unit = 'litres' THEN gl.quantity ELSE 0 END),
+       COUNT(DISTINCT v.id)
 FROM results_goodsline gl
 JOIN results_resultversion v ON v.id = gl.version_id
 JOIN results_result r ON r.id = v.result_id
-WHERE r.operation_id = %s AND v.is_current AND v.outcome IN ('seized', 'detained') {where}
+WHERE r.operation_id = %s AND v.is_current AND NOT v.voided
+  AND v.outcome IN ('seized', 'detained') {where}
 GROUP BY {key}
 """
+MILLI = Decimal("0.001")
+
+
+def _exact(value: Any) -> Decimal:
+    return Decimal(str(value)).quantize(MILLI)
 
 
 def sql_groups(
     operation_id: int, key: str, where: str = "", params: tuple[Any, ...] = ()
-) -> dict[Any, tuple[Decimal, int]]:
+) -> dict[Any, tuple[Decimal, ...]]:
     with connection.cursor() as cursor:
         cursor.execute(SQL.format(key=key, where=where), (operation_id, *params))
         return {
-            row[0]: (Decimal(str(row[1])).quantize(Decimal("0.001")), row[2]) for row in cursor.fetchall()
+            row[0]: (_exact(row[1]), _exact(row[2]), _exact(row[3]), row[4]) for row in cursor.fetchall()
         }
 
 
-def board_groups(rows: list[dict[str, Any]]) -> dict[Any, tuple[Decimal, int]]:
-    return {r["key"]: (Decimal(str(r["units"])).quantize(Decimal("0.001")), r["cases"]) for r in rows}
+def board_groups(rows: list[dict[str, Any]]) -> dict[Any, tuple[Decimal, ...]]:
+    return {
+        r["key"]: (_exact(r["units"]), _exact(r["kg"]), _exact(r["litres"]), r["cases"]) for r in rows
+    }
 
 
 def comparable(board: dict[str, Any]) -> dict[str, Any]:
@@ -95,7 +115,9 @@ def run(world: Any, action: tuple[Any, ...], uuids: list[str]) -> None:
             inspected_at=timezone.now() - dt.timedelta(hours=hours, minutes=5),
             origin=origin,
             outcome=outcome,
-            lines=tuple(services.LineInput(category=c, quantity=Decimal(str(q))) for c, q in goods),
+            lines=tuple(
+                services.LineInput(category=c, quantity=Decimal(str(q)), unit=unit) for c, (q, unit) in goods
+            ),
         )
         if kind == "post":
             entry_point = (world.durres, world.bari)[target]
@@ -127,11 +149,21 @@ def run(world: Any, action: tuple[Any, ...], uuids: list[str]) -> None:
                 decision=action[2],
                 comment="checked",
             )
+    elif kind == "void" and uuids:
+        uuid_ = uuids[action[1] % len(uuids)]
+        try:  # void, or restore: whichever the result is not already
+            (services.result_void if action[2] else services.result_restore)(
+                membership=coordinator, result_uuid=uuid_, reason="duplicate"
+            )
+        except Refused:
+            pass  # voided already / not voided: refused, nothing written
     elif kind == "nil":
-        day = timezone.now().astimezone(dt.UTC).date() - dt.timedelta(days=action[2])
-        services.nil_return_post(
-            membership=coordinator, entry_point_id=(world.durres, world.bari)[action[1]].pk, day=day
-        )
+        entry_point = (world.durres, world.bari)[action[1]]
+        day = timezone.now().astimezone(ZoneInfo(entry_point.time_zone)).date() - dt.timedelta(days=action[2])
+        try:
+            services.nil_return_post(membership=coordinator, entry_point_id=entry_point.pk, day=day)
+        except Refused:
+            pass  # the day has a result: refused, nothing written
 
 
 def follow(
@@ -172,16 +204,15 @@ def test_board_equals_database_after_random_changes(
             boards = [follow(b, published, f, op) for b, f in zip(boards, filters, strict=True)]
 
         fresh = board_snapshot(op)
-        assert fresh["totals"]["results"] == Result.objects.filter(operation=op).count()
+        counted = Result.objects.filter(operation=op, versions__is_current=True, versions__voided=False)
+        assert fresh["totals"]["results"] == counted.count()  # a voided result counts nowhere
         assert board_groups(fresh["categories"]) == sql_groups(op.pk, "gl.category_id")
         assert board_groups(fresh["origins"]) == sql_groups(op.pk, "v.origin_country")
         assert board_groups(fresh["entry_points"]) == sql_groups(op.pk, "r.entry_point_id")
         assert board_groups(fresh["administrations"]) == sql_groups(op.pk, "r.administration_id")
-        totals = sql_groups(op.pk, "r.operation_id").get(op.pk, (Decimal("0.000"), 0))
-        assert (
-            Decimal(str(fresh["totals"]["units"])).quantize(Decimal("0.001")),
-            fresh["totals"]["cases"],
-        ) == totals
+        zero = Decimal("0.000")
+        totals = sql_groups(op.pk, "r.operation_id").get(op.pk, (zero, zero, zero, 0))
+        assert board_groups([{"key": op.pk, **fresh["totals"]}])[op.pk] == totals
         assert board_groups(board_snapshot(op, filters[1])["origins"]) == sql_groups(
             op.pk, "v.origin_country", "AND gl.category_id = %s", (medicines,)
         )

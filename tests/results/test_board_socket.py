@@ -32,15 +32,15 @@ async def test_board_gets_snapshot_then_delta_after_post(tworld: Any) -> None:
     assert connected
     snapshot = await comm.receive_json_from()
     assert snapshot["type"] == "board.snapshot" and snapshot["seq"] == 0
-    assert snapshot["totals"] == {"units": 0, "cases": 0, "results": 0}
+    assert snapshot["totals"] == {"units": 0, "kg": 0, "litres": 0, "cases": 0, "results": 0}
 
     response = await post_as(tworld.officer_al, tworld, lines=[{"category": "medicines", "quantity": 250}])
     assert response.status_code == 201
     delta = await comm.receive_json_from(timeout=3)
     assert delta["type"] == "board.delta" and delta["seq"] == 1
-    assert delta["totals"] == {"units": 250, "cases": 1, "results": 1}
+    assert delta["totals"] == {"units": 250, "kg": 0, "litres": 0, "cases": 1, "results": 1}
     assert delta["categories"] == [
-        {"key": delta["categories"][0]["key"], "label": "Medicines", "units": 250, "cases": 1}
+        {"key": delta["categories"][0]["key"], "label": "Medicines", "units": 250, "kg": 0, "litres": 0, "cases": 1}
     ]
     assert delta["latest"]["uuid"] == response.json()["uuid"]
     assert delta["chain_head"]["seq"] == 1
@@ -61,7 +61,7 @@ async def test_filtered_board_ignores_other_entry_points(tworld: Any) -> None:
     assert filtered["filter"]["entry_point"] == tworld.bari.pk
     await post_as(tworld.officer_al, tworld)
     delta = await comm.receive_json_from(timeout=3)
-    assert delta["totals"] == {"units": 0, "cases": 0, "results": 0} and "latest" not in delta
+    assert delta["totals"] == {"units": 0, "kg": 0, "litres": 0, "cases": 0, "results": 0} and "latest" not in delta
     await post_as(
         tworld.officer_it, tworld, entry_point=tworld.bari, lines=[{"category": "games-toys", "quantity": 9}]
     )

@@ -15,7 +15,7 @@ from cencomm.principal import Principal
 from operations.selectors import access_membership
 from results import services
 from results.models import ResultVersion
-from results.selectors import results_chain_verify
+from results.chain import results_chain_verify
 from tests.results.conftest import body
 
 

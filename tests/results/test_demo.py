@@ -7,8 +7,9 @@ from typing import Any
 import pytest
 
 from hub.demo import demo_setup
+from results.board import board_snapshot
+from results.chain import results_chain_verify
 from results.models import NilReturn, Result, ResultVersion
-from results.selectors import board_snapshot, results_chain_verify
 
 
 @pytest.mark.slow

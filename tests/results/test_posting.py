@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import uuid
 from typing import Any
 
 import pytest
@@ -41,18 +42,39 @@ def test_retry_with_same_client_id_returns_stored_result(world: Any) -> None:
     client = verified_client(world.officer_al)
     data = body(world)
     first = api_post(client, "/operations/TEST-OP/results", data)
-    retry = api_post(
-        client, "/operations/TEST-OP/results", data | {"lines": [{"category": "other", "quantity": 1}]}
-    )
+    retry = api_post(client, "/operations/TEST-OP/results", data)
     assert first.status_code == 201 and retry.status_code == 200
     assert retry.json() == first.json()
     assert Result.objects.count() == 1 and ResultVersion.objects.count() == 1
     assert ChainHead.objects.get(name=f"results:{world.op.pk}").seq == 1
 
 
+def test_same_client_id_with_another_body_is_a_conflict_naming_the_stored_result(world: Any) -> None:
+    client = verified_client(world.officer_al)
+    data = body(world)
+    first = api_post(client, "/operations/TEST-OP/results", data)
+    other = api_post(
+        client, "/operations/TEST-OP/results", data | {"lines": [{"category": "other", "quantity": 1}]}
+    )
+    assert first.status_code == 201 and other.status_code == 409, other.json()
+    assert other.json()["id"] == first.json()["uuid"] and "client_id" in other.json()["errors"]
+    assert Result.objects.count() == 1 and ResultVersion.objects.count() == 1
+    # the same client ID in capitals is the same ID (stored lower-cased)
+    again = api_post(client, "/operations/TEST-OP/results", data | {"client_id": data["client_id"].upper()})
+    assert again.status_code == 200 and again.json()["uuid"] == first.json()["uuid"]
+
+
+@pytest.mark.parametrize("client_id", ["shared-id-123", "", "x" * 36, "12345678-1234-1234-1234-12345678901"])
+def test_a_client_id_is_a_uuid_as_for_messages(world: Any, post: Any, client_id: str) -> None:
+    response = post(world.officer_al, client_id=client_id)
+    assert response.status_code == 422 and "client_id" in response.json()["errors"]
+    assert Result.objects.count() == 0
+
+
 def test_client_id_of_another_user_is_refused(world: Any, post: Any) -> None:
-    first = post(world.officer_al, client_id="shared-id-123")
-    second = post(world.coordinator, client_id="shared-id-123")
+    shared = str(uuid.uuid4())
+    first = post(world.officer_al, client_id=shared)
+    second = post(world.coordinator, client_id=shared)
     assert first.status_code == 201
     assert second.status_code == 422 and "client_id" in second.json()["errors"]
 

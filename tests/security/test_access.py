@@ -8,11 +8,13 @@ OpenAPI schema, so new ones are attacked without a change here.
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 import json
 import uuid
 from types import SimpleNamespace
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from asgiref.sync import sync_to_async
@@ -46,7 +48,8 @@ def png_bytes() -> bytes:
 
 def valid_body(method: str, template: str, w: SimpleNamespace) -> dict[str, Any] | None:
     """A body the endpoint would accept from a member allowed to call it (None: send no body)."""
-    today = timezone.localdate()
+    posted_on = (timezone.now() - dt.timedelta(hours=1)).astimezone(ZoneInfo(w.durres.time_zone)).date()
+    nil_day = posted_on - dt.timedelta(days=1)
     content = {k: v for k, v in result_body(w).items() if k not in ("client_id", "entry_point")}
     bodies: dict[tuple[str, str], dict[str, Any]] = {
         ("POST", "/operations/{code}/categories"): {"code": "pesticides", "name": "Pesticides"},
@@ -56,7 +59,8 @@ def valid_body(method: str, template: str, w: SimpleNamespace) -> dict[str, Any]
             "to_category": "other",
             "reason": "r",
         },
-        ("POST", "/operations/{code}/nil-returns"): {"entry_point": w.durres.pk, "day": today.isoformat()},
+        # a day before the one the results are posted on (an hour ago, at Durrës): it has none
+        ("POST", "/operations/{code}/nil-returns"): {"entry_point": w.durres.pk, "day": nil_day.isoformat()},
         ("POST", "/operations/{code}/results"): result_body(w),
         ("POST", "/operations/{code}/results/{result_uuid}/corrections"): {**content, "reason": "typo"},
         ("POST", "/operations/{code}/results/{result_uuid}/validation"): {

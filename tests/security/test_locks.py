@@ -208,7 +208,7 @@ def test_a_write_racing_the_operation_closing_waits_for_it_and_is_refused(tworld
 def test_renaming_a_category_while_a_result_with_it_commits_does_not_deadlock(tworld):
     """The post holds the operation's chain head; its goods line's foreign key is checked at commit.
     The rename must queue on the chain head before it changes the category's (unique) name."""
-    from operations.models import CommodityCategory, Membership
+    from operations.models import Membership, OperationCategory
     from results import services
 
     membership = Membership.objects.get(operation=tworld.op, user=tworld.coordinator)
@@ -221,4 +221,5 @@ def test_renaming_a_category_while_a_result_with_it_commits_does_not_deadlock(tw
         release.set()
     renaming.join(HOLD)
     assert renaming.error is None, renaming.error
-    assert CommodityCategory.objects.get(code="medicines").name == "Medicines (all)"
+    renamed = OperationCategory.objects.get(operation=tworld.op, category__code="medicines")
+    assert renamed.name == "Medicines (all)"

@@ -1,4 +1,8 @@
-"""``manage.py verify_chain OPERATION``: recompute the operation's results hash chain."""
+"""``manage.py verify_chain OPERATION``: recompute the operation's results hash chain.
+
+The same check as the report's (results.chain.chain_verify): fast on PostgreSQL, authoritative
+wherever a link does not match.
+"""
 
 from __future__ import annotations
 
@@ -8,8 +12,8 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from cencomm.chain import chain_head
 from operations.models import Operation
+from results.chain import chain_verify, results_chain_name
 from results.models import ResultVersion
-from results.selectors import results_chain_name, results_chain_verify, stale_current_versions
 
 
 class Command(BaseCommand):
@@ -22,17 +26,16 @@ class Command(BaseCommand):
         op = Operation.objects.filter(code=operation).first()
         if op is None:
             raise CommandError(f"No operation {operation!r}.")
-        broken = results_chain_verify(op.pk)
-        if broken is not None:
+        verdict = chain_verify(op.pk)
+        if verdict.first_broken is not None:
             version = (
-                ResultVersion.objects.filter(result__operation=op, chain_seq=broken)
+                ResultVersion.objects.filter(result__operation=op, chain_seq=verdict.first_broken)
                 .select_related("result")
                 .first()
             )
             where = f"result {version.result.uuid} version {version.number}" if version else "missing entry"
-            raise CommandError(f"{op.code}: results chain broken at entry #{broken} ({where}).")
-        stale = stale_current_versions(op.pk)
-        if stale:
-            raise CommandError(f"{op.code}: current version is not the latest for result {stale[0]}.")
+            raise CommandError(f"{op.code}: results chain broken at entry #{verdict.first_broken} ({where}).")
+        if verdict.stale:
+            raise CommandError(f"{op.code}: current version is not the latest for result {verdict.stale[0]}.")
         head = chain_head(results_chain_name(op.pk))
         self.stdout.write(f"{op.code}: results chain OK, {head.seq} entries, head {head.hash}")

@@ -45,6 +45,10 @@
   // The interface's words in the page's language (frontend/i18n.py); English when not translated.
   let strings = {};
   try { strings = JSON.parse(document.getElementById("ui-strings")?.textContent || "{}"); } catch (e) { strings = {}; }
+  // More words from templates (<template data-ui-strings><i data-text="English">translated</i>…).
+  for (const table of document.querySelectorAll("template[data-ui-strings]")) {
+    for (const entry of table.content.querySelectorAll("[data-text]")) strings[entry.dataset.text] = entry.textContent;
+  }
   function t(text, vars) {
     let out = strings[text] || text;
     for (const [name, value] of Object.entries(vars || {})) out = out.split(`{${name}}`).join(String(value));

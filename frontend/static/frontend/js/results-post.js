@@ -1,12 +1,17 @@
-// The post form: short form first, and an outbox in localStorage so a retry never posts twice.
+// The post form: short form first. A draft is one result: its client ID is minted when the draft
+// starts and kept with the draft (IndexedDB, across reloads), so a second tap, a retry, the
+// outbox's flush or a reload all post the same result. The form clears only once the server has
+// the result or the outbox holds it; what happened is shown in a fixed panel (#form-status).
 "use strict";
 (function () {
   const config = JSON.parse(document.getElementById("results-config").textContent);
   const form = document.getElementById("post-form");
   const status = document.getElementById("form-status");
-  const outboxKey = `hub.outbox.${config.code}`;
+  const summary = document.getElementById("error-summary");
+  const submit = document.getElementById("post-submit");
   const apiPath = `/api/v1/operations/${encodeURIComponent(config.code)}/results`;
-  let flushing = false;
+  const outbox = window.HubPageOutbox;
+  const t = Hub.t;
 
   function option(select, value, label) {
     const o = document.createElement("option");
@@ -19,21 +24,21 @@
   }
 
   fill("f-entry_point", config.entryPoints.map((e) => ({ value: e.id, label: e.name })));
-  fill("f-category", config.categories.map((c) => ({ value: c.code, label: c.name })), Hub.t("Choose…"));
+  fill("f-category", config.categories.map((c) => ({ value: c.code, label: c.name })), t("Choose…"));
   fill("f-unit", config.units);
-  fill("f-origin", config.origins, Hub.t("Choose…"));
+  fill("f-origin", config.origins, t("Choose…"));
   fill("f-departure", config.origins, "–");
   fill("f-destination", config.origins, "–");
   fill("f-transport_mode", config.transportModes, "–");
   fill("f-detection_method", config.detectionMethods, "–");
   fill("f-infringement", config.infringements, "–");
   fill("f-handling_code", config.handlingCodes);
-  document.getElementById("f-handling_code").value = "H1";
   const outcomes = document.getElementById("f-outcome");
-  config.outcomes.forEach((o, i) => {
+  config.outcomes.forEach((o) => {
     const label = document.createElement("label");
-    label.innerHTML = `<input type="radio" name="outcome" value="${o.value}" ${i === 0 ? "checked" : ""}><span></span>`;
-    label.querySelector("span").textContent = o.label;
+    const input = document.createElement("input");
+    input.type = "radio"; input.name = "outcome"; input.value = o.value;
+    label.append(input, Object.assign(document.createElement("span"), { textContent: o.label }));
     outcomes.appendChild(label);
   });
 
@@ -42,18 +47,23 @@
     return new Date(d.getTime() - d.getTimezoneOffset() * 60000).toISOString().slice(0, 16);
   }
   const when = document.getElementById("f-inspected_at");
-  when.value = localNow();
-  document.getElementById("tz-note").textContent = Hub.t("(this device's time, {zone})", { zone: Intl.DateTimeFormat().resolvedOptions().timeZone });
+  document.getElementById("tz-note").textContent = t("(this device's time, {zone})", { zone: Intl.DateTimeFormat().resolvedOptions().timeZone });
 
   function value(name) { const el = form.elements[name]; return el ? String(el.value || "").trim() : ""; }
+  function blank() {
+    form.reset();
+    when.value = localNow();
+    document.getElementById("f-handling_code").value = "H1";
+    form.querySelector('input[name="outcome"]').checked = true;
+  }
 
-  function buildBody() {
+  function buildBody(clientId) {
     const line = { category: value("category"), quantity: value("quantity") || "0", unit: value("unit") };
     for (const name of ["description", "gtin", "hs_code"]) if (value(name)) line[name] = value(name);
     if (value("brand")) line.brand = value("brand");
     const at = value("inspected_at");
     const body = {
-      client_id: Hub.uuid(),
+      client_id: clientId,
       entry_point: Number(value("entry_point")),
       inspected_at: at ? new Date(at).toISOString() : "",
       origin: value("origin"),
@@ -68,68 +78,155 @@
     return body;
   }
 
-  function clearErrors() { form.querySelectorAll(".field-error").forEach((e) => { e.textContent = ""; }); }
-  function showErrors(errors) {
-    let shown = false;
-    for (const [field, messages] of Object.entries(errors || {})) {
+  // --- what the officer reads: "1,200 pieces of Medicines" ------------------------------------------
+  const unitLabel = (unit) => ((config.units.find((u) => u.value === unit) || {}).label || unit).toLowerCase();
+  const categoryName = (code) => (config.categories.find((c) => c.code === code) || {}).name || code;
+  function goods(lines) {
+    return lines.map((l) => t("{quantity} {unit} of {commodity}", {
+      quantity: Hub.formatNumber(Number(l.quantity)), unit: unitLabel(l.unit), commodity: l.category_name || categoryName(l.category),
+    })).join(", ");
+  }
+  const reference = (uuid) => `R-${String(uuid).slice(0, 8).toUpperCase()}`;
+
+  // --- errors: a summary at the top that links to each field, and the message by the field -------
+  function clearErrors() {
+    form.querySelectorAll(".field-error").forEach((e) => { e.textContent = ""; });
+    summary.hidden = true; summary.querySelector("ul").replaceChildren();
+  }
+  function showErrors(errors, detail) {
+    const list = summary.querySelector("ul");
+    list.replaceChildren();
+    const entries = Object.entries(errors || {});
+    if (!entries.length && detail) entries.push(["__all__", [detail]]);
+    for (const [field, messages] of entries) {
+      const text = [].concat(messages).join(" ");
       const target = form.querySelector(`.field-error[data-for="${CSS.escape(field)}"]`) || form.querySelector('.field-error[data-for="__all__"]');
-      target.textContent += (target.textContent ? " " : "") + (target.dataset.for === field ? "" : `${field}: `) + messages.join(" ");
+      target.textContent += (target.textContent ? " " : "") + (target.dataset.for === field ? "" : `${field}: `) + text;
       if (target.closest("details")) target.closest("details").open = true;
-      shown = true;
-    }
-    return shown;
-  }
-  function say(text, kind) { status.textContent = text; status.className = kind === "error" ? "error" : "notice"; }
-
-  const load = () => { try { return JSON.parse(localStorage.getItem(outboxKey) || "[]"); } catch (e) { return []; } };
-  const save = (items) => { localStorage.setItem(outboxKey, JSON.stringify(items)); render(); };
-
-  function render() {
-    const items = load();
-    document.getElementById("outbox").hidden = items.length === 0;
-    const list = document.getElementById("outbox-list");
-    list.replaceChildren(...items.map((item) => {
       const li = document.createElement("li");
-      const goods = item.body.lines.map((l) => `${l.quantity} ${l.unit} ${l.category}`).join(", ");
-      li.textContent = `${new Date(item.body.inspected_at).toLocaleString()} · ${goods} · ${item.body.outcome}` + (item.lastError ? ` (${item.lastError})` : "");
-      return li;
-    }));
+      const id = `f-${field.replace(/^lines\.0\./, "")}`;
+      const link = Object.assign(document.createElement("a"), { href: `#${id}`, textContent: text });
+      link.addEventListener("click", (event) => {
+        const el = document.getElementById(id);
+        const focusable = el && (el.matches("input, select, textarea") ? el : el.querySelector("input"));
+        if (focusable) { event.preventDefault(); focusable.focus(); focusable.scrollIntoView({ block: "center" }); }
+      });
+      li.append(link); list.append(li);
+    }
+    summary.hidden = false;
+    summary.scrollIntoView({ block: "start" });
+    summary.focus({ preventScroll: true });
+  }
+  function missing() {
+    const errors = {};
+    if (!value("entry_point")) errors.entry_point = [t("Choose the entry point.")];
+    if (!value("inspected_at")) errors.inspected_at = [t("Enter the time of inspection.")];
+    if (!value("category")) errors["lines.0.category"] = [t("Choose the commodity.")];
+    if (!(Number(value("quantity")) > 0)) errors["lines.0.quantity"] = [t("Enter a quantity above zero.")];
+    if (!form.querySelector('input[name="outcome"]:checked')) errors.outcome = [t("Choose the outcome.")];
+    if (!value("origin")) errors.origin = [t("Choose the country of origin.")];
+    return Object.keys(errors).length ? errors : null;
   }
 
-  async function flush() {
-    if (flushing) return;
-    flushing = true;
-    try {
-      for (const item of load()) {
-        try {
-          const result = await Hub.api(apiPath, { method: "POST", body: item.body });
-          save(load().filter((i) => i.body.client_id !== item.body.client_id));
-          if (item.current) {
-            form.reset(); when.value = localNow(); document.getElementById("f-handling_code").value = "H1";
-            form.querySelector('input[name="outcome"]').checked = true;
-          }
-          const link = `/operations/${encodeURIComponent(config.code)}/results/${result.uuid}/`;
-          status.innerHTML = ""; const a = document.createElement("a"); a.href = link; a.textContent = Hub.t("Result posted");
-          status.append(a, ` (${goodsText(result)})`); status.className = "notice posted";
-        } catch (err) {
-          if (err.status && err.status < 500 && err.status !== 429 && err.status !== 401 && err.status !== 403) {
-            // refused: the server stored nothing; keep the form so the officer can fix it
-            save(load().filter((i) => i.body.client_id !== item.body.client_id));
-            const detail = (err.data && err.data.detail) || err.message;
-            if (!item.current) say(Hub.t("A result saved earlier was refused: {detail}", { detail: `${detail} ${JSON.stringify((err.data && err.data.errors) || {})}` }), "error");
-            else if (showErrors(err.data && err.data.errors)) say(Hub.t("Please correct the marked fields."), "error");
-            else say(detail, "error");
-          } else {
-            item.lastError = err.status ? Hub.t("server said {status}", { status: err.status }) : Hub.t("no network");
-            save(load().map((i) => (i.body.client_id === item.body.client_id ? item : i)));
-            say(Hub.t("Saved on this device; it will be sent when the network is back."), "error");
-            break;
-          }
-        }
-      }
-    } finally { flushing = false; }
+  // --- the draft: its values and its client ID, kept on this phone until it is sent or queued -----
+  const draftKey = `result:${config.code}:${outbox.user}`;
+  let draftId = null;
+  function snapshot() {
+    const fields = {};
+    for (const el of form.elements) {
+      if (!el.name || el.type === "submit") continue;
+      if (el.type === "radio") { if (el.checked) fields[el.name] = el.value; } else fields[el.name] = el.value;
+    }
+    return fields;
   }
-  function goodsText(result) { return result.current.lines.map((l) => `${Number(l.quantity)} ${l.unit} ${l.category_name}`).join(", "); }
+  function restore(fields) {
+    for (const [name, val] of Object.entries(fields || {})) {
+      if (name === "outcome") { const r = form.querySelector(`input[name="outcome"][value="${CSS.escape(val)}"]`); if (r) r.checked = true; }
+      else if (form.elements[name]) form.elements[name].value = val;
+    }
+  }
+  function restoreBody(body) {
+    const line = body.lines[0] || {};
+    const fields = { ...body, ...line, inspected_at: body.inspected_at ? toLocalInput(body.inspected_at) : "" };
+    delete fields.lines; delete fields.client_id;
+    restore(fields);
+  }
+  let saving = null;
+  function keepDraft() {
+    clearTimeout(saving);
+    saving = setTimeout(() => HubOutbox.saveDraft(draftKey, { clientId: draftId, fields: snapshot(), savedAt: Date.now() }), 300);
+  }
+  async function startDraft() {
+    clearTimeout(saving);
+    await HubOutbox.dropDraft(draftKey);
+    blank();
+    draftId = Hub.uuid(); // a new draft, a new result
+    form.dataset.clientId = draftId;
+  }
+  async function openDraft() {
+    blank();
+    const asked = new URLSearchParams(location.search).get("draft");
+    const queued = asked && (await HubOutbox.get(asked));
+    if (queued && queued.kind === "result" && queued.user === outbox.user) {
+      // An item of the outbox opened for correction: the same client ID, the server's reasons shown.
+      draftId = queued.clientId; restoreBody(queued.body);
+      if (queued.state === "refused") showErrors(queued.refusal.errors, queued.refusal.detail);
+    } else {
+      const saved = await HubOutbox.draft(draftKey);
+      const done = saved && ((await HubOutbox.get(saved.clientId)) || (await HubOutbox.sentRecord(saved.clientId)));
+      if (saved && !done) { draftId = saved.clientId; restore(saved.fields); } else await startDraft();
+    }
+    form.dataset.clientId = draftId;
+  }
+
+  // --- posting a draft --------------------------------------------------------------------------
+  let inFlight = false; // this draft is on its way
+  function busy(on) {
+    submit.disabled = on;
+    submit.setAttribute("aria-busy", on ? "true" : "false");
+    submit.textContent = on ? t("Sending…") : submit.dataset.label;
+  }
+  submit.dataset.label = submit.textContent;
+
+  async function post() {
+    const errors = missing();
+    if (errors) { showErrors(errors); return; }
+    inFlight = true; busy(true);
+    const clientId = draftId;
+    const body = buildBody(clientId);
+    try {
+      const item = await outbox.queue({ clientId, kind: "result", op: config.code, path: apiPath, body, label: goods(body.lines) });
+      if (!item) {
+        const sent = await HubOutbox.sentRecord(clientId);
+        await startDraft();
+        confirmPosted(sent ? sent.data : null, body);
+      } else if (item.state === "refused") {
+        showErrors(item.refusal.errors, t("Not posted: {detail}", { detail: item.refusal.detail || item.refusal.status }));
+        status.className = ""; status.replaceChildren();
+      } else {
+        await startDraft();
+        outbox.show(status, { state: "saved", title: t("Saved on this phone"), text: `${goods(body.lines)}. ${t("It will be sent by itself when the network is back.")}`, href: "/outbox/", linkText: t("Outbox") });
+      }
+    } finally { inFlight = false; busy(false); }
+  }
+
+  function confirmPosted(result, body) {
+    const lines = result && result.current ? result.current.lines : body.lines;
+    const text = result ? t("{goods} · reference {ref}", { goods: goods(lines), ref: reference(result.uuid) }) : goods(lines);
+    outbox.show(status, {
+      state: "posted", title: t("Result posted"), text,
+      href: result ? `/operations/${encodeURIComponent(config.code)}/results/${result.uuid}/` : null, linkText: t("View the result"),
+    });
+  }
+
+  // A result queued earlier (on this page or another) sent while the officer is here.
+  HubOutbox.on((event) => {
+    if (event.type === "sent" && event.kind === "result" && event.op === config.code && event.clientId !== draftId && !inFlight && event.data) {
+      confirmPosted(event.data, null);
+    }
+  });
+  const box = document.getElementById("outbox");
+  outbox.attachList(document.getElementById("outbox-list"), { box, only: (i) => i.kind === "result" && i.op === config.code });
 
   // --- correcting: the same form, filled with the current version, sent with a reason ----------
   let correcting = null;
@@ -155,7 +252,7 @@
     document.getElementById("more-details").open = true;
   }
   function correctionBody() {
-    const body = buildBody();
+    const body = buildBody(null);
     const v = correcting.version;
     delete body.client_id; delete body.entry_point;
     body.reason = value("reason");
@@ -176,28 +273,32 @@
     return body;
   }
   async function sendCorrection() {
+    inFlight = true; busy(true);
     try {
       await Hub.api(`${resultPath}/corrections`, { method: "POST", body: correctionBody() });
       location.href = `/operations/${encodeURIComponent(config.code)}/results/${config.correct}/`;
     } catch (err) {
-      if (showErrors(err.data && err.data.errors)) say(Hub.t("Please correct the marked fields."), "error");
-      else say((err.data && err.data.detail) || err.message, "error");
+      showErrors(err.data && err.data.errors, (err.data && err.data.detail) || err.message);
+      inFlight = false; busy(false);
     }
   }
 
   form.addEventListener("submit", (event) => {
     event.preventDefault();
+    if (inFlight) return; // the same draft is already on its way
     clearErrors();
     if (config.correct) { if (correcting) sendCorrection(); return; }
-    const items = load().map((i) => ({ ...i, current: false }));
-    items.push({ body: buildBody(), current: true });
-    save(items);
-    flush();
+    post();
   });
-  document.getElementById("outbox-retry").addEventListener("click", flush);
-  window.addEventListener("online", flush);
-  setInterval(flush, 15000);
-  render();
-  if (config.correct) loadForCorrection().catch((err) => say(Hub.t("Could not load the result: {error}", { error: err.message }), "error"));
-  else flush();
+  if (config.correct) {
+    blank();
+    loadForCorrection().catch((err) => showErrors(null, t("Could not load the result: {error}", { error: err.message })));
+  } else {
+    form.addEventListener("input", keepDraft);
+    form.addEventListener("change", keepDraft);
+    busy(true); // until the draft (and its client ID) is read back
+    submit.textContent = submit.dataset.label;
+    openDraft().finally(() => busy(false));
+  }
+  window.HubPost = { get clientId() { return draftId; } };
 })();

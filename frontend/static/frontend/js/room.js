@@ -1,11 +1,11 @@
-// The room page: one socket for all of the member's rooms, an outbox that survives reloads,
+// The room page: one socket for all of the member's rooms, messages sent through the hub's outbox
+// (outbox-store.js: IndexedDB, sent over HTTP with their client ID, from any page or the worker),
 // catch-up by sequence number, history on scroll back. Protocol: docs/protocol.md.
 "use strict";
 (function () {
   const config = JSON.parse(document.getElementById("room-config").textContent);
   const $ = (id) => document.getElementById(id);
   const list = $("messages");
-  const outboxKey = `hub-outbox:${config.code}:${config.me.id}`;
   const rooms = {};          // id -> {seq, rev, name, read, messages: Map(seq -> message)}
   let current = config.room;
   let socket = null;
@@ -15,29 +15,27 @@
   const pending = new Map(); // message id -> message awaiting my acknowledgement
   const files = [];          // attachments uploaded for the next message: {id, name, content_type}
 
-  // --- the outbox: every message I send lives here until the server confirms it ----------------
-  const outbox = {
-    load() { try { return JSON.parse(localStorage.getItem(outboxKey) || "[]"); } catch (e) { return []; } },
-    save(items) { localStorage.setItem(outboxKey, JSON.stringify(items)); },
-    add(item) { const items = this.load(); items.push(item); this.save(items); },
-    update(clientId, patch) { this.save(this.load().map((i) => (i.client_id === clientId ? { ...i, ...patch } : i))); },
-    remove(clientId) { this.save(this.load().filter((i) => i.client_id !== clientId)); },
-  };
-
-  function flushOutbox() {
-    for (const item of outbox.load()) {
-      if (item.state === "failed") continue; // refused by the server: the author decides
-      const frame = { type: "send", ref: item.client_id, room: item.room, client_id: item.client_id, text: item.text,
-        kind: item.kind, handling: item.handling, entry_points: item.entry_points, attachments: item.attachments };
-      if (item.reply_to) frame.reply_to = item.reply_to;
-      if (item.warning) frame.warning = item.warning;
-      const sent = socket && socket.send(frame);
-      const state = sent ? "sending" : "retrying";
-      outbox.update(item.client_id, { state, tries: (item.tries || 0) + 1 });
-      renderOutboxItem({ ...item, state });
-    }
+  // --- the outbox: every message I send waits there until the server confirms it ----------------
+  const hubOutbox = window.HubPageOutbox;
+  const messagesPath = (room) => `/api/v1/operations/${encodeURIComponent(config.code)}/rooms/${room}/messages`;
+  const stateOf = (item) => (item.state === "refused" ? "failed" : item.problem ? "retrying" : "sending");
+  function errorOf(item) {
+    const r = item.refusal || {};
+    return Object.values(r.errors || {}).flat().join(" ") || r.detail || String(r.status || "");
   }
-  setInterval(() => { if (outbox.load().some((i) => i.state !== "failed")) flushOutbox(); }, 5000);
+  async function showOutboxItem(clientId) {
+    const item = await HubOutbox.get(clientId);
+    if (!item) { document.getElementById(`out-${clientId}`)?.remove(); return; }
+    if (item.kind === "message" && item.op === config.code) renderOutboxItem({ client_id: item.clientId, room: item.room, text: item.body.text, state: stateOf(item), error: errorOf(item) });
+  }
+  HubOutbox.on((event) => {
+    if (!event.clientId) return;
+    if (event.type === "sent" && event.kind === "message" && event.data) {
+      document.getElementById(`out-${event.clientId}`)?.remove();
+      const m = event.data, room = rooms[m.room];
+      if (room && !room.messages.has(m.seq)) { room.messages.set(m.seq, m); if (m.room === current) placeMessage(m); }
+    } else showOutboxItem(event.clientId);
+  });
 
   // --- rendering (text always through textContent, never as HTML) ------------------------------
   const el = (tag, cls, text) => { const e = document.createElement(tag); if (cls) e.className = cls; if (text != null) e.textContent = text; return e; };
@@ -130,7 +128,7 @@
     node.dataset.state = item.state;
     if (item.state === "failed" && !node.querySelector(".discard")) {
       const discard = el("button", "link danger discard", Hub.t("Discard")); discard.type = "button";
-      discard.onclick = () => { outbox.remove(item.client_id); node.remove(); };
+      discard.onclick = () => { HubOutbox.discard(item.client_id); node.remove(); };
       node.append(discard);
     }
   }
@@ -194,7 +192,7 @@
           room.cursor = room.cursor || { seq: 0, rev: 0 };
           room.cursor.seq = Math.max(room.cursor.seq, m.seq); room.cursor.rev = Math.max(room.cursor.rev, m.rev);
           room.seq = Math.max(room.seq, m.seq);
-          if (m.author.id === config.me.id) { outbox.remove(m.client_id); document.getElementById(`out-${m.client_id}`)?.remove(); }
+          if (m.author.id === config.me.id && document.getElementById(`out-${m.client_id}`)) { HubOutbox.discard(m.client_id); document.getElementById(`out-${m.client_id}`).remove(); }
           if (m.acked === false && !m.withdrawn) pending.set(m.id, m); else pending.delete(m.id);
           if (frame.room === current) placeMessage(m);
         }
@@ -220,7 +218,6 @@
         $("history-state").textContent = frame.complete ? Hub.t("Start of the room.") : "";
         break;
       }
-      case "sent": outbox.remove(frame.client_id); document.getElementById(`out-${frame.client_id}`)?.remove(); break;
       case "done": if (frame.action === "ack") { pending.delete(frame.message); renderPending(); markAcked(frame.message); } break;
       case "heartbeat": {
         if (frame.online) renderOnline(frame.online);
@@ -235,12 +232,7 @@
       case "presence": renderOnline(frame.online); break;
       case "rooms": location.reload(); break; // what I may see changed
       case "error": {
-        const item = frame.ref && outbox.load().find((i) => i.client_id === frame.ref);
-        if (item) {
-          const detail = frame.fields ? Object.values(frame.fields).flat().join(" ") : frame.message;
-          outbox.update(item.client_id, { state: "failed", error: detail });
-          renderOutboxItem({ ...item, state: "failed", error: detail });
-        } else showError(frame.message);
+        showError(frame.message);
         break;
       }
     }
@@ -266,7 +258,7 @@
       return { room: Number(id), after_seq: Number(id) === current ? Math.max(0, room.seq - 50) : room.seq };
     });
     socket.send({ type: "subscribe", ref: "all", rooms: cursors });
-    flushOutbox();
+    hubOutbox.flush(); // connected again: what waits goes now
   }
 
   function showError(message) { const p = $("composer-error"); if (p) { p.textContent = message; p.hidden = !message; } }
@@ -295,16 +287,18 @@
     if (!text && !files.length) return;
     showError("");
     const kind = context && context.warning ? "feedback" : $("composer-kind").value;
-    const item = {
-      client_id: Hub.uuid(), room: current, text, kind, handling: $("composer-handling").value,
+    const clientId = Hub.uuid();
+    const body = {
+      client_id: clientId, text, kind, handling: $("composer-handling").value,
       entry_points: kind === "warning" ? [...document.querySelectorAll("#composer-targets input:checked")].map((i) => Number(i.value)) : [],
-      attachments: files.map((f) => f.id), reply_to: context && context.reply_to, warning: context && context.warning,
-      state: "sending", tries: 0,
+      attachments: files.map((f) => f.id),
     };
-    outbox.add(item);
-    renderOutboxItem(item);
+    if (context && context.reply_to) body.reply_to = context.reply_to;
+    if (context && context.warning) body.warning = context.warning;
+    renderOutboxItem({ client_id: clientId, room: current, text, state: "sending" });
+    hubOutbox.queue({ clientId, kind: "message", op: config.code, room: current, path: messagesPath(current), body, label: text })
+      .then((item) => { if (item) showOutboxItem(clientId); });
     $("composer-text").value = ""; files.length = 0; $("composer-previews").replaceChildren(); setContext(null);
-    flushOutbox();
   }
 
   // --- wiring ----------------------------------------------------------------------------------
@@ -325,12 +319,14 @@
     $("composer-files").addEventListener("change", (e) => uploadFiles(e.target));
     $("composer-cancel").addEventListener("click", () => setContext(null));
   }
-  for (const item of outbox.load()) renderOutboxItem(item);
+  hubOutbox.ready.then(() => HubOutbox.list(hubOutbox.user)).then((items) => {
+    for (const item of items) if (item.kind === "message" && item.op === config.code) showOutboxItem(item.clientId);
+  });
 
   const states = { connecting: Hub.t("connecting…"), online: Hub.t("live"), offline: Hub.t("offline — will reconnect"), "signed-out": Hub.t("signed out") };
   socket = Hub.liveSocket(`/ws/operations/${encodeURIComponent(config.code)}/rooms/`, {
     onFrame,
     onState: (state) => { const s = $("conn-state"); s.textContent = states[state] || state; s.dataset.state = state; },
   });
-  window.HubRoom = { rooms, outbox, get socket() { return socket; } };
+  window.HubRoom = { rooms, outbox: HubOutbox, get socket() { return socket; } };
 })();

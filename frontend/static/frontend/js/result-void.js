@@ -1,0 +1,21 @@
+"use strict";
+// The result page's Void and Restore forms: each posts its reason to the API, then reloads the page
+// (the new version, struck through or not, is drawn by the server). Errors show under the form.
+(function () {
+  for (const id of ["void-form", "restore-form"]) {
+    const form = document.getElementById(id);
+    if (!form) continue;
+    const error = form.querySelector(".error");
+    form.addEventListener("submit", async (event) => {
+      event.preventDefault();
+      error.textContent = "";
+      try {
+        await Hub.api(form.dataset.path, { method: "POST", body: { reason: form.elements.reason.value } });
+        location.reload();
+      } catch (err) {
+        const errors = (err.data && err.data.errors) || {};
+        error.textContent = Object.values(errors).flat().join(" ") || (err.data && err.data.detail) || err.message;
+      }
+    });
+  }
+})();

@@ -1,0 +1,265 @@
+"""The officer's phone (390 x 844, touch): a draft is one result, whatever the taps and the network;
+the outbox (IndexedDB) survives closing the browser and is sent from any page; the post form opens
+with no network once seen; what happened is shown where the officer looks, and announced."""
+
+from __future__ import annotations
+
+import itertools
+import json
+import time
+import urllib.request
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from tests.livehub import CHROMIUM
+
+pytestmark = pytest.mark.browser
+
+OFFICER = "officer-durres"
+FORM = "/operations/BALKAN-GATE/results/new/"
+ROOMS = "/operations/BALKAN-GATE/rooms/"
+PHONE = {
+    "viewport": {"width": 390, "height": 844},
+    "is_mobile": True,
+    "has_touch": True,
+    "locale": "en-GB",
+}
+ARGS = [  # as tests/livehub.py launches Chromium
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+    "--disable-sync",
+    "--disable-quic",
+]
+_quantities = itertools.count(int(time.time()) % 100_000 * 10 + 700_001)
+
+
+def results_with(live_hub: Any, quantity: int) -> int:
+    """How many results the server holds with a goods line of this (unique) quantity."""
+    request = urllib.request.Request(  # noqa: S310 - our own server
+        f"{live_hub.base_url}/api/v1/operations/BALKAN-GATE/results?limit=500",
+        headers={"Authorization": f"Bearer {live_hub.users[OFFICER]['api_token']}"},
+    )
+    with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310
+        results = json.load(response)["results"]
+    return sum(1 for r in results for line in r["lines"] if line["quantity"] == quantity)
+
+
+def wait_for_count(live_hub: Any, quantity: int, expected: int, seconds: float = 20) -> int:
+    deadline = time.monotonic() + seconds
+    while (count := results_with(live_hub, quantity)) < expected and time.monotonic() < deadline:
+        time.sleep(0.25)
+    time.sleep(1)  # time for a second copy to arrive, if one were sent
+    return results_with(live_hub, quantity)
+
+
+@pytest.fixture
+def phone(live_hub: Any, browser: Any) -> Iterator[Any]:
+    context = browser.new_context(**PHONE)
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    live_hub.sign_in(page, OFFICER, FORM)
+    page.wait_for_selector("#post-submit:enabled")
+    yield page
+    context.close()
+    assert not errors, errors
+
+
+def fill_draft(page: Any, quantity: int) -> None:
+    page.select_option("#f-category", "medicines")
+    page.fill("#f-quantity", str(quantity))
+    page.select_option("#f-origin", "CN")
+
+
+def double_tap(page: Any, selector: str) -> None:
+    """Two taps in quick succession, the second not waiting for the button (as a thumb does not)."""
+    page.tap(selector, force=True)
+    page.tap(selector, force=True, no_wait_after=True)
+
+
+def outbox(page: Any) -> list[dict[str, Any]]:
+    return page.evaluate("HubOutbox.list(HubPageOutbox.user).then(items => items.map(i => ({clientId: i.clientId, kind: i.kind, state: i.state})))")
+
+
+def in_viewport(page: Any, selector: str) -> bool:
+    box = page.locator(selector).bounding_box()
+    return box is not None and box["y"] >= 0 and box["y"] + box["height"] <= 844 and box["x"] >= 0 and box["x"] + box["width"] <= 390
+
+
+def test_a_double_tap_online_posts_one_result_and_the_confirmation_is_in_view(live_hub: Any, phone: Any) -> None:
+    quantity = next(_quantities)
+    # A little latency, so that the second tap lands while the first is on its way.
+    phone.route("**/api/v1/operations/*/results", lambda route: (time.sleep(0.4), route.continue_()))
+    fill_draft(phone, quantity)
+    phone.evaluate("window.scrollTo(0, document.body.scrollHeight)")
+    client_id = phone.evaluate("HubPost.clientId")
+    double_tap(phone, "#post-submit")
+    phone.wait_for_selector("#form-status.posted", timeout=10_000)
+
+    assert wait_for_count(live_hub, quantity, 1) == 1
+    status = phone.locator("#form-status")
+    assert f"{quantity:,} pieces of Medicines" in status.inner_text()
+    assert "reference R-" in status.inner_text()
+    assert status.get_attribute("role") == "status" and status.get_attribute("aria-live") == "polite"
+    assert phone.evaluate("window.scrollY") > 0 and in_viewport(phone, "#form-status")
+    assert phone.evaluate("document.activeElement.id") == "form-status"
+    # The form is clear for the next draft, with a new client ID.
+    assert phone.input_value("#f-quantity") == ""
+    assert phone.evaluate("HubPost.clientId") not in (client_id, None)
+    assert outbox(phone) == []
+    assert phone.evaluate("document.documentElement.scrollWidth") <= 390
+
+
+def test_two_taps_offline_then_the_network_returns_one_result(live_hub: Any, phone: Any) -> None:
+    quantity = next(_quantities)
+    phone.context.set_offline(True)
+    fill_draft(phone, quantity)
+    double_tap(phone, "#post-submit")
+    phone.wait_for_selector("#form-status.saved", timeout=10_000)
+    assert "Saved on this phone" in phone.inner_text("#form-status")
+    assert in_viewport(phone, "#form-status")
+    assert [i["kind"] for i in outbox(phone)] == ["result"]
+    phone.wait_for_selector("#outbox-indicator[data-waiting='1']")
+    assert phone.inner_text("#outbox-indicator").startswith("offline · 1 waiting")
+    phone.tap("#form-status .confirmation-close")
+    assert phone.locator("#form-status.saved").count() == 0
+    double_tap(phone, "#post-submit")  # the cleared form: nothing more is queued
+    phone.wait_for_selector("#error-summary:not([hidden])")
+    assert len(outbox(phone)) == 1
+    assert results_with(live_hub, quantity) == 0
+
+    phone.context.set_offline(False)
+    phone.evaluate("window.dispatchEvent(new Event('online'))")
+    phone.wait_for_function("HubOutbox.list(HubPageOutbox.user).then(items => items.length === 0)", polling=250, timeout=20_000)
+    assert wait_for_count(live_hub, quantity, 1) == 1
+    phone.wait_for_selector("#outbox-indicator[data-state=empty]", timeout=10_000)
+
+
+def test_on_a_slow_network_one_tap_posts_one_result(live_hub: Any, browser: Any) -> None:
+    quantity = next(_quantities)
+    # Service workers blocked: the route below sees (and slows) every request of the page.
+    context = browser.new_context(**PHONE, service_workers="block")
+    page = context.new_page()
+    live_hub.sign_in(page, OFFICER, FORM)
+    page.wait_for_selector("#post-submit:enabled")
+    page.route("**/api/v1/operations/*/results", lambda route: (time.sleep(2), route.continue_()))
+    fill_draft(page, quantity)
+    page.tap("#post-submit")
+    assert page.locator("#post-submit").is_disabled()  # in flight: the draft cannot go twice
+    assert page.get_attribute("#post-submit", "aria-busy") == "true"
+    page.tap("#post-submit", force=True, no_wait_after=True)  # an impatient second tap
+    assert page.input_value("#f-quantity") == str(quantity)  # not cleared before the server answers
+    page.wait_for_selector("#form-status.posted", timeout=15_000)
+    assert wait_for_count(live_hub, quantity, 1) == 1
+    assert page.locator("#post-submit").is_enabled()
+    context.close()
+
+
+def test_a_post_made_offline_survives_closing_the_browser_and_arrives_once(live_hub: Any, browser: Any, tmp_path: Any) -> None:
+    quantity = next(_quantities)
+    profile = tmp_path / "phone-profile"
+
+    def launch() -> Any:
+        return browser.browser_type.launch_persistent_context(str(profile), executable_path=CHROMIUM, args=ARGS, **PHONE)
+
+    context = launch()
+    page = context.pages[0] if context.pages else context.new_page()
+    live_hub.sign_in(page, OFFICER, FORM)
+    page.wait_for_selector("#post-submit:enabled")
+    context.set_offline(True)
+    fill_draft(page, quantity)
+    page.tap("#post-submit")
+    page.wait_for_selector("#form-status.saved", timeout=10_000)
+    assert [i["kind"] for i in outbox(page)] == ["result"]
+    context.close()  # the browser is closed, the phone put away
+    assert results_with(live_hub, quantity) == 0
+
+    context = launch()  # the network is back; the officer opens the rooms
+    page = context.pages[0] if context.pages else context.new_page()
+    page.goto(f"{live_hub.base_url}{ROOMS}")
+    assert page.url == f"{live_hub.base_url}{ROOMS}"  # still signed in
+    page.wait_for_function("HubOutbox.list(HubPageOutbox.user).then(items => items.length === 0)", polling=250, timeout=20_000)
+    assert wait_for_count(live_hub, quantity, 1) == 1
+    page.reload()
+    page.wait_for_selector("#outbox-indicator[data-state=empty]", timeout=10_000)
+    assert wait_for_count(live_hub, quantity, 1) == 1
+    context.close()
+
+
+def test_the_post_form_opens_with_no_network_after_one_visit(live_hub: Any, phone: Any) -> None:
+    phone.wait_for_function("navigator.serviceWorker.controller !== null", timeout=15_000)
+    kept = f"caches.open('cencomm-hub-pages').then(c => c.match('{FORM}', {{ignoreVary: true}}))"
+    phone.wait_for_function(f"{kept}.then(r => Boolean(r))", polling=250, timeout=15_000)
+    phone.context.set_offline(True)
+    phone.goto(f"{live_hub.base_url}/outbox/")  # another page first: the form is opened anew
+    phone.goto(f"{live_hub.base_url}{FORM}")
+    assert phone.locator("h1").inner_text().startswith("Post a result")
+    assert phone.locator("#f-category option").count() > 5  # its script ran (from the precache)
+    # It is the kept copy (the server, unreachable, would have written another CSRF token).
+    kept_token = phone.evaluate(f"{kept}.then(r => r.text()).then(t => t.match(/name=\"csrf-token\" content=\"([^\"]+)\"/)[1])")
+    assert phone.get_attribute('meta[name="csrf-token"]', "content") == kept_token
+    phone.wait_for_function("document.querySelector('#outbox-indicator .outbox-text').textContent.startsWith('offline')")
+    # And a post made there waits in the outbox.
+    quantity = next(_quantities)
+    fill_draft(phone, quantity)
+    phone.tap("#post-submit")
+    phone.wait_for_selector("#form-status.saved", timeout=10_000)
+    phone.context.set_offline(False)
+    phone.evaluate("window.dispatchEvent(new Event('online'))")
+    assert wait_for_count(live_hub, quantity, 1) == 1
+
+
+def test_a_refused_draft_is_kept_for_correction_never_taken_for_success(live_hub: Any, phone: Any) -> None:
+    quantity = next(_quantities)
+    refusal = {"detail": "This client ID was already used for another result."}
+    phone.route(
+        "**/api/v1/operations/*/results",
+        lambda route: route.fulfill(status=409, content_type="application/json", body=json.dumps(refusal)),
+    )
+    fill_draft(phone, quantity)
+    client_id = phone.evaluate("HubPost.clientId")
+    phone.tap("#post-submit")
+    phone.wait_for_selector("#error-summary:not([hidden])", timeout=10_000)
+    assert refusal["detail"] in phone.inner_text("#error-summary")
+    assert in_viewport(phone, "#error-summary")
+    assert phone.locator("#form-status.posted").count() == 0
+    assert phone.input_value("#f-quantity") == str(quantity)  # kept, to correct
+    assert outbox(phone) == [{"clientId": client_id, "kind": "result", "state": "refused"}]
+    phone.wait_for_selector("#outbox-indicator[data-state=refused]")
+    assert "1 refused" in phone.inner_text("#outbox-indicator")
+
+    # The outbox lists it with the server's reason; it can be corrected (same client ID) or discarded.
+    phone.tap("#outbox-indicator")
+    phone.wait_for_url("**/outbox/")
+    entry = phone.locator(f'.outbox-entry[data-client-id="{client_id}"]')
+    assert refusal["detail"] in entry.inner_text()
+    assert phone.evaluate("document.documentElement.scrollWidth") <= 390
+    entry.locator("a", has_text="Correct it").tap()
+    phone.wait_for_selector("#post-submit:enabled")
+    assert phone.evaluate("HubPost.clientId") == client_id
+    assert phone.input_value("#f-quantity") == str(quantity)
+    phone.unroute("**/api/v1/operations/*/results")
+    phone.tap("#post-submit")
+    phone.wait_for_selector("#form-status.posted", timeout=10_000)
+    assert wait_for_count(live_hub, quantity, 1) == 1
+    assert outbox(phone) == []
+
+
+def test_a_reloaded_draft_keeps_its_client_id(live_hub: Any, phone: Any) -> None:
+    quantity = next(_quantities)
+    fill_draft(phone, quantity)
+    client_id = phone.evaluate("HubPost.clientId")
+    phone.wait_for_timeout(600)  # the draft is saved as it is typed
+    phone.reload()
+    phone.wait_for_selector("#post-submit:enabled")
+    assert phone.evaluate("HubPost.clientId") == client_id
+    assert phone.input_value("#f-quantity") == str(quantity)
+    phone.tap("#post-submit")
+    phone.wait_for_selector("#form-status.posted", timeout=10_000)
+    assert wait_for_count(live_hub, quantity, 1) == 1
+    assert phone.evaluate(f"HubOutbox.sentRecord('{client_id}').then(r => r && r.data.client_id)") == client_id
