@@ -34,6 +34,7 @@ frontend/static/vendor/.installed: frontend/package.json frontend/package-lock.j
 	cp frontend/node_modules/uplot/dist/uPlot.iife.min.js frontend/node_modules/uplot/dist/uPlot.min.css frontend/static/vendor/
 	cp frontend/node_modules/idb/build/umd.js frontend/static/vendor/idb.umd.js
 	cp frontend/node_modules/axe-core/axe.min.js frontend/static/vendor/  # the browser tests' accessibility checks
+	cp frontend/node_modules/@zxing/library/umd/index.min.js frontend/static/vendor/zxing-library.min.js  # the scan's fallback where BarcodeDetector is missing
 	mkdir -p frontend/static/vendor/workbox
 	for module in $(WORKBOX_MODULES); do \
 	  cp frontend/node_modules/workbox-$$module/build/workbox-$$module.prod.js \
