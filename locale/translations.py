@@ -1744,3 +1744,21 @@ TRANSLATIONS: dict[str, tuple[str, str, str, str, str]] = {
         "اختر فئة من الفهرس المشترك بين العمليات، أو أدخل رمزًا جديدًا: تنضم الفئة الجديدة أيضًا إلى الفهرس للعمليات التالية.",
     ),
 }
+
+
+def _merge_more() -> None:
+    """Texts kept by area in locale/more/<area>.py (a TRANSLATIONS dict of the same shape each)."""
+    import importlib.util
+    from pathlib import Path
+
+    for path in sorted(Path(__file__).with_name("more").glob("*.py")):
+        spec = importlib.util.spec_from_file_location(f"translations_more_{path.stem}", path)
+        assert spec is not None and spec.loader is not None
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        for english, row in module.TRANSLATIONS.items():
+            assert len(row) == len(LANGUAGES), (path.name, english)
+            TRANSLATIONS.setdefault(english, row)
+
+
+_merge_more()
