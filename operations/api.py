@@ -51,7 +51,6 @@ class OperationOut(Schema):
 
 
 def _operation_out(operation: Operation, membership) -> OperationOut:  # type: ignore[no-untyped-def]
-    entry_points = list(selectors.operation_entry_points(operation))
     administrations = [
         AdministrationOut(
             country=a.country,
@@ -67,10 +66,9 @@ def _operation_out(operation: Operation, membership) -> OperationOut:  # type: i
                     longitude=float(e.longitude) if e.longitude is not None else None,
                 )
                 for e in entry_points
-                if e.administration_id == a.pk
             ],
         )
-        for a in selectors.operation_administrations(operation)
+        for a, entry_points in selectors.administrations_with_entry_points(operation)
     ]
     return OperationOut(
         code=operation.code,

@@ -70,6 +70,14 @@ def operation_entry_points(operation: Operation) -> QuerySet[EntryPoint]:
     )
 
 
+def administrations_with_entry_points(operation: Operation) -> list[tuple[Administration, list[EntryPoint]]]:
+    """The operation's administrations by name, each with its entry points taking part, by name."""
+    entry_points = list(operation_entry_points(operation))
+    return [
+        (a, [e for e in entry_points if e.administration_id == a.pk]) for a in operation_administrations(operation)
+    ]
+
+
 def access_entry_point(membership: Membership, entry_point_id: int) -> EntryPoint:
     """An entry point of the member's operation, or NotFound."""
     entry_point = operation_entry_points(membership.operation).filter(pk=int(entry_point_id)).first()

@@ -29,10 +29,9 @@ def home(request: HttpRequest) -> HttpResponse:
 def operation_detail(request: HttpRequest, code: str) -> HttpResponse:
     membership = selectors.access_membership(Principal(request.user), operation_code=code)
     operation = membership.operation
-    entry_points = list(selectors.operation_entry_points(operation))
     administrations = [
-        {"administration": a, "entry_points": [e for e in entry_points if e.administration_id == a.pk]}
-        for a in selectors.operation_administrations(operation)
+        {"administration": a, "entry_points": entry_points}
+        for a, entry_points in selectors.administrations_with_entry_points(operation)
     ]
     return render(
         request,

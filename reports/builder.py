@@ -18,7 +18,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_noop
 
 from operations.models import Operation
-from operations.selectors import operation_administrations, operation_entry_points
+from operations.selectors import administrations_with_entry_points, operation_entry_points
 from reports import cases, figures, tables
 from reports.models import Report
 from reports.selectors import Audience
@@ -32,7 +32,6 @@ case_rows, goods_line_rows = cases.case_rows, cases.goods_line_rows
 
 
 def operation_facts(operation: Operation) -> dict[str, Any]:
-    entry_points = list(operation_entry_points(operation))
     administrations = [
         {
             "country": a.country,
@@ -45,10 +44,9 @@ def operation_facts(operation: Operation) -> dict[str, Any]:
                     "time_zone": e.time_zone,
                 }
                 for e in entry_points
-                if e.administration_id == a.pk
             ],
         }
-        for a in operation_administrations(operation)
+        for a, entry_points in administrations_with_entry_points(operation)
     ]
     return {
         "code": operation.code,
@@ -61,7 +59,7 @@ def operation_facts(operation: Operation) -> dict[str, Any]:
         "window_days": len(operation.window_days),
         "administrations": administrations,
         "administration_count": len(administrations),
-        "entry_point_count": len(entry_points),
+        "entry_point_count": operation_entry_points(operation).count(),
         "participants": operation.memberships.count(),
     }
 
