@@ -13,6 +13,7 @@ import io
 import warnings
 from dataclasses import dataclass
 from pathlib import PurePath
+from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -27,7 +28,7 @@ DISPLAY_MAX_SIDE = 2048
 
 
 class UploadRejected(ValidationError):
-    """A file the hub will not store; the API answers 422 (413 for size)."""
+    """A file the hub will not store; the API answers 422 (413 for size: ``hub.api.upload_rejected``)."""
 
     def __init__(self, message: str, *, too_large: bool = False) -> None:
         super().__init__({"file": message})
@@ -90,14 +91,28 @@ def safe_name(name: str) -> str:
     return cleaned or "file"
 
 
+def too_large_message() -> str:
+    return f"A file is at most {settings.CENCOMM_UPLOAD_MAX_BYTES // (1024 * 1024)} MB."
+
+
+def read_upload(file: Any) -> bytes:
+    """An uploaded file's bytes (an API's ``UploadedFile``), never more than one byte past the limit.
+
+    Over the limit it raises ``UploadRejected(too_large=True)``, which the API answers with 413
+    (``hub.api``); ``check_upload`` refuses a file of limit + 1 bytes the same way.
+    """
+    limit = settings.CENCOMM_UPLOAD_MAX_BYTES
+    if file.size is not None and file.size > limit:
+        raise UploadRejected(too_large_message(), too_large=True)
+    return file.read(limit + 1)
+
+
 def check_upload(
     data: bytes, name: str, *, allowed: frozenset[str] = frozenset(MAGIC.values())
 ) -> CheckedUpload:
     """Size, real type and (for images) a clean display copy; raises UploadRejected."""
     if len(data) > settings.CENCOMM_UPLOAD_MAX_BYTES:
-        raise UploadRejected(
-            f"A file is at most {settings.CENCOMM_UPLOAD_MAX_BYTES // (1024 * 1024)} MB.", too_large=True
-        )
+        raise UploadRejected(too_large_message(), too_large=True)
     if not data:
         raise UploadRejected("The file is empty.")
     content_type = sniff(data, allowed)

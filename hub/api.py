@@ -13,6 +13,7 @@ from ninja.errors import ValidationError as NinjaValidationError
 
 from cencomm.errors import NotFound, Refused
 from cencomm.principal import BearerTokenAuth, VerifiedSessionAuth
+from cencomm.uploads import UploadRejected
 from messaging.api import router as messaging_router
 from operations.api import router as operations_router
 from reports.api import router as reports_router
@@ -52,6 +53,16 @@ def ninja_validation_error(request: HttpRequest, exc: NinjaValidationError) -> H
 
 @api.exception_handler(DjangoValidationError)
 def django_validation_error(request: HttpRequest, exc: DjangoValidationError) -> HttpResponse:
+    return _invalid(request, _errors_from_django(exc))
+
+
+@api.exception_handler(UploadRejected)
+def upload_rejected(request: HttpRequest, exc: UploadRejected) -> HttpResponse:
+    """A file over the size limit is 413; any other refused file 422, like every invalid input."""
+    if exc.too_large:
+        return api.create_response(
+            request, {"detail": "File too large.", "errors": _errors_from_django(exc)}, status=413
+        )
     return _invalid(request, _errors_from_django(exc))
 
 

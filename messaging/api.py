@@ -6,7 +6,6 @@ import datetime as dt
 import uuid
 from typing import Any
 
-from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from ninja import File, Form, Router, Schema
 from ninja.files import UploadedFile
@@ -17,6 +16,7 @@ from cencomm.downloads import download_response
 from cencomm.errors import NotFound
 from cencomm.principal import principal_of
 from cencomm.protocol import ClientIdReused
+from cencomm.uploads import read_upload
 from messaging import selectors, services
 from messaging.frames import HandlingCode, MessageDraft
 from messaging.models import MAX_TEXT_CHARS, Attachment
@@ -288,24 +288,9 @@ def attachment_upload(
 ) -> Status:
     """A JPEG, PNG or PDF; send its id with the message. 413 over the size limit, 422 for anything else."""
     membership, room = selectors.access_room(principal_of(request), operation_code=code, room_id=room_id)
-    limit = settings.CENCOMM_UPLOAD_MAX_BYTES
-    if file.size is not None and file.size > limit:
-        return Status(
-            413,
-            {
-                "detail": "File too large.",
-                "errors": {"file": [f"A file is at most {limit // (1024 * 1024)} MB."]},
-            },
-        )
-    data = file.read(limit + 1)
-    try:
-        attachment = services.attachment_upload(
-            membership=membership, room=room, data=data, name=file.name or "file", handling=handling
-        )
-    except services.UploadRejected as exc:
-        if exc.too_large:
-            return Status(413, {"detail": "File too large.", "errors": exc.message_dict})
-        raise
+    attachment = services.attachment_upload(
+        membership=membership, room=room, data=read_upload(file), name=file.name or "file", handling=handling
+    )
     return Status(201, _attachment_out(attachment, file.name or "file"))
 
 

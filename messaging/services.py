@@ -18,7 +18,7 @@ from django.utils import timezone
 from cencomm.errors import NotFound, Refused
 from cencomm.live import publish_on_commit, room_group, user_group
 from cencomm.protocol import ClientIdReused
-from cencomm.uploads import UploadRejected, check_upload  # noqa: F401 - UploadRejected: the API's
+from cencomm.uploads import check_upload
 from messaging import audit, events
 from messaging.models import (
     EDIT_WINDOW,  # noqa: F401 - the pages' and the socket's

@@ -10,7 +10,6 @@ import uuid
 from decimal import Decimal
 from typing import Any
 
-from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from ninja import Field, File, Query, Router, Schema
 from ninja.files import UploadedFile
@@ -21,7 +20,7 @@ from cencomm.downloads import download_response
 from cencomm.formats import local_time
 from cencomm.principal import principal_of
 from cencomm.protocol import ClientId, ClientIdReused
-from cencomm.uploads import UploadRejected
+from cencomm.uploads import read_upload
 from operations.models import Membership
 from operations.selectors import (
     access_membership,
@@ -444,24 +443,9 @@ def add_photo(
 ) -> Status[Any]:
     """A JPEG or PNG of the goods or the concealment. 413 over the size limit, 422 for anything else."""
     membership = _membership(request, code)
-    limit = settings.CENCOMM_UPLOAD_MAX_BYTES
-    too_large = {
-        "detail": "File too large.",
-        "errors": {"file": [f"A file is at most {limit // (1024 * 1024)} MB."]},
-    }
-    if file.size is not None and file.size > limit:
-        return Status(413, too_large)
-    try:
-        photo = services.result_photo_add(
-            membership=membership,
-            result_uuid=result_uuid,
-            data=file.read(limit + 1),
-            name=file.name or "photo",
-        )
-    except UploadRejected as exc:
-        if exc.too_large:
-            return Status(413, too_large)
-        raise
+    photo = services.result_photo_add(
+        membership=membership, result_uuid=result_uuid, data=read_upload(file), name=file.name or "photo"
+    )
     return Status(201, _photo_out(membership, photo.result, photo))
 
 
