@@ -1,5 +1,9 @@
 """The base of every WebSocket consumer: verified users, validated frames, an explicit allow-list.
 
+Verified means a session past both factors (``scope["otp_device"]``) or a program's live API token
+(``scope["principal"].token_id``, see ``cencomm.middleware.BearerTokenMiddleware``); either is checked
+again before every frame. ``self.principal`` carries a token's operation scope to the subclasses.
+
 Subclasses declare ``frames = {"type": (Schema, "handler_method")}``. The method names there are
 written by developers; a client's ``type`` only ever selects a row of that table.
 """
@@ -22,6 +26,7 @@ from pydantic import ValidationError
 
 from cencomm import protocol
 from cencomm.live import user_group
+from cencomm.principal import Principal, api_token_is_live
 
 log = logging.getLogger(__name__)
 CLEANUP_SECONDS = 10
@@ -48,14 +53,20 @@ class HubConsumer(AsyncWebsocketConsumer):
     max_invalid_frames: ClassVar[int] = 20
 
     user: Any
+    principal: Principal
+    credentials_valid: bool = False
+    token_expiry: asyncio.TimerHandle | None = None
 
     # --- lifecycle ----------------------------------------------------------------------------
 
     async def connect(self) -> None:
         self.user = self.scope.get("user")
-        if not getattr(self.user, "is_authenticated", False) or self.scope.get("otp_device") is None:
+        principal = self.scope.get("principal")
+        verified = self.scope.get("otp_device") is not None or getattr(principal, "token_id", None)
+        if not getattr(self.user, "is_authenticated", False) or principal is None or not verified:
             await self.close(code=protocol.CLOSE_UNAUTHENTICATED)
             return
+        self.principal = principal
         self.bucket = TokenBucket(
             getattr(settings, "CENCOMM_WS_FRAMES_PER_SECOND", 10),
             getattr(settings, "CENCOMM_WS_FRAME_BURST", 40),
@@ -66,11 +77,18 @@ class HubConsumer(AsyncWebsocketConsumer):
             return
         await self.channel_layer.group_add(user_group(self.user.pk), self.channel_name)
         await self.accept()
+        if principal.token_expires_at is not None:  # a socket that only listens closes on time too
+            delay = (principal.token_expires_at - timezone.now()).total_seconds()
+            self.token_expiry = asyncio.get_running_loop().call_later(
+                max(delay, 0), lambda: asyncio.ensure_future(self.close(code=protocol.CLOSE_UNAUTHENTICATED))
+            )
         await self.opened()
 
     async def disconnect(self, code: int) -> None:
         # Bounded: a clean-up that waits on an unreachable channel layer must not hold the socket's
         # task (or a test awaiting its cancellation) forever; groups expire on their own.
+        if self.token_expiry is not None:
+            self.token_expiry.cancel()
         try:
             async with asyncio.timeout(CLEANUP_SECONDS):
                 if getattr(self, "user", None) is not None and self.user.is_authenticated:
@@ -81,7 +99,16 @@ class HubConsumer(AsyncWebsocketConsumer):
 
     async def authorize(self) -> bool:
         """Whether the user may use this socket now; runs at connect and before every frame."""
-        return await self._device_still_valid()
+        if self.principal.token_id is not None:
+            self.credentials_valid = await database_sync_to_async(api_token_is_live)(self.principal.token_id)
+        else:
+            self.credentials_valid = await self._device_still_valid()
+        return self.credentials_valid
+
+    def refusal_code(self) -> int:
+        """How a socket that failed ``authorize`` closes: 4401 once its token or session is no longer
+        good (a program must get a new token), 4404 when only the access went."""
+        return protocol.CLOSE_NOT_FOUND if self.credentials_valid else protocol.CLOSE_UNAUTHENTICATED
 
     async def opened(self) -> None:
         """After accept: join groups, send the first frames."""
@@ -139,7 +166,7 @@ class HubConsumer(AsyncWebsocketConsumer):
             )
             return
         if not await self.authorize():
-            await self.close(code=protocol.CLOSE_NOT_FOUND)
+            await self.close(code=self.refusal_code())
             return
         await getattr(self, handler_name)(frame)
 
@@ -158,7 +185,7 @@ class HubConsumer(AsyncWebsocketConsumer):
 
     async def access_changed(self, event: dict[str, Any]) -> None:
         if not await self.authorize():
-            await self.close(code=protocol.CLOSE_NOT_FOUND)
+            await self.close(code=self.refusal_code())
 
     async def session_ended(self, event: dict[str, Any]) -> None:
         if event.get("session") == self.scope.get("session_fingerprint"):

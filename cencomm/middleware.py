@@ -1,4 +1,5 @@
-"""Both factors for every page, and for every WebSocket: the right Origin, a session that passed TOTP."""
+"""Both factors for every page, and for every WebSocket: the right Origin and a session that passed
+TOTP, or (for programs) a personal API token in the handshake's ``Authorization: Bearer`` header."""
 
 from __future__ import annotations
 
@@ -16,6 +17,8 @@ from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, HttpR
 from django.http.multipartparser import MultiPartParserError
 from django_otp import DEVICE_ID_SESSION_KEY
 from django_otp.models import Device
+
+from cencomm.principal import Principal, api_token_authenticate
 
 OPEN_PATHS = (
     "/i18n/",  # choosing the interface language, on the sign-in page too
@@ -124,16 +127,67 @@ class OTPSessionMiddleware:
         if device is None:
             scope["user"] = AnonymousUser()
             scope["otp_device"] = None
+            scope["principal"] = None
         else:
             scope["otp_device"] = device
+            scope["principal"] = Principal(user)
         scope["session_fingerprint"] = session_fingerprint(getattr(session, "session_key", None))
+        return await self.app(scope, receive, send)
+
+
+def bearer_token(scope: dict) -> str | None:
+    """The token of the handshake's ``Authorization`` header: None without one, "" if not Bearer."""
+    value = dict(scope.get("headers", [])).get(b"authorization")
+    if value is None:
+        return None
+    scheme, _, token = value.decode("latin-1").strip().partition(" ")
+    return token.strip() if scheme.lower() == "bearer" else ""
+
+
+@database_sync_to_async
+def _token_principal(plaintext: str) -> Principal | None:
+    token = api_token_authenticate(plaintext)
+    if token is None:
+        return None
+    return Principal(
+        token.user,
+        token_operation_id=token.operation_id,
+        token_id=token.pk,
+        token_expires_at=token.expires_at,
+    )
+
+
+class BearerTokenMiddleware:
+    """A program's socket: ``Authorization: Bearer cct_…`` on the handshake (never in the URL).
+
+    With that header the session cookie is not looked at: the socket is the token's user, scoped to
+    the token's operation, or anonymous when the token is unknown, expired or revoked. The consumer
+    base re-checks the token before every frame. Without it, the session's two factors decide.
+    """
+
+    def __init__(self, app: Any, session_app: Any) -> None:
+        self.app, self.session_app = app, session_app
+
+    async def __call__(self, scope: dict, receive: Any, send: Any) -> Any:
+        plaintext = bearer_token(scope)
+        if plaintext is None:
+            return await self.session_app(scope, receive, send)
+        principal = await _token_principal(plaintext) if plaintext else None
+        scope = dict(scope)
+        scope["user"] = principal.user if principal is not None else AnonymousUser()
+        scope["principal"] = principal
+        scope["otp_device"] = None
+        scope["session_fingerprint"] = None  # no session: sign-outs do not name this socket
         return await self.app(scope, receive, send)
 
 
 class ExactOriginValidator:
     """Accept a WebSocket only from an exact allowed origin (scheme, host and port).
 
-    A missing Origin, ``null``, another host, scheme or port: refused before the consumer runs.
+    A missing Origin, ``null``, another host, scheme or port: refused before the consumer runs. A
+    program's handshake with a bearer token may omit the Origin (a browser cannot set that header on
+    a WebSocket, and the token, not a cookie, is what authenticates it); if it sends one, it must be
+    an allowed one.
     """
 
     def __init__(self, app: Any) -> None:
@@ -142,6 +196,8 @@ class ExactOriginValidator:
     async def __call__(self, scope: dict, receive: Any, send: Any) -> Any:
         if scope["type"] == "websocket":
             origin = dict(scope.get("headers", [])).get(b"origin", b"").decode("latin-1")
+            if not origin and bearer_token(scope):
+                return await self.app(scope, receive, send)
             if origin.rstrip("/").lower() not in {
                 o.rstrip("/").lower() for o in settings.CENCOMM_ALLOWED_ORIGINS
             }:
@@ -150,4 +206,4 @@ class ExactOriginValidator:
 
 
 def websocket_stack(app: Any) -> Any:
-    return ExactOriginValidator(AuthMiddlewareStack(OTPSessionMiddleware(app)))
+    return ExactOriginValidator(BearerTokenMiddleware(app, AuthMiddlewareStack(OTPSessionMiddleware(app))))

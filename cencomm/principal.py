@@ -26,6 +26,7 @@ class Principal:
     # A personal access token is scoped to one operation; a session sees all of its user's.
     token_operation_id: int | None = None
     token_id: int | None = None
+    token_expires_at: dt.datetime | None = None  # set for a socket opened with a token
 
     @property
     def user_id(self) -> int:
@@ -59,6 +60,13 @@ def api_token_authenticate(plaintext: str) -> ApiToken | None:
     if token.last_used_at is None or now - token.last_used_at > dt.timedelta(minutes=1):
         ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
     return token
+
+
+def api_token_is_live(token_id: int) -> bool:
+    """Whether this token may still be used: not revoked, not expired, its user active."""
+    return ApiToken.objects.filter(
+        pk=token_id, revoked_at__isnull=True, expires_at__gt=timezone.now(), user__is_active=True
+    ).exists()
 
 
 # --- the API's authentications ----------------------------------------------------------------------

@@ -22,7 +22,6 @@ from cencomm import protocol
 from cencomm.consumers import HubConsumer
 from cencomm.errors import NotFound, Refused
 from cencomm.live import room_group
-from cencomm.principal import Principal
 from messaging import events, selectors, services
 from messaging.frames import (
     AckFrame,
@@ -80,7 +79,7 @@ class RoomsConsumer(HubConsumer):
     def _load_access(self) -> tuple[Membership, frozenset[int]] | None:
         try:
             membership = access_membership(
-                Principal(self.user), operation_code=self.scope["url_route"]["kwargs"]["code"]
+                self.principal, operation_code=self.scope["url_route"]["kwargs"]["code"]
             )
         except NotFound:
             return None

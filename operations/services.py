@@ -299,8 +299,12 @@ def api_token_create(
 
 @transaction.atomic
 def api_token_revoke(*, token: ApiToken, actor: AbstractBaseUser) -> ApiToken:
+    """Revoked at once for the API; the sockets opened with it close once this commits."""
     if token.revoked_at is None:
         token.revoked_at = timezone.now()
         token.save(update_fields=["revoked_at"])
         audit.token_revoked(token=token, actor=actor)
+        publish_on_commit(
+            user_group(token.user_id), {"type": "access.changed", "operation": token.operation_id}
+        )
     return token

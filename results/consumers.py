@@ -18,7 +18,6 @@ from cencomm import protocol
 from cencomm.consumers import HubConsumer
 from cencomm.errors import NotFound
 from cencomm.live import board_group
-from cencomm.principal import Principal
 from operations.models import Membership
 from operations.selectors import access_membership, require_role
 from results.board import NO_FILTER, BoardFilter, board_snapshot, parse_filter
@@ -66,7 +65,7 @@ class BoardConsumer(HubConsumer):
     def _board_member(self) -> bool:
         code = self.scope["url_route"]["kwargs"]["code"]
         try:
-            membership = access_membership(Principal(self.user), operation_code=code)
+            membership = access_membership(self.principal, operation_code=code)
             self.membership = require_role(membership, *BOARD_ROLES, what="board")
         except NotFound:
             return False
