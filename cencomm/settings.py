@@ -200,6 +200,7 @@ INSTALLED_APPS = [
     "ninja",  # its static Swagger UI: /api/v1/docs works with no network
     "cencomm",
     "operations",
+    "products",
     "messaging",
     "results",
     "reports",

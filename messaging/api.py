@@ -15,7 +15,7 @@ from pydantic import ConfigDict, Field
 from cencomm.downloads import download_response
 from cencomm.errors import NotFound
 from cencomm.principal import principal_of
-from cencomm.protocol import ClientIdReused
+from cencomm.protocol import ClientId, ClientIdReused
 from cencomm.uploads import read_upload
 from messaging import selectors, services
 from messaging.frames import HandlingCode, MessageDraft
@@ -76,6 +76,10 @@ class MessageOut(Schema):
     reply_to: int | None
     warning: int | None
     entry_points: list[int]
+    administrations: list[int] = []
+    roles: list[str] = []
+    recipients: list[int] = []
+    reminder_of: int | None = None
     version: int
     created_at: dt.datetime
     edited_at: dt.datetime | None
@@ -128,6 +132,7 @@ class AckOverviewOut(Schema):
     acknowledged: int
     total: int
     status: list[AckStatusOut]
+    reminders: int = 0
 
 
 @router.get("/operations/{code}/rooms", response=list[RoomOut])
@@ -202,6 +207,8 @@ def _post(membership: Any, room: Any, payload: MessageIn) -> tuple[Any, bool]:
         reply_to_id=payload.reply_to,
         warning_id=payload.warning,
         entry_point_ids=payload.entry_points,
+        administration_ids=payload.administrations,
+        roles=payload.roles,
         attachment_ids=payload.attachments,
     )
 
@@ -232,6 +239,32 @@ def message_acknowledge(request: HttpRequest, code: str, message_id: int) -> dic
     return {"message": message.pk, "acknowledged_at": ack.at}
 
 
+class RemindIn(Closed):
+    client_id: ClientId
+
+
+@router.post(
+    "/operations/{code}/messages/{message_id}/remind",
+    response={200: MessageOut, 201: MessageOut, 409: ConflictOut},
+)
+def message_remind(request: HttpRequest, code: str, message_id: int, payload: RemindIn) -> Status:
+    """A new warning or alert linked to this one (``reminder_of``), to those who have not acknowledged
+    it; 201, or 200 with the stored reminder when this client ID was already used for it."""
+    membership, message = _message(request, code, message_id)
+    try:
+        reminder, created = services.message_remind(
+            membership=membership, message=message, client_id=uuid.UUID(payload.client_id)
+        )
+    except ClientIdReused as exc:
+        return Status(
+            409, {"detail": exc.message, "errors": {"client_id": [exc.message]}, "id": exc.stored_id}
+        )
+    rendered = selectors.with_acknowledgements(
+        membership, selectors.render_messages(reminder.room, [reminder])
+    )[0]
+    return Status(201 if created else 200, rendered)
+
+
 @router.get("/operations/{code}/messages/{message_id}/acks", response=list[AckStatusOut])
 def message_acknowledgements(request: HttpRequest, code: str, message_id: int) -> list[dict[str, Any]]:
     membership, message = _message(request, code, message_id)
@@ -252,6 +285,7 @@ def acknowledgements_overview(request: HttpRequest, code: str) -> list[dict[str,
             "acknowledged": row["acknowledged"],
             "total": row["total"],
             "status": row["status"],
+            "reminders": row["reminders"],
         }
         for row in selectors.acknowledgement_overview(membership)
     ]

@@ -101,6 +101,9 @@ class RoomsConsumer(HubConsumer):
         await self.channel_layer.group_add(
             events.presence_group(self.membership.operation_id), self.channel_name
         )
+        await self.channel_layer.group_add(
+            events.alerts_group(self.membership.operation_id), self.channel_name
+        )
         await self._open_connection()
         hello = await self._hello()
         await self.send_json(hello)
@@ -116,6 +119,9 @@ class RoomsConsumer(HubConsumer):
             await self.channel_layer.group_discard(
                 events.presence_group(self.membership.operation_id), self.channel_name
             )
+            await self.channel_layer.group_discard(
+                events.alerts_group(self.membership.operation_id), self.channel_name
+            )
             await database_sync_to_async(services.connection_close)(
                 operation_id=self.membership.operation_id, channel_name=self.channel_name
             )
@@ -130,10 +136,7 @@ class RoomsConsumer(HubConsumer):
     def _hello(self) -> dict[str, Any]:
         m = self.membership
         assert m is not None
-        pending = selectors.pending_acknowledgements(m)
-        rendered = []
-        for message in pending:
-            rendered.extend(self._with_acks(selectors.render_messages(message.room, [message])))
+        rendered = self._pending_rendered()
         return {
             "type": "hello",
             "protocol": protocol.PROTOCOL_VERSION,
@@ -154,6 +157,14 @@ class RoomsConsumer(HubConsumer):
                 "edit_seconds": int(services.EDIT_WINDOW.total_seconds()),
             },
         }
+
+    def _pending_rendered(self) -> list[dict[str, Any]]:
+        """The warnings and alerts this member has yet to acknowledge, as messages, oldest first."""
+        assert self.membership is not None
+        rendered = []
+        for message in selectors.pending_acknowledgements(self.membership):
+            rendered.extend(self._with_acks(selectors.render_messages(message.room, [message])))
+        return rendered
 
     @database_sync_to_async
     def _rooms_info(self) -> list[dict[str, Any]]:
@@ -304,6 +315,8 @@ class RoomsConsumer(HubConsumer):
             reply_to_id=frame.reply_to,
             warning_id=frame.warning,
             entry_point_ids=frame.entry_points,
+            administration_ids=frame.administrations,
+            roles=frame.roles,
             attachment_ids=frame.attachments,
         )
 
@@ -413,6 +426,33 @@ class RoomsConsumer(HubConsumer):
         cursor = self.cursors.get(event.get("room"))  # type: ignore[arg-type]
         if cursor is not None and event["rev"] > cursor[1]:
             await self._deliver(event["room"], known_rev=event["rev"])
+
+    # What the member is asked to acknowledge, on every page (alerts.js): a ``pending`` frame with
+    # the whole list, read again from the database; reviewers get an ``acknowledged`` hint too.
+
+    async def alerts_changed(self, event: dict[str, Any]) -> None:
+        if event.get("room") not in self.room_ids:
+            return
+        await self._send_pending()
+        if await self._reviews():
+            await self.send_json({"type": "acknowledged", "message": event["message"], "user": None})
+
+    async def alerts_acknowledged(self, event: dict[str, Any]) -> None:
+        if event.get("room") not in self.room_ids:
+            return
+        assert self.membership is not None
+        if event.get("user") == self.membership.user_id:  # my other pages drop it too
+            await self._send_pending()
+        elif await self._reviews():
+            await self.send_json({"type": "acknowledged", "message": event["message"], "user": event["user"]})
+
+    async def _send_pending(self) -> None:
+        pending = await database_sync_to_async(self._pending_rendered)()
+        await self.send_json({"type": "pending", "pending": pending})
+
+    async def _reviews(self) -> bool:
+        assert self.membership is not None
+        return selectors.may_review_acknowledgements(self.membership)
 
     async def room_ack(self, event: dict[str, Any]) -> None:
         if event.get("room") in self.cursors:

@@ -31,3 +31,18 @@ def message_acknowledged(message: Message, user_id: int) -> Event:
 
 def presence_changed(operation_id: int) -> Event:
     return {"type": "presence.changed", "operation": operation_id}
+
+
+def alerts_group(operation_id: int) -> str:
+    """Every socket of the operation: what members are asked to acknowledge changed."""
+    return f"alerts.{operation_id}"
+
+
+def alerts_changed(message: Message) -> Event:
+    """A warning or alert was posted, edited or withdrawn: addressees read their pending list again."""
+    return {"type": "alerts.changed", "room": message.room_id, "message": message.pk}
+
+
+def alert_acknowledged(message: Message, user_id: int) -> Event:
+    """``user_id`` acknowledged ``message``: their own pages drop it; the reviewers' grids fill in."""
+    return {"type": "alerts.acknowledged", "room": message.room_id, "message": message.pk, "user": user_id}

@@ -13,12 +13,14 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from cencomm.protocol import ClientFrame, ClientId
 from messaging.models import MAX_ATTACHMENTS_PER_MESSAGE, MAX_TEXT_CHARS, Handling, Message
+from operations.models import Membership
 
 RoomId = Field(ge=1, le=2**53)
 Seq = Field(default=0, ge=0, le=2**53)
 # The choices come from the models; Literal keeps them inline in the OpenAPI schema and errors.
 MessageKind = Literal[tuple(Message.Kind.values)]  # type: ignore[valid-type]
 HandlingCode = Literal[tuple(Handling.values)]  # type: ignore[valid-type]
+RoleCode = Literal[tuple(Membership.Role.values)]  # type: ignore[valid-type]
 
 
 class MessageDraft(BaseModel):
@@ -33,7 +35,10 @@ class MessageDraft(BaseModel):
     handling: HandlingCode = Handling.OPERATION.value
     reply_to: int | None = Field(default=None, ge=1, le=2**53)
     warning: int | None = Field(default=None, ge=1, le=2**53)
+    # A warning or alert's addressees (none: the whole room): places, narrowed to roles.
     entry_points: list[int] = Field(default_factory=list, max_length=100)
+    administrations: list[int] = Field(default_factory=list, max_length=100)
+    roles: list[RoleCode] = Field(default_factory=list, max_length=len(Membership.Role.values))
     attachments: list[str] = Field(default_factory=list, max_length=MAX_ATTACHMENTS_PER_MESSAGE)
 
 

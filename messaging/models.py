@@ -98,8 +98,16 @@ class Message(models.Model):
     warning = models.ForeignKey(
         "self", null=True, blank=True, on_delete=models.PROTECT, related_name="feedback"
     )
-    # A warning goes to the whole operation's entry points, or to the ones listed here.
+    # Who a warning or alert is addressed to (``selectors.is_addressee``): everyone in the room, or
+    # the members at these entry points or of these administrations (places), narrowed to these
+    # roles; a reminder goes to the listed recipients only.
     entry_points = models.ManyToManyField(EntryPoint, blank=True, related_name="+")
+    administrations = models.ManyToManyField(Administration, blank=True, related_name="+")
+    roles = models.JSONField(default=list, blank=True)  # Membership.Role values, sorted
+    recipients = models.ManyToManyField(settings.AUTH_USER_MODEL, blank=True, related_name="+")
+    reminder_of = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="reminders"
+    )
     version = models.PositiveIntegerField(default=1)
     body = models.BinaryField()  # the current version, sealed (messaging.sealing)
     created_at = models.DateTimeField(auto_now_add=True)

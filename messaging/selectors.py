@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, Max, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_noop
 
@@ -252,14 +252,45 @@ def render_messages(room: Room, messages: list[Message]) -> list[dict[str, Any]]
             "message_id", "entrypoint_id"
         ):
             targets.setdefault(message_id, []).append(entry_point_id)
+        audiences = _audiences(missing)
         for m in missing:
             m.room = room
             for a in attachments.get(m.pk, []):
                 a.room = room
-            render_cache.put(
-                (m.uid, m.rev), _render(m, labels, attachments.get(m.pk, []), targets.get(m.pk, []))
-            )
+            rendered = _render(m, labels, attachments.get(m.pk, []), targets.get(m.pk, []))
+            render_cache.put((m.uid, m.rev), rendered | audiences.get(m.pk, _NO_AUDIENCE))
     return [dict(render_cache.get((m.uid, m.rev)) or {}) for m in messages]
+
+
+_NO_AUDIENCE: dict[str, Any] = {"administrations": [], "roles": [], "recipients": [], "reminder_of": None}
+
+
+def _audiences(messages: list[Message]) -> dict[int, dict[str, Any]]:
+    """Administrations, roles, recipients and the reminded message of the warnings and alerts."""
+    asking = [m for m in messages if m.needs_acknowledgement]
+    if not asking:
+        return {}
+    out = {
+        m.pk: {
+            "administrations": [],
+            "roles": sorted(m.roles or []),
+            "recipients": [],
+            "reminder_of": m.reminder_of_id,
+        }
+        for m in asking
+    }
+    for message_id, administration_id in Message.administrations.through.objects.filter(
+        message__in=asking
+    ).values_list("message_id", "administration_id"):
+        out[message_id]["administrations"].append(administration_id)
+    for message_id, user_id in Message.recipients.through.objects.filter(message__in=asking).values_list(
+        "message_id", "user_id"
+    ):
+        out[message_id]["recipients"].append(user_id)
+    for item in out.values():
+        item["administrations"].sort()
+        item["recipients"].sort()
+    return out
 
 
 def _render(
@@ -377,29 +408,73 @@ def acknowledged_ids(user: AbstractBaseUser, message_ids: Iterable[int]) -> set[
 # --- acknowledgements -------------------------------------------------------------------------------
 
 
+class Audience:
+    """Whom a warning or alert asks: its entry points and administrations (places, any of them),
+    its roles (narrowing), or, for a reminder, its recipients only. Nothing set: the whole room."""
+
+    __slots__ = ("administrations", "entry_points", "recipients", "roles")
+
+    def __init__(
+        self,
+        entry_points: Iterable[int] = (),
+        administrations: Iterable[int] = (),
+        roles: Iterable[str] = (),
+        recipients: Iterable[int] = (),
+    ) -> None:
+        self.entry_points = set(entry_points)
+        self.administrations = set(administrations)
+        self.roles = set(roles)
+        self.recipients = set(recipients)
+
+    @classmethod
+    def of(cls, message: Message) -> Audience:
+        return cls(
+            message.entry_points.values_list("pk", flat=True),
+            message.administrations.values_list("pk", flat=True),
+            message.roles or (),
+            message.recipients.values_list("pk", flat=True),
+        )
+
+    @classmethod
+    def of_rendered(cls, m: dict[str, Any]) -> Audience:
+        return cls(
+            m["entry_points"], m.get("administrations", ()), m.get("roles", ()), m.get("recipients", ())
+        )
+
+    def includes(self, membership: Membership) -> bool:
+        if self.recipients:
+            return membership.user_id in self.recipients
+        if self.roles and membership.role not in self.roles:
+            return False
+        if not self.entry_points and not self.administrations:
+            return True
+        if membership.administration_id and membership.administration_id in self.administrations:
+            return True
+        if membership.entry_point_id:
+            return membership.entry_point_id in self.entry_points
+        # A national contact point answers for their administration's targeted entry points.
+        return (
+            bool(self.entry_points)
+            and membership.role == Role.NATIONAL_CONTACT
+            and membership.administration is not None
+            and membership.administration.entry_points.filter(pk__in=self.entry_points).exists()
+        )
+
+
 def _asked(
-    kind: str, author_id: int | None, withdrawn: bool, targets: set[int], membership: Membership
+    kind: str, author_id: int | None, withdrawn: bool, audience: Audience, membership: Membership
 ) -> bool:
     if kind not in (Message.Kind.WARNING, Message.Kind.ALERT) or author_id == membership.user_id or withdrawn:
         return False
-    if kind == Message.Kind.ALERT or not targets:
-        return True
-    if membership.entry_point_id:
-        return membership.entry_point_id in targets
-    # A national contact point answers for their administration's targeted entry points.
-    return (
-        membership.role == Role.NATIONAL_CONTACT
-        and membership.administration is not None
-        and membership.administration.entry_points.filter(pk__in=targets).exists()
-    )
+    return audience.includes(membership)
 
 
-def is_addressee(message: Message, membership: Membership, targets: set[int] | None = None) -> bool:
+def is_addressee(message: Message, membership: Membership, audience: Audience | None = None) -> bool:
     """Whether ``membership`` is asked to acknowledge ``message``."""
     if not message.needs_acknowledgement:
         return False
-    targets = set(message.entry_points.values_list("pk", flat=True)) if targets is None else targets
-    return _asked(message.kind, message.author_id, message.withdrawn_at is not None, targets, membership)
+    audience = Audience.of(message) if audience is None else audience
+    return _asked(message.kind, message.author_id, message.withdrawn_at is not None, audience, membership)
 
 
 def with_acknowledgements(membership: Membership, rendered: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -407,7 +482,7 @@ def with_acknowledgements(membership: Membership, rendered: list[dict[str, Any]]
     asked = {
         m["id"]
         for m in rendered
-        if _asked(m["kind"], m["author"]["id"], m["withdrawn"], set(m["entry_points"]), membership)
+        if _asked(m["kind"], m["author"]["id"], m["withdrawn"], Audience.of_rendered(m), membership)
     }
     acked = acknowledged_ids(membership.user, asked) if asked else set()
     for m in rendered:
@@ -434,10 +509,10 @@ def pending_acknowledgements(membership: Membership) -> list[Message]:
 def acknowledgement_status(message: Message) -> list[dict[str, Any]]:
     """For each addressee of a warning or alert: who they are and when they acknowledged, if they did."""
     acks = {a.user_id: a.at for a in message.acknowledgements.all()}
-    targets = set(message.entry_points.values_list("pk", flat=True))
+    audience = Audience.of(message)
     rows = []
     for m in room_members(message.room):
-        if is_addressee(message, m, targets):
+        if is_addressee(message, m, audience):
             rows.append(
                 {
                     "user": m.user_id,
@@ -451,18 +526,33 @@ def acknowledgement_status(message: Message) -> list[dict[str, Any]]:
 
 
 def acknowledgement_overview(membership: Membership) -> list[dict[str, Any]]:
-    """The coordinators' view: every warning and alert in their rooms with who has acknowledged it."""
+    """The coordinators' view: every warning and alert in their rooms with who has acknowledged it,
+    newest first; in each, those who have not yet come first. Reminders are folded into the message
+    they remind of (``reminders``: how many, ``reminded_at``: the last), since acknowledging either
+    acknowledges both."""
     messages = (
         Message.objects.filter(
-            room__in=rooms_for(membership), kind__in=[Message.Kind.WARNING, Message.Kind.ALERT]
+            room__in=rooms_for(membership),
+            kind__in=[Message.Kind.WARNING, Message.Kind.ALERT],
+            reminder_of__isnull=True,
         )
         .select_related("room", "author")
         .prefetch_related("acknowledgements")
+        .annotate(reminder_count=Count("reminders"))
         .order_by("-created_at")
+    )
+    last_reminded = dict(
+        Message.objects.filter(reminder_of__in=messages)
+        .order_by()
+        .values("reminder_of")
+        .annotate(at=Max("created_at"))
+        .values_list("reminder_of", "at")
     )
     overview = []
     for message in messages:
-        status = acknowledgement_status(message)
+        status = sorted(
+            acknowledgement_status(message), key=lambda s: (s["acknowledged_at"] is not None, s["username"])
+        )
         overview.append(
             {
                 "message": message,
@@ -470,9 +560,47 @@ def acknowledgement_overview(membership: Membership) -> list[dict[str, Any]]:
                 "status": status,
                 "acknowledged": sum(1 for s in status if s["acknowledged_at"]),
                 "total": len(status),
+                "missing": sum(1 for s in status if not s["acknowledged_at"]),
+                "reminders": message.reminder_count,
+                "reminded_at": last_reminded.get(message.pk),
             }
         )
     return overview
+
+
+GRID_COLUMNS = 12
+
+
+def acknowledgement_grid(overview: list[dict[str, Any]]) -> dict[str, Any]:
+    """The overview as one grid: a column per warning or alert (the newest GRID_COLUMNS not withdrawn),
+    a row per addressee with, in each column, when they acknowledged, "not yet", or nothing (not asked).
+
+    Rows with the most "not yet" come first, then by name.
+    """
+    columns = [row for row in overview if row["message"].withdrawn_at is None][:GRID_COLUMNS]
+    people: dict[int, dict[str, Any]] = {}
+    for index, column in enumerate(columns):
+        for s in column["status"]:
+            person = people.setdefault(
+                s["user"],
+                {
+                    "user": s["user"],
+                    "username": s["username"],
+                    "role": s["role"],
+                    "entry_point": s["entry_point"],
+                    "cells": [None] * len(columns),
+                    "missing": 0,
+                },
+            )
+            person["cells"][index] = {"acknowledged_at": s["acknowledged_at"]}
+            person["missing"] += s["acknowledged_at"] is None
+    rows = sorted(people.values(), key=lambda p: (-p["missing"], p["username"]))
+    return {
+        "columns": columns,
+        "rows": rows,
+        "missing": sum(p["missing"] for p in rows),
+        "more": len([row for row in overview if row["message"].withdrawn_at is None]) > len(columns),
+    }
 
 
 def read_position(room: Room, user: AbstractBaseUser) -> int:
@@ -535,7 +663,11 @@ def communication_stats(operation: Operation) -> dict[str, Any]:
     ack_seconds: list[float] = []
     per_kind: dict[str, dict[str, Any]] = {}
     for message in (
-        messages.filter(kind__in=[Message.Kind.WARNING, Message.Kind.ALERT], withdrawn_at__isnull=True)
+        messages.filter(  # a reminder is acknowledged with the message it reminds of: counted there
+            kind__in=[Message.Kind.WARNING, Message.Kind.ALERT],
+            withdrawn_at__isnull=True,
+            reminder_of__isnull=True,
+        )
         .select_related("room")
         .order_by("pk")
     ):

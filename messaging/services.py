@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from cencomm.errors import NotFound, Refused
@@ -34,17 +35,27 @@ from messaging.models import (
     Room,
     RoomMember,
 )
-from messaging.sealing import open_first_version, reseal_room, seal_attachment, seal_message
+from messaging.sealing import (
+    open_first_version,
+    open_message,
+    reseal_room,
+    seal_attachment,
+    seal_message,
+)
 from messaging.selectors import (
+    acknowledgement_status,
     edit_refusal,
+    is_addressee,
     kinds_for,
     may_open_room,
     may_post_in,
+    may_review_acknowledgements,
+    may_send,
     may_upload,
     rooms_for,
 )
 from operations.models import Membership, Operation
-from operations.selectors import operation_entry_points
+from operations.selectors import operation_administrations, operation_entry_points
 from operations.services import operation_hold_state
 
 Role = Membership.Role
@@ -148,9 +159,14 @@ def message_post(
     reply_to_id: int | None = None,
     warning_id: int | None = None,
     entry_point_ids: Sequence[int] = (),
+    administration_ids: Sequence[int] = (),
+    roles: Sequence[str] = (),
     attachment_ids: Sequence[str] = (),
 ) -> tuple[Message, bool]:
     """Store a message with the room's next sequence number; ``(message, created)``.
+
+    A warning or an alert goes to everyone in the room, or to the members at ``entry_point_ids`` or
+    of ``administration_ids``, narrowed to ``roles`` when given (``selectors.is_addressee``).
 
     A retry with the same client ID and the same draft returns the stored message and stores
     nothing; the same client ID with a different draft raises ClientIdReused (naming the stored one).
@@ -161,7 +177,7 @@ def message_post(
         if existing.author_id != membership.user_id:
             raise ValidationError({"client_id": "This client ID is already used."})
         draft = (text, kind, handling, reply_to_id, warning_id, entry_point_ids, attachment_ids)
-        if not _same_draft(existing, *draft):
+        if not _same_draft(existing, *draft) or not _same_audience(existing, administration_ids, roles):
             raise ClientIdReused(
                 "This client ID was already used for a different message.", stored_id=existing.pk
             )
@@ -180,6 +196,8 @@ def message_post(
     reply_to = _reply_target(room, reply_to_id)
     warning = _warning_target(membership, kind, warning_id)
     entry_points = _entry_point_targets(membership, kind, entry_point_ids)
+    administrations = _administration_targets(membership, kind, administration_ids)
+    role_targets = _role_targets(kind, roles)
     attachments = _unattached(membership, room, attachment_ids)
 
     room.last_seq += 1
@@ -195,18 +213,72 @@ def message_post(
         handling=handling,
         reply_to=reply_to,
         warning=warning,
+        roles=role_targets,
     )
     message.body = seal_message(message, version=1, text=text)
     message.save()
     MessageVersion.objects.create(message=message, version=1, body=message.body)
     if entry_points:
         message.entry_points.set(entry_points)
+    if administrations:
+        message.administrations.set(administrations)
     for attachment in attachments:
         attachment.message = message
         attachment.save(update_fields=["message"])
     audit.message_posted(message=message, actor=membership.user, attachments=attachments)
     publish_on_commit(room_group(room.pk), events.message_posted(message))
+    if message.needs_acknowledgement:  # every page of the operation shows it (alerts.js)
+        publish_on_commit(events.alerts_group(room.operation_id), events.alerts_changed(message))
     return message, True
+
+
+@transaction.atomic
+def message_remind(*, membership: Membership, message: Message, client_id: uuid.UUID) -> tuple[Message, bool]:
+    """A new warning or alert, linked to ``message``, to those addressees who have not acknowledged it.
+
+    Same kind, room, handling and text as the first; ``(reminder, created)``. The same client ID
+    answers the stored reminder (a form sent twice reminds once).
+    """
+    if not (may_review_acknowledgements(membership) and may_send(membership, message.kind)):
+        raise NotFound("message")
+    if not message.needs_acknowledgement:
+        raise ValidationError({"message": "Only warnings and alerts are acknowledged."})
+    root = message.reminder_of or message
+    room = _locked_room(root.room)
+    existing = Message.objects.filter(room=room, client_id=client_id).first()
+    if existing is not None:
+        if existing.author_id != membership.user_id or existing.reminder_of_id != root.pk:
+            raise ClientIdReused(
+                "This client ID was already used for a different message.", stored_id=existing.pk
+            )
+        return existing, False
+    _require_open(room)
+    if root.withdrawn_at is not None:
+        raise Refused("This message was withdrawn.")
+    missing = [row["user"] for row in acknowledgement_status(root) if row["acknowledged_at"] is None]
+    if not missing:
+        raise Refused("Everyone asked has acknowledged it.")
+    room.last_seq += 1
+    room.last_rev += 1
+    room.save(update_fields=["last_seq", "last_rev"])
+    reminder = Message(
+        room=room,
+        seq=room.last_seq,
+        rev=room.last_rev,
+        client_id=client_id,
+        author=membership.user,
+        kind=root.kind,
+        handling=root.handling,
+        reminder_of=root,
+    )
+    reminder.body = seal_message(reminder, version=1, text=open_message(root))
+    reminder.save()
+    MessageVersion.objects.create(message=reminder, version=1, body=reminder.body)
+    reminder.recipients.set(missing)
+    audit.message_posted(message=reminder, actor=membership.user, attachments=[])
+    publish_on_commit(room_group(room.pk), events.message_posted(reminder))
+    publish_on_commit(events.alerts_group(room.operation_id), events.alerts_changed(reminder))
+    return reminder, True
 
 
 def _same_draft(
@@ -258,16 +330,53 @@ def _warning_target(membership: Membership, kind: str, warning_id: int | None) -
     return warning
 
 
+def _same_audience(message: Message, administration_ids: Sequence[int], roles: Sequence[str]) -> bool:
+    try:
+        administrations = {int(i) for i in administration_ids}
+    except (TypeError, ValueError):
+        return False
+    return administrations == set(message.administrations.values_list("pk", flat=True)) and sorted(
+        set(roles)
+    ) == sorted(message.roles or [])
+
+
 def _entry_point_targets(membership: Membership, kind: str, ids: Sequence[int]) -> list[int]:
     ids = sorted({int(i) for i in ids})
     if not ids:
         return []
-    if kind != Message.Kind.WARNING:
-        raise ValidationError({"entry_points": "Only a warning is addressed to entry points."})
+    if kind not in (Message.Kind.WARNING, Message.Kind.ALERT):
+        raise ValidationError({"entry_points": "Only warnings and alerts are addressed to entry points."})
     known = set(operation_entry_points(membership.operation).filter(pk__in=ids).values_list("pk", flat=True))
     if known != set(ids):
         raise ValidationError({"entry_points": "Choose entry points of this operation."})
     return ids
+
+
+def _administration_targets(membership: Membership, kind: str, ids: Sequence[int]) -> list[int]:
+    ids = sorted({int(i) for i in ids})
+    if not ids:
+        return []
+    if kind not in (Message.Kind.WARNING, Message.Kind.ALERT):
+        raise ValidationError(
+            {"administrations": "Only warnings and alerts are addressed to administrations."}
+        )
+    known = set(
+        operation_administrations(membership.operation).filter(pk__in=ids).values_list("pk", flat=True)
+    )
+    if known != set(ids):
+        raise ValidationError({"administrations": "Choose administrations of this operation."})
+    return ids
+
+
+def _role_targets(kind: str, roles: Sequence[str]) -> list[str]:
+    wanted = sorted(set(roles))
+    if not wanted:
+        return []
+    if kind not in (Message.Kind.WARNING, Message.Kind.ALERT):
+        raise ValidationError({"roles": "Only warnings and alerts are addressed to roles."})
+    if any(role not in Role.values for role in wanted):
+        raise ValidationError({"roles": "Choose roles of the hub."})
+    return wanted
 
 
 def _unattached(membership: Membership, room: Room, uids: Sequence[str]) -> list[Attachment]:
@@ -322,6 +431,8 @@ def message_edit(*, membership: Membership, message: Message, text: str) -> Mess
     MessageVersion.objects.create(message=message, version=message.version, body=message.body)
     audit.message_edited(message=message, actor=membership.user)
     publish_on_commit(room_group(room.pk), events.message_changed(message))
+    if message.needs_acknowledgement:
+        publish_on_commit(events.alerts_group(room.operation_id), events.alerts_changed(message))
     return message
 
 
@@ -335,21 +446,41 @@ def message_withdraw(*, membership: Membership, message: Message) -> Message:
     message.save(update_fields=["rev", "withdrawn_at"])
     audit.message_withdrawn(message=message, actor=membership.user)
     publish_on_commit(room_group(room.pk), events.message_changed(message))
+    if message.needs_acknowledgement:
+        publish_on_commit(events.alerts_group(room.operation_id), events.alerts_changed(message))
     return message
 
 
 @transaction.atomic
 def message_acknowledge(*, membership: Membership, message: Message) -> Acknowledgement:
+    """Acknowledge a warning or alert, and with it the rest of its chain (the first and its reminders)
+    that asks this member: one tap answers an alert however often it was sent."""
     if not message.needs_acknowledgement:
         raise ValidationError({"message": "Only warnings and alerts are acknowledged."})
     if message.withdrawn_at is not None:
         raise Refused("This message was withdrawn.")
-    ack, created = Acknowledgement.objects.get_or_create(message=message, user=membership.user)
-    if created:
-        audit.message_acknowledged(message=message, actor=membership.user)
-        publish_on_commit(
-            room_group(message.room_id), events.message_acknowledged(message, membership.user_id)
-        )
+    root_id = message.reminder_of_id or message.pk
+    chain = [
+        m
+        for m in Message.objects.filter(Q(pk=root_id) | Q(reminder_of_id=root_id), withdrawn_at__isnull=True)
+        .exclude(pk=message.pk)
+        .select_related("room", "room__operation")
+        if is_addressee(m, membership)
+    ]
+    ack = None
+    for target in [message, *chain]:
+        one, created = Acknowledgement.objects.get_or_create(message=target, user=membership.user)
+        ack = ack or one
+        if created:
+            audit.message_acknowledged(message=target, actor=membership.user)
+            publish_on_commit(
+                room_group(target.room_id), events.message_acknowledged(target, membership.user_id)
+            )
+            publish_on_commit(
+                events.alerts_group(target.room.operation_id),
+                events.alert_acknowledged(target, membership.user_id),
+            )
+    assert ack is not None
     return ack
 
 

@@ -44,6 +44,7 @@ from cencomm.chain import chain_head
 from cencomm.formats import number
 from operations.models import Operation, OperationCategory
 from operations.selectors import category_labels, operation_administrations, operation_entry_points
+from products.selectors import brand_label_sql
 from results.chain import results_chain_name
 from results.models import INTERCEPTED, BoardSequence, GoodsLine, NilReturn, ResultVersion, Unit
 
@@ -265,6 +266,12 @@ def units_by_category(operation: Operation, flt: BoardFilter = NO_FILTER) -> lis
     return with_share(rows, sum(Decimal(str(r["units"])) for r in rows))
 
 
+def by_brand(operation: Operation, flt: BoardFilter = NO_FILTER) -> list[dict[str, Any]]:
+    """Goods lines whose GTIN resolves to a right holder's product, by brand and right holder."""
+    lines = intercepted_lines(operation, flt).exclude(gtin="").annotate(brand=brand_label_sql())
+    return _grouped(lines.exclude(brand=None), "brand")
+
+
 def by_origin(operation: Operation, flt: BoardFilter = NO_FILTER) -> list[dict[str, Any]]:
     return _grouped(intercepted_lines(operation, flt), "version__origin_country")
 
@@ -419,6 +426,7 @@ def _board_snapshot(operation: Operation, flt: BoardFilter) -> dict[str, Any]:
         "filter": flt.as_dict(),
         "totals": board_totals(operation, flt),
         "categories": units_by_category(operation, flt),
+        "brands": by_brand(operation, flt),
         "origins": by_origin(operation, flt),
         "administrations": by_administration(operation, flt),
         "entry_points": by_entry_point(operation, flt),

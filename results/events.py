@@ -17,6 +17,7 @@ from typing import Any
 
 from cencomm.formats import exact, number
 from operations.selectors import category_labels
+from products.selectors import brands_of_gtins
 from results.board import (
     MEASURE_OF,
     MEASURES,
@@ -43,10 +44,17 @@ DIMENSIONS = {
 }
 
 
+#: Every list of the snapshot a delta changes: those keyed per goods line (a version's lines may
+#: fall in several rows), then the others.
+LINE_KEYED = ("categories", "brands", *DIMENSIONS)
+
+
 def contribution(version: ResultVersion) -> dict[str, Any]:
     """The aggregated fields of one version, as the board counts them."""
     result = version.result
     labels = category_labels(result.operation_id)  # the operation's names for its categories
+    lines = list(version.lines.select_related("category").order_by("position"))
+    brands = brands_of_gtins(line.gtin for line in lines)  # a GTIN of a right holder's product
     return {
         "uuid": str(result.uuid),
         "adm": result.administration_id,
@@ -65,8 +73,9 @@ def contribution(version: ResultVersion) -> dict[str, Any]:
                 "cat_label": labels.get(line.category_id, line.category.name),
                 "qty": f"{line.quantity:.3f}",
                 "unit": line.unit,
+                "brand": brands.get(line.gtin),
             }
-            for line in version.lines.select_related("category").order_by("position")
+            for line in lines
         ],
     }
 
@@ -157,6 +166,12 @@ def _count(contrib: dict[str, Any] | None, flt: BoardFilter, sign: int, delta: d
         by_category.setdefault(ln["cat"], []).append(ln)
     for cat, cat_lines in by_category.items():
         _add(delta["categories"], cat, cat_lines[0]["cat_label"], _sums(cat_lines), sign)
+    by_brand: dict[str, list[dict[str, Any]]] = {}
+    for ln in lines:
+        if ln.get("brand"):
+            by_brand.setdefault(ln["brand"], []).append(ln)
+    for brand, brand_lines in by_brand.items():
+        _add(delta["brands"], brand, brand, _sums(brand_lines), sign)
     for name, (key, label) in DIMENSIONS.items():
         _add(delta[name], contrib[key], contrib[label], sums, sign)
 
@@ -173,12 +188,12 @@ def board_delta(event: Event, flt: BoardFilter) -> dict[str, Any] | None:
     if _matches(old, flt) and new is not None and not _matches(new, flt):
         return None  # a result left this board's filter: its latest list needs refilling
     delta: dict[str, Any] = {"totals": {**_zero(), "cases": 0, "results": 0}}
-    delta |= {name: {} for name in ("categories", *DIMENSIONS)}
+    delta |= {name: {} for name in LINE_KEYED}
     _count(old, flt, -1, delta)
     _count(new, flt, 1, delta)
     frame: dict[str, Any] = {"type": "board.delta", "seq": event["seq"], "kind": event["kind"]}
     frame["totals"] = delta["totals"] | _figures(delta["totals"])
-    for name in ("categories", *DIMENSIONS):
+    for name in LINE_KEYED:
         frame[name] = [
             {"key": key, "label": row["label"], **_figures(row), "cases": row["cases"]}
             for key, row in delta[name].items()
@@ -227,8 +242,8 @@ def apply_delta(snapshot: dict[str, Any], frame: dict[str, Any]) -> dict[str, An
         totals["cases"] += frame["totals"]["cases"]
         totals["results"] += frame["totals"]["results"]
         board["totals"] = totals
-        for name in ("categories", *DIMENSIONS):
-            board[name] = _merge(board[name], frame[name], by_key=name == "days")
+        for name in LINE_KEYED:
+            board[name] = _merge(board.get(name, []), frame.get(name, []), by_key=name == "days")
         categories = [dict(r) for r in board["categories"]]
         board["categories"] = with_share(categories, sum(exact(r["units"]) for r in categories))
     if "latest" in frame:

@@ -39,7 +39,19 @@
 
   // --- rendering (text always through textContent, never as HTML) ------------------------------
   const el = (tag, cls, text) => { const e = document.createElement(tag); if (cls) e.className = cls; if (text != null) e.textContent = text; return e; };
-  const time = (iso) => new Date(iso).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
+  const lang = document.documentElement.lang || undefined;
+  const time = (iso) => new Date(iso).toLocaleTimeString(lang, { hour: "2-digit", minute: "2-digit" });
+  const fullDate = (iso) => new Date(iso).toLocaleString(lang, { dateStyle: "full", timeStyle: "short" });
+  const dayKey = (iso) => { const d = new Date(iso); return `${d.getFullYear()}-${d.getMonth()}-${d.getDate()}`; };
+  function dayLabel(iso) { // "Today", "Yesterday" (in the page's language), else the full date
+    const d = new Date(iso), today = new Date();
+    const days = Math.round((new Date(today.getFullYear(), today.getMonth(), today.getDate()) - new Date(d.getFullYear(), d.getMonth(), d.getDate())) / 86400000);
+    if (days === 0 || days === 1) {
+      const word = new Intl.RelativeTimeFormat(lang, { numeric: "auto" }).format(-days, "day");
+      return word.charAt(0).toLocaleUpperCase(lang) + word.slice(1);
+    }
+    return d.toLocaleDateString(lang, { weekday: "long", day: "numeric", month: "long", year: "numeric" });
+  }
   const kindLabel = { chat: "", warning: Hub.t("Warning"), feedback: Hub.t("Feedback"), alert: Hub.t("Alert") };
 
   function messageNode(m) {
@@ -50,16 +62,28 @@
     if (kindLabel[m.kind]) head.append(el("span", `badge kind-badge kind-${m.kind}`, kindLabel[m.kind]));
     head.append(el("strong", null, m.author.username || Hub.t("former member")));
     if (m.author.entry_point) head.append(el("span", "muted", ` @ ${m.author.entry_point}`));
-    head.append(el("span", "muted msg-time", ` ${time(m.created_at)}${m.edited_at ? " · " + Hub.t("edited") : ""}`));
+    const stamp = el("time", "muted msg-time", ` ${time(m.created_at)}`);
+    stamp.dateTime = m.created_at; stamp.title = fullDate(m.created_at); // the full date on hover
+    head.append(stamp);
+    if (m.edited_at) { const edited = el("span", "muted", ` · ${Hub.t("edited")}`); edited.title = fullDate(m.edited_at); head.append(edited); }
     if (m.handling === "hub_only") head.append(el("span", "badge handling", Hub.t("hub only")));
     node.append(head);
     if (m.reply_to || m.warning) {
       const ref = rooms[m.room] && [...rooms[m.room].messages.values()].find((x) => x.id === (m.warning || m.reply_to));
       node.append(el("p", "msg-ref muted", `${m.warning ? Hub.t("Feedback on warning") : Hub.t("Reply to")} ${ref ? "#" + ref.seq + ": " + (ref.text || "").slice(0, 80) : Hub.t("an earlier message")}`));
     }
-    if (m.kind === "warning" && m.entry_points.length) {
-      const names = m.entry_points.map((id) => (config.entryPoints.find((e) => e.id === id) || {}).name).filter(Boolean);
-      node.append(el("p", "msg-targets muted", Hub.t("To: {names}", { names: names.join(", ") })));
+    if (m.reminder_of) {
+      const first = rooms[m.room] && [...rooms[m.room].messages.values()].find((x) => x.id === m.reminder_of);
+      node.append(el("p", "msg-ref muted", Hub.t("Reminder of #{seq}", { seq: first ? first.seq : "…" })));
+    }
+    const named = (list, ids) => (ids || []).map((id) => (list.find((e) => e.id === id) || {}).name).filter(Boolean);
+    const names = [...named(config.entryPoints, m.entry_points), ...named(config.administrations || [], m.administrations)];
+    const roles = named(config.roles || [], m.roles);
+    if ((m.kind === "warning" || m.kind === "alert") && (names.length || roles.length || (m.recipients || []).length)) {
+      const to = (m.recipients || []).length ? Hub.t("{count} member(s) who had not acknowledged", { count: m.recipients.length })
+        : [names.join(", "), roles.join(", ")].filter(Boolean).join(" · ");
+      const line = el("p", "msg-targets muted", Hub.t("To: {names}", { names: to })); line.dir = "auto";
+      node.append(line);
     }
     const body = el("p", "msg-text prewrap", m.withdrawn ? Hub.t("(withdrawn by the author)") : m.text);
     body.dir = "auto"; // a message's own direction, whatever the interface's
@@ -111,7 +135,25 @@
     const after = [...list.querySelectorAll("article.msg[data-seq]")].find((n) => Number(n.dataset.seq) > m.seq);
     list.insertBefore(node, after || list.querySelector(".outbox-item") || null);
     if (oldestLoaded === null || m.seq < oldestLoaded) oldestLoaded = m.seq;
+    markDays();
     if (nearBottom || m.author.id === config.me.id) list.scrollTop = list.scrollHeight;
+  }
+
+  // A line with the day wherever the day changes between two messages (and before the first).
+  function markDays() {
+    list.querySelectorAll(".day-sep").forEach((n) => n.remove());
+    let previous = null;
+    for (const node of list.querySelectorAll("article.msg[data-seq]")) {
+      const m = rooms[current] && rooms[current].messages.get(Number(node.dataset.seq));
+      if (!m) continue;
+      const key = dayKey(m.created_at);
+      if (key !== previous) {
+        const sep = el("p", "day-sep muted"); sep.setAttribute("role", "separator");
+        const label = el("time", null, dayLabel(m.created_at)); label.dateTime = m.created_at.slice(0, 10); label.title = fullDate(m.created_at);
+        sep.append(label); node.before(sep);
+      }
+      previous = key;
+    }
   }
 
   function renderOutboxItem(item) {
@@ -173,6 +215,7 @@
 
   // --- frames from the server -----------------------------------------------------------------
   function onFrame(frame) {
+    if (window.HubAlerts) HubAlerts.frame(config.code, frame); // the Rooms tab's count, notifications
     switch (frame.type) {
       case "hello": {
         for (const r of frame.rooms) {
@@ -216,6 +259,11 @@
         list.scrollTop += list.scrollHeight - before;
         historyComplete = frame.complete;
         $("history-state").textContent = frame.complete ? Hub.t("Start of the room.") : "";
+        break;
+      }
+      case "pending": { // what I have yet to acknowledge, on any page of mine (alerts.js)
+        pending.clear(); for (const m of frame.pending) pending.set(m.id, m); renderPending();
+        for (const room of Object.values(rooms)) for (const m of room.messages.values()) if (m.acked === false && !pending.has(m.id)) markAcked(m.id);
         break;
       }
       case "done": if (frame.action === "ack") { pending.delete(frame.message); renderPending(); markAcked(frame.message); } break;
@@ -288,9 +336,11 @@
     showError("");
     const kind = context && context.warning ? "feedback" : $("composer-kind").value;
     const clientId = Hub.uuid();
+    const addressed = kind === "warning" || kind === "alert";
+    const ticked = (name) => (addressed ? [...document.querySelectorAll(`#composer-targets input[name=${name}]:checked`)].map((i) => i.value) : []);
     const body = {
       client_id: clientId, text, kind, handling: $("composer-handling").value,
-      entry_points: kind === "warning" ? [...document.querySelectorAll("#composer-targets input:checked")].map((i) => Number(i.value)) : [],
+      entry_points: ticked("entry_points").map(Number), administrations: ticked("administrations").map(Number), roles: ticked("roles"),
       attachments: files.map((f) => f.id),
     };
     if (context && context.reply_to) body.reply_to = context.reply_to;
@@ -315,7 +365,7 @@
   if ($("composer-text")) {
     $("composer").addEventListener("submit", send);
     $("composer-text").addEventListener("keydown", (e) => { if (e.key === "Enter" && (e.ctrlKey || e.metaKey)) send(e); });
-    $("composer-kind").addEventListener("change", (e) => { $("composer-targets").hidden = e.target.value !== "warning"; });
+    $("composer-kind").addEventListener("change", (e) => { $("composer-targets").hidden = !["warning", "alert"].includes(e.target.value); });
     $("composer-files").addEventListener("change", (e) => uploadFiles(e.target));
     $("composer-cancel").addEventListener("click", () => setContext(null));
   }
