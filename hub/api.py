@@ -16,8 +16,10 @@ from cencomm.principal import BearerTokenAuth, VerifiedSessionAuth
 from cencomm.uploads import UploadRejected
 from messaging.api import router as messaging_router
 from operations.api import router as operations_router
+from products.api import router as products_router
 from reports.api import router as reports_router
 from results.api import router as results_router
+from results.rightholders import router as rightholders_router
 
 api = NinjaAPI(
     title="CENcomm hub API",
@@ -93,5 +95,12 @@ def unauthenticated(request: HttpRequest, exc: AuthenticationError) -> HttpRespo
     )
 
 
-for _router in (operations_router, messaging_router, results_router, reports_router):
+for _router in (
+    operations_router,
+    products_router,
+    messaging_router,
+    results_router,
+    rightholders_router,
+    reports_router,
+):
     api.add_router("/", _router)

@@ -29,6 +29,9 @@ from cencomm.principal import api_token_authenticate
 from operations.models import Membership, Operation
 from operations.selectors import operation_administrations, operation_entry_points
 from operations.services import api_token_create, membership_add, operation_load
+from products import demo as products_demo
+from products.models import RIGHT_HOLDER_ROLE
+from products.services import right_holder_member_add
 from results import demo as results_demo
 
 FIXTURE = settings.BASE_DIR / "operations" / "fixtures" / "balkan-gate.yaml"
@@ -116,6 +119,15 @@ def _ensure_user(person: dict[str, Any], known: dict[str, Any], operation: Opera
 
             device.key = b32decode(record["totp_secret"]).hex()
             device.save(update_fields=["key"])
+    if person.get("right_holder") is not None:  # outside the operation: no membership, no token
+        right_holder_member_add(right_holder=person["right_holder"], user=user, actor=None)
+        return {
+            "username": user.username,
+            "password": password,
+            "totp_secret": b32encode(device.bin_key).decode(),
+            "role": RIGHT_HOLDER_ROLE,
+            "right_holder": person["right_holder"].name,
+        }
     membership_add(
         operation=operation,
         user=user,
@@ -155,7 +167,10 @@ def demo_setup() -> tuple[Operation, Path]:
     known: dict[str, Any] = {}
     if path.exists():
         known = {u["username"]: u for u in json.loads(path.read_text()).get("users", [])}
-    users = [_ensure_user(person, known, operation) for person in _people(operation)]
+    right_holders = [
+        {"username": username, "right_holder": holder} for holder, username in products_demo.seed()
+    ]
+    users = [_ensure_user(person, known, operation) for person in _people(operation) + right_holders]
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps({"operation": operation.code, "users": users}, indent=2, ensure_ascii=False))
     path.chmod(0o600)

@@ -5,6 +5,8 @@ from django.urls import include, path
 
 from cencomm.health import healthz
 from hub.api import api
+from products import views as products_views
+from results.rightholders import seizures_page
 
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
@@ -15,5 +17,8 @@ urlpatterns = [
     path("operations/<str:code>/rooms/", include("messaging.urls")),
     path("operations/<str:code>/results/", include("results.urls")),
     path("operations/<str:code>/reports/", include("reports.urls")),
+    path("products/seizures/", seizures_page, name="product-seizures"),
+    path("products/", include("products.urls")),
+    path("", products_views.home, name="start"),  # a right holder starts on their products
     path("", include("operations.urls")),
 ]

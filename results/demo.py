@@ -29,6 +29,7 @@ from django.utils import timezone
 from cencomm.principal import Principal
 from operations.models import EntryPoint, Membership, Operation
 from operations.selectors import access_membership, operation_entry_points
+from products.demo import demo_gtin
 from results import services
 from results.models import HandlingCode, NilReturn, Result
 from results.selectors import counted_on_day, entry_point_day
@@ -193,7 +194,10 @@ def seed(operation: Operation) -> None:
             ),
             lines=(
                 services.LineInput(
-                    category=category, quantity=Decimal(quantity), description=DESCRIPTIONS.get(category, "")
+                    category=category,
+                    quantity=Decimal(quantity),
+                    description=DESCRIPTIONS.get(category, ""),
+                    gtin=demo_gtin(category, index),  # the product concerned (products.demo); counts nothing
                 ),
             ),
         )

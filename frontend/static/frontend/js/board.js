@@ -4,7 +4,7 @@
 "use strict";
 (function () {
   const config = JSON.parse(document.getElementById("board-config").textContent);
-  const DIMENSIONS = ["categories", "origins", "administrations", "entry_points", "days", "transport_modes", "detection_methods"];
+  const DIMENSIONS = ["categories", "brands", "origins", "administrations", "entry_points", "days", "transport_modes", "detection_methods"];
   const LATEST_LIMIT = 20;
   const fmt = (n) => Hub.formatNumber(n);
   const compact = new Intl.NumberFormat("en-GB", { notation: "compact", maximumFractionDigits: 1 });
@@ -36,7 +36,7 @@
         cases: state.totals.cases + frame.totals.cases,
         results: state.totals.results + frame.totals.results,
       };
-      for (const name of DIMENSIONS) next[name] = merge(state[name], frame[name] || [], name === "days");
+      for (const name of DIMENSIONS) next[name] = merge(state[name] || [], frame[name] || [], name === "days");
       const total = next.categories.reduce((s, r) => s + r.units, 0) || 1;
       next.categories = next.categories.map((r) => ({ ...r, share: Math.round((r.units / total) * 1e6) / 1e6 }));
     }
