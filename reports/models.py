@@ -86,7 +86,3 @@ class Report(models.Model):
     @property
     def finished(self) -> bool:
         return self.state in (self.State.DONE, self.State.FAILED)
-
-    def content_context(self) -> str:
-        """The associated data the sealed file is bound to (see cencomm.crypto)."""
-        return f"report:{self.operation_id}:{self.pk}:content"

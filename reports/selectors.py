@@ -11,6 +11,7 @@ from cencomm.principal import Principal
 from operations.models import Membership
 from operations.selectors import access_membership
 from reports.models import Report
+from reports.sealing import open_content
 from results.models import HandlingCode
 
 Role = Membership.Role
@@ -112,13 +113,9 @@ def access_report(
 
 def report_content(report: Report) -> bytes:
     """The stored file, opened when it was sealed."""
-    from cencomm.crypto import open_sealed
-
     blob = Report.objects.filter(pk=report.pk).values_list("content", flat=True).first()
     if blob is None:
         raise NotFound("report file")
     if report.sealed:
-        return open_sealed(
-            context=report.content_context(), blob=bytes(blob), scope=f"operation:{report.operation_id}"
-        )
+        return open_content(report, bytes(blob))
     return bytes(blob)

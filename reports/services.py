@@ -26,10 +26,8 @@ from django.db import connection, transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext_noop
 
-from cencomm.audit import audit_record
-from cencomm.crypto import seal
 from operations.models import Membership, Operation
-from reports import builder, writers
+from reports import audit, builder, sealing, writers
 from reports.models import Report
 from reports.selectors import Audience
 
@@ -98,13 +96,7 @@ def report_request(
         format=format,
         kind=_kind(operation),
     )
-    audit_record(
-        action="report.requested",
-        actor=requested_by,
-        operation=operation,
-        target=report,
-        data={"edition": edition, "format": format, "kind": report.kind},
-    )
+    audit.report_requested(report=report, actor=requested_by)
     if start_worker and settings.CENCOMM_REPORT_THREAD:
         transaction.on_commit(start_thread_worker)
     return report
@@ -251,11 +243,7 @@ def _store(report: Report, data: dict[str, Any], content: bytes, elapsed_ms: int
     report.size = len(content)
     report.sha256 = hashlib.sha256(content).hexdigest()
     report.sealed = sealed
-    report.content = (
-        seal(scope=f"operation:{report.operation_id}", context=report.content_context(), plaintext=content)
-        if sealed
-        else content
-    )
+    report.content = sealing.seal_content(report, content) if sealed else content
     report.inputs = data["integrity"]
     report.generation_ms = elapsed_ms
     report.state, report.progress, report.stage, report.finished_at = (
@@ -265,18 +253,7 @@ def _store(report: Report, data: dict[str, Any], content: bytes, elapsed_ms: int
         timezone.now(),
     )
     report.save()
-    audit_record(
-        action="report.generated",
-        actor=report.requested_by,
-        operation=report.operation,
-        target=report,
-        data={
-            "sha256": report.sha256,
-            "size": report.size,
-            "chain_seq": data["integrity"]["chain_seq"],
-            "chain_head": data["integrity"]["chain_head"],
-        },
-    )
+    audit.report_generated(report=report, integrity=data["integrity"])
 
 
 def report_run_pending(*, limit: int | None = None) -> int:

@@ -21,10 +21,9 @@ from django.db import IntegrityError, models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext
 
-from cencomm.audit import audit_record
 from cencomm.errors import NotFound, Refused
-from cencomm.protocol import ClientIdReused
 from cencomm.live import board_group, publish_on_commit
+from cencomm.protocol import ClientIdReused
 from cencomm.uploads import IMAGES, check_upload
 from operations.models import CommodityCategory, EntryPoint, Membership, Operation, OperationCategory
 from operations.selectors import category_labels, operation_entry_points
@@ -638,8 +637,7 @@ def category_add(
     if OperationCategory.objects.filter(operation=operation, name=category.name).exists():
         raise ValidationError({"name": [gettext("Another category of this operation has this name.")]})
     category.save()
-    audit_record(
-        action="category.add",
+    audit.category_added(
         actor=membership.user,
         operation=operation,
         target=category,
@@ -682,8 +680,7 @@ def category_rename(
         .exists()
     ):
         raise ValidationError({"name": [gettext("Another category of this operation has this name.")]})
-    audit_record(
-        action="category.rename",
+    audit.category_renamed(
         actor=membership.user,
         operation=operation,
         target=category,
@@ -747,8 +744,7 @@ def goods_reclassify(
             reason=text,
             change=lambda line: target if line.category_id == source.pk else line.category,
         )
-    audit_record(
-        action="goods.reclassify",
+    audit.goods_reclassified(
         actor=membership.user,
         operation=operation,
         data={"from": source.code, "to": target.code, "results": [str(r.uuid) for r in locked]},

@@ -24,6 +24,8 @@ from operations import services as operations_services
 from operations.audit import OperationsAction
 from operations.models import Administration, EntryPoint, Membership, Participation
 from operations.services import membership_add, operation_load, operation_transition
+from reports import services as reports_services
+from results import services as results_services
 from tests.conftest import make_user, verified_client
 
 pytestmark = pytest.mark.django_db
@@ -143,6 +145,6 @@ def test_every_stored_audit_action_is_a_named_one_and_the_chain_verifies(world):
     assert audit_verify(world.op.pk) is None
 
 
-@pytest.mark.parametrize("module", [messaging_services, operations_services])
+@pytest.mark.parametrize("module", [messaging_services, operations_services, results_services, reports_services])
 def test_services_record_audit_events_only_through_named_functions(module):
     assert "audit_record" not in inspect.getsource(module)

@@ -1,0 +1,26 @@
+"""What protects a stored report: the only module of the reports app that knows a scope or a context.
+
+A restricted edition's file is sealed under its operation's data key (the scope is the results
+app's, ``results.sealing.operation_scope``: one key per operation) and bound to its report by the
+context ``report:<operation id>:<report id>:content``, so a file copied to another report's row does
+not open. Public editions are stored as they are (they are written to leave the operation).
+"""
+
+from __future__ import annotations
+
+from cencomm.crypto import open_sealed, seal
+from reports.models import Report
+from results.sealing import operation_scope
+
+
+def _content_context(report: Report) -> str:
+    return f"report:{report.operation_id}:{report.pk}:content"
+
+
+def seal_content(report: Report, content: bytes) -> bytes:
+    """The report's file sealed (the report must be saved already: the context names its id)."""
+    return seal(scope=operation_scope(report.operation_id), context=_content_context(report), plaintext=content)
+
+
+def open_content(report: Report, blob: bytes) -> bytes:
+    return open_sealed(context=_content_context(report), blob=blob, scope=operation_scope(report.operation_id))
