@@ -19,7 +19,7 @@ from django.utils.translation import gettext_noop
 
 from operations.models import Operation
 from operations.selectors import administrations_with_entry_points, operation_entry_points
-from reports import cases, figures, tables
+from reports import cases, figures, rightholders, tables
 from reports.models import Report
 from reports.selectors import Audience
 from reports.snapshot import ChainCheck, snapshot, verify_results_chain
@@ -95,6 +95,9 @@ def build(
                 "notable": cases.notable_seizures(operation, edition=edition, audience=audience),
                 "communications": figures.communications(operation),
             }
+            if edition == Report.Edition.RESTRICTED:  # brands and the companies behind them
+                data["breakdowns"]["brands"] = rightholders.brand_breakdown(operation, totals["units"])
+                data["right_holders"] = rightholders.right_holders_to_notify(operation, audience)
             verdict = check.result() if check is not None else verify_results_chain(operation)
             data["integrity"] = {**state, "verify": verdict}
         finally:  # never leave the snapshot while the check may still be importing it

@@ -59,6 +59,11 @@ def tables(data: dict[str, Any]) -> list[Table]:
             "bar",
         ),
         _breakdown("administrations", "By administration", "Administration", b["administrations"]),
+        *(
+            [_breakdown("brands", "By brand and right holder", "Brand · right holder", b["brands"])]
+            if "brands" in b  # the restricted edition only
+            else []
+        ),
         _breakdown("entry_points", "By entry point", "Entry point", b["entry_points"]),
         table(
             "days",
@@ -83,6 +88,42 @@ def tables(data: dict[str, Any]) -> list[Table]:
             [[r["label"], r["cases"]] for r in b["outcomes"]],
         ),
     ]
+    if "right_holders" in data:  # the restricted edition only
+        found.append(
+            table(
+                "right_holders",
+                "Right holders to notify",
+                [
+                    column("right_holder", "Right holder"),
+                    column("product", "Product"),
+                    column("gtins", "GTINs"),
+                    CASES,
+                    *MEASURE_COLUMNS,
+                    column("shared", "Cases shared with them (H0)", "int"),
+                    column("contact_name", "Contact"),
+                    column("contact_phone", "Phone"),
+                    column("contact_email", "Email"),
+                    column("contact_hours", "Hours"),
+                ],
+                [
+                    [
+                        r["right_holder"],
+                        r["product"],
+                        r["gtins"],
+                        r["cases"],
+                        r["units"],
+                        r["kg"],
+                        r["litres"],
+                        r["shared"],
+                        r["contact_name"],
+                        r["contact_phone"],
+                        r["contact_email"],
+                        r["contact_hours"],
+                    ]
+                    for r in data["right_holders"]
+                ],
+            )
+        )
     grid = data["compliance"]
     found.append(
         table(
