@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PORT ?= 8000
 export PORT
 
-.PHONY: install system-deps vendor demo serve test test-fast bench lint messages clean
+.PHONY: install system-deps vendor demo serve test test-fast prod-check bench lint messages clean
 
 $(BIN)/.installed: requirements.lock
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -13,10 +13,12 @@ $(BIN)/.installed: requirements.lock
 	$(BIN)/pip install -q -r requirements.lock
 	touch $@
 
-# System packages: Pango for WeasyPrint's PDFs, Chromium for the browser tests, fonts for both.
+# System packages: Pango for WeasyPrint's PDFs, Chromium for the browser tests, fonts for both,
+# nginx for `make prod-check` (the TLS proxy of deploy/nginx/cencomm.conf).
 system-deps:
 	@missing=""; \
 	command -v chromium >/dev/null 2>&1 || missing="$$missing chromium"; \
+	[ -x /usr/sbin/nginx ] || command -v nginx >/dev/null 2>&1 || missing="$$missing nginx"; \
 	ldconfig -p 2>/dev/null | grep -q libpango-1.0 || missing="$$missing libpango-1.0-0 libpangoft2-1.0-0"; \
 	[ -e /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ] || missing="$$missing fonts-dejavu-core"; \
 	if [ -n "$$missing" ]; then \
@@ -60,6 +62,12 @@ test: install
 
 test-fast: install
 	$(BIN)/python -m pytest -m "not browser and not slow"
+
+# The production stack of docs/deploy.md for real: nginx with TLS, two daphne processes, the report
+# worker, on the PostgreSQL and Redis of DATABASE_URL / REDIS_URL (own database and key prefix), driven
+# over https and wss, then stopped (deploy/prod_check.py).
+prod-check: install
+	$(BIN)/python deploy/prod_check.py
 
 # All benchmarks, or some: `make bench BENCH="fanout ingest"` (needs PostgreSQL and Redis, see docs/performance.md).
 bench: install

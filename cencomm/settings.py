@@ -142,8 +142,11 @@ if not CENCOMM_MASTER_KEY:
         "master.key", lambda: urlsafe_b64encode(secrets.token_bytes(32)).decode()
     )
 
-# Previous master keys, still accepted for unwrapping while a re-wrap rolls out (comma-separated).
-CENCOMM_PREVIOUS_MASTER_KEYS = env_list("CENCOMM_PREVIOUS_MASTER_KEYS", [])
+# Previous master keys, still accepted for unwrapping while a re-wrap rolls out (comma-separated;
+# or from the file CENCOMM_PREVIOUS_MASTER_KEYS_FILE names, like every secret).
+CENCOMM_PREVIOUS_MASTER_KEYS = [
+    key.strip() for key in env_secret("CENCOMM_PREVIOUS_MASTER_KEYS").split(",") if key.strip()
+]
 
 
 def _check_master_key(name: str, encoded: str) -> None:
@@ -209,6 +212,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "cencomm.logging.RequestIdMiddleware",  # first: every record of the request carries its ID
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -370,13 +374,16 @@ CENCOMM_REPORT_THREAD = env_bool("CENCOMM_REPORT_THREAD", not PRODUCTION and not
 # --- static files, time, language --------------------------------------------------------------
 
 STATIC_URL = "/static/"
-STATIC_ROOT = BASE_DIR / "staticfiles"
+STATIC_ROOT = Path(env_str("CENCOMM_STATIC_ROOT") or BASE_DIR / "staticfiles")  # collectstatic's output
+# Production: hashed names (cached for good). Not WhiteNoise's compressed variant: nginx serves and
+# compresses /static/ (deploy/nginx/cencomm.conf), and brotli at build time made collectstatic take
+# minutes; WhiteNoise still serves the hashed files to a deployment without the proxy's static alias.
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
         "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
         if TESTING or not PRODUCTION
-        else "whitenoise.storage.CompressedManifestStaticFilesStorage"
+        else "django.contrib.staticfiles.storage.ManifestStaticFilesStorage"
     },
 }
 WHITENOISE_USE_FINDERS = not PRODUCTION
@@ -406,16 +413,23 @@ USE_THOUSAND_SEPARATOR = True
 # One line per record, control characters escaped (cencomm.logging.SafeFormatter), so a value that
 # carries CR/LF cannot forge a log line. Nothing logs message text or sensitive fields.
 
+# CENCOMM_LOG_FORMAT=json (the default in production): one JSON object per line with the work's
+# request_id (cencomm.logging.JsonFormatter); text (the default otherwise) for reading in a terminal.
+CENCOMM_LOG_FORMAT = env_str("CENCOMM_LOG_FORMAT", "json" if PRODUCTION else "text")
+if CENCOMM_LOG_FORMAT not in ("json", "text"):
+    raise ImproperlyConfigured(f"CENCOMM_LOG_FORMAT must be 'json' or 'text', not {CENCOMM_LOG_FORMAT!r}")
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {
-        "safe": {
+        "text": {
             "()": "cencomm.logging.SafeFormatter",
             "format": "%(asctime)s %(levelname)s %(name)s %(message)s",
-        }
+        },
+        "json": {"()": "cencomm.logging.JsonFormatter"},
     },
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "safe"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": CENCOMM_LOG_FORMAT}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
     "loggers": {
         "django.db.backends": {"level": "WARNING"},

@@ -26,6 +26,7 @@ from django.db import connection, transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext_noop
 
+from cencomm.logging import work_id
 from operations.models import Membership, Operation
 from reports import audit, builder, sealing, writers
 from reports.models import Report
@@ -97,6 +98,8 @@ def report_request(
         kind=_kind(operation),
     )
     audit.report_requested(report=report, actor=requested_by)
+    # The asking request's line names the job; the worker's lines carry request_id "report-<id>".
+    log.info("report.queued", extra={"report_id": report.pk, "format": format})
     if start_worker and settings.CENCOMM_REPORT_THREAD:
         transaction.on_commit(start_thread_worker)
     return report
@@ -205,7 +208,8 @@ def report_generate(*, report: Report) -> Report:
 
     Reports are written in English whoever asks, and whatever language the calling thread is in.
     """
-    with translation.override("en"):
+    with translation.override("en"), work_id(f"report-{report.pk}"):  # the job's log lines
+        log.info("report.generate", extra={"report_id": report.pk, "format": report.format})
         return _report_generate(report=report)
 
 

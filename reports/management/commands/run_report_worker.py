@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import time
 from typing import Any
 
@@ -9,6 +10,8 @@ from django.core.management.base import BaseCommand, CommandParser
 from django.db import close_old_connections
 
 from reports.services import report_run_pending
+
+log = logging.getLogger("reports.worker")
 
 
 class Command(BaseCommand):
@@ -23,10 +26,11 @@ class Command(BaseCommand):
         parser.add_argument("--interval", type=float, default=2.0, help="seconds between polls (default 2)")
 
     def handle(self, *args: Any, **options: Any) -> None:
+        log.info("report.worker.start", extra={"interval": options["interval"]})
         while True:
             done = report_run_pending()
             if done:
-                self.stderr.write(f"generated {done} report{'s' if done != 1 else ''}")
+                log.info("report.worker.drained", extra={"generated": done})
             if options["once"]:
                 return
             close_old_connections()
