@@ -114,11 +114,9 @@ class TransitionIn(Schema):
 )
 def transition_operation(request: HttpRequest, code: str, payload: TransitionIn) -> OperationOut:
     principal = principal_of(request)
-    membership = selectors.require_role(
-        selectors.access_membership(principal, operation_code=code),
-        selectors.Role.COORDINATOR,
-        what="operation",
-    )
+    membership = selectors.access_membership(principal, operation_code=code)
+    if not selectors.may_move_operation(membership):
+        raise NotFound("operation")
     operation = services.operation_transition(
         operation=membership.operation, to_state=payload.to_state, actor=principal.user
     )

@@ -51,6 +51,11 @@ def access_operation(principal: Principal, code: str) -> Operation:
     return access_membership(principal, operation_code=code).operation
 
 
+def may_move_operation(membership: Membership) -> bool:
+    """Coordinators move their operation through its lifecycle (``services.TRANSITIONS``)."""
+    return membership.role == Role.COORDINATOR
+
+
 def require_role(membership: Membership, *roles: str, what: str = "object") -> Membership:
     """Members without the role get what a missing object gets."""
     if membership.role not in roles:

@@ -46,7 +46,7 @@ def operation_detail(request: HttpRequest, code: str) -> HttpResponse:
                 (state, Operation.State(state).label)
                 for state in sorted(services.TRANSITIONS[operation.state])
             ]
-            if membership.is_coordinator
+            if selectors.may_move_operation(membership)
             else [],
             "tab": "overview",
         },
@@ -55,11 +55,9 @@ def operation_detail(request: HttpRequest, code: str) -> HttpResponse:
 
 @require_POST
 def operation_transition(request: HttpRequest, code: str) -> HttpResponse:
-    membership = selectors.require_role(
-        selectors.access_membership(Principal(request.user), operation_code=code),
-        selectors.Role.COORDINATOR,
-        what="operation",
-    )
+    membership = selectors.access_membership(Principal(request.user), operation_code=code)
+    if not selectors.may_move_operation(membership):
+        raise NotFound("operation")
     try:
         services.operation_transition(
             operation=membership.operation, to_state=request.POST.get("to_state", ""), actor=request.user

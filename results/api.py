@@ -29,6 +29,8 @@ from operations.selectors import (
     operation_categories,
     require_role,
 )
+from products.models import Product
+from products.selectors import products_of_gtins
 from results import sealing, selectors, services
 from results.board import BoardFilter, board_snapshot, parse_filter, version_summary
 from results.models import HandlingCode, Result, ResultPhoto, ResultVersion, Unit
@@ -142,6 +144,13 @@ class ListFilterIn(FilterIn):
 # --- out ----------------------------------------------------------------------------------------
 
 
+class LineProductOut(Schema):
+    id: int
+    brand: str
+    name: str
+    right_holder: str
+
+
 class LineOut(Schema):
     position: int
     category: str
@@ -149,6 +158,7 @@ class LineOut(Schema):
     description: str
     brand: str | None
     gtin: str
+    product: LineProductOut | None = Field(None, description="The product record the GTIN resolves to")
     hs_code: str
     quantity: Decimal
     unit: str
@@ -259,11 +269,19 @@ def _filter(membership: Membership, query: FilterIn) -> BoardFilter:
     )
 
 
+def _line_product(product: Product | None) -> dict[str, Any] | None:
+    if product is None:
+        return None
+    return {"id": product.pk, "brand": product.brand, "name": product.name, "right_holder": product.right_holder.name}
+
+
 def _version_out(membership: Membership, version: ResultVersion) -> dict[str, Any]:
     result = version.result
     visible = selectors.may_see_sealed(membership, result)
     sealed = sealing.sealed_fields(version) if visible else dict.fromkeys(sealing.SEALED_FIELDS)
     labels = category_labels(result.operation_id)  # in the caller's language
+    lines = list(version.lines.select_related("category").order_by("position"))
+    products = products_of_gtins(line.gtin for line in lines)  # resolved now: a GTIN typed offline too
     return {
         "number": version.number,
         "current": version.is_current,
@@ -296,11 +314,12 @@ def _version_out(membership: Membership, version: ResultVersion) -> dict[str, An
                 "description": line.description,
                 "brand": sealing.line_brand(version, line) if visible else None,
                 "gtin": line.gtin,
+                "product": _line_product(products.get(line.gtin)),
                 "hs_code": line.hs_code,
                 "quantity": line.quantity,
                 "unit": line.unit,
             }
-            for line in version.lines.select_related("category").order_by("position")
+            for line in lines
         ],
         "chain_seq": version.chain_seq,
         "hash": version.hash,

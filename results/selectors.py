@@ -45,8 +45,10 @@ __all__ = [
     "current_version",
     "entry_point_day",
     "entry_point_window_days",
+    "may_change_categories",
     "may_correct",
     "may_post",
+    "may_see_board",
     "may_see_sealed",
     "may_validate",
     "may_void",
@@ -158,6 +160,16 @@ def counted_on_day(operation: Operation, entry_point: EntryPoint, day: dt.date) 
 def may_post(membership: Membership) -> bool:
     """Officers (for their entry point) and coordinators (for any) post results and nil returns."""
     return membership.role in POST_ROLES
+
+
+def may_see_board(membership: Membership) -> bool:
+    """Coordinators, national contact points, analysts and observers watch the board (officers post)."""
+    return membership.role in BOARD_ROLES
+
+
+def may_change_categories(membership: Membership) -> bool:
+    """Coordinators add, rename and reclassify the operation's commodity categories."""
+    return membership.role == Role.COORDINATOR
 
 
 def postable_entry_points(membership: Membership) -> list[EntryPoint]:

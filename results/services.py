@@ -43,12 +43,13 @@ from results.models import (
 )
 from results.sealing import SEALED_FIELDS, line_brand, sealed_fields
 from results.selectors import (
-    POST_ROLES,
     access_result,
     counted_on_day,
     entry_point_day,
     entry_point_window_days,
+    may_change_categories,
     may_correct,
+    may_post,
     may_validate,
     may_void,
     warning_visible,
@@ -130,7 +131,7 @@ def _require_open(operation: Operation) -> bool:
 
 
 def _posting_entry_point(membership: Membership, entry_point_id: int) -> EntryPoint:
-    if membership.role not in POST_ROLES:
+    if not may_post(membership):
         raise Refused(gettext("Only officers and coordinators post results."))
     entry_point = operation_entry_points(membership.operation).filter(pk=entry_point_id).first()
     if entry_point is None:
@@ -582,7 +583,7 @@ def _supersede_nil_return(result: Result, version: ResultVersion, actor: Abstrac
 
 
 def _require_coordinator(membership: Membership) -> None:
-    if membership.role != Role.COORDINATOR:
+    if not may_change_categories(membership):
         raise Refused("Only coordinators change commodity categories.")
 
 

@@ -27,7 +27,6 @@ from operations.selectors import (
     operation_administrations,
     operation_categories,
     operation_entry_points,
-    require_role,
 )
 from results import sealing, selectors
 from results.board import version_summary
@@ -40,9 +39,14 @@ from results.models import (
     TransportMode,
     Unit,
 )
-from results.selectors import BOARD_ROLES, may_correct, may_post, postable_entry_points
+from results.selectors import (
+    may_change_categories,
+    may_correct,
+    may_post,
+    may_see_board,
+    postable_entry_points,
+)
 
-Role = Membership.Role
 COMMON_ORIGINS = ["CN", "TR", "HK", "AE", "IN", "VN"]
 
 
@@ -58,7 +62,7 @@ def _page(request: HttpRequest, template: str, membership: Membership, **context
             "operation": membership.operation,
             "membership": membership,
             "may_post": may_post(membership),
-            "may_see_board": membership.role in BOARD_ROLES,
+            "may_see_board": may_see_board(membership),
             **context,
         },
     )
@@ -121,7 +125,9 @@ def _nil_days(membership: Membership, entry_points: list[Any]) -> list[str]:
 
 @require_GET
 def post_form(request: HttpRequest, code: str) -> HttpResponse:
-    membership = require_role(_membership(request, code), *selectors.POST_ROLES, what="page")
+    membership = _membership(request, code)
+    if not may_post(membership):
+        raise NotFound("page")
     return _form(request, membership, correct=None)
 
 
@@ -215,7 +221,9 @@ def detail(request: HttpRequest, code: str, result_uuid: str) -> HttpResponse:
 
 @require_GET
 def board(request: HttpRequest, code: str) -> HttpResponse:
-    membership = require_role(_membership(request, code), *BOARD_ROLES, what="board")
+    membership = _membership(request, code)
+    if not may_see_board(membership):
+        raise NotFound("board")
     operation = membership.operation
     config = {
         "code": operation.code,
@@ -242,7 +250,9 @@ def board(request: HttpRequest, code: str) -> HttpResponse:
 def categories(request: HttpRequest, code: str) -> HttpResponse:
     """Commodity categories are data: coordinators add (new, or picked from the catalogue the
     operations share), rename (in the six languages) and reclassify here, for this operation only."""
-    membership = require_role(_membership(request, code), Role.COORDINATOR, what="page")
+    membership = _membership(request, code)
+    if not may_change_categories(membership):
+        raise NotFound("page")
     operation = membership.operation
     rows = [
         {"code": c.code, "name": c.name, "label": c.label(), "active": c.active, "names": _names(c.names)}
