@@ -10,7 +10,6 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from ninja import Field, File, Form, Router, Schema
 from ninja.files import UploadedFile
@@ -20,7 +19,7 @@ from pydantic import ConfigDict
 from cencomm.downloads import download_response
 from cencomm.errors import NotFound
 from cencomm.principal import principal_of
-from cencomm.uploads import UploadRejected
+from cencomm.uploads import read_upload
 from products import selectors, services
 from products.models import Product, ProductPhoto
 
@@ -171,25 +170,13 @@ def add_photo(
     """A JPEG or PNG of the genuine article; the hub keeps a copy without EXIF or GPS."""
     principal = principal_of(request)
     product = selectors.access_own_product(principal, product_id)
-    limit = settings.CENCOMM_UPLOAD_MAX_BYTES
-    too_large = {
-        "detail": "File too large.",
-        "errors": {"file": [f"A file is at most {limit // (1024 * 1024)} MB."]},
-    }
-    if file.size is not None and file.size > limit:
-        return Status(413, too_large)
-    try:
-        photo = services.product_photo_add(
-            product=product,
-            data=file.read(limit + 1),
-            name=file.name or "photo",
-            caption=caption,
-            actor=principal.user,
-        )
-    except UploadRejected as exc:
-        if exc.too_large:
-            return Status(413, too_large)
-        raise
+    photo = services.product_photo_add(
+        product=product,
+        data=read_upload(file),
+        name=file.name or "photo",
+        caption=caption,
+        actor=principal.user,
+    )
     return Status(
         201,
         {
