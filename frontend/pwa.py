@@ -43,6 +43,8 @@ APP_SHELL = (
     "frontend/js/outbox-store.js",
     "frontend/js/outbox.js",
     "frontend/js/results-post.js",
+    "frontend/js/product-scan.js",
+    "vendor/zxing-library.min.js",
     "frontend/js/results-nil.js",
     "frontend/js/result-photo.js",
     "frontend/js/room.js",

@@ -272,7 +272,12 @@ def _filter(membership: Membership, query: FilterIn) -> BoardFilter:
 def _line_product(product: Product | None) -> dict[str, Any] | None:
     if product is None:
         return None
-    return {"id": product.pk, "brand": product.brand, "name": product.name, "right_holder": product.right_holder.name}
+    return {
+        "id": product.pk,
+        "brand": product.brand,
+        "name": product.name,
+        "right_holder": product.right_holder.name,
+    }
 
 
 def _version_out(membership: Membership, version: ResultVersion) -> dict[str, Any]:

@@ -279,3 +279,36 @@ def test_board_breaks_seizures_down_by_brand_and_right_holder(world: Any, holder
     )
     brands = {r["key"]: (r["units"], r["cases"]) for r in board_snapshot(world.op)["brands"]}
     assert brands == {"Veridia · Veridia Pharma AG": (40, 1), "Oakline · Oakline Leather Goods Ltd": (3, 1)}
+
+
+def test_result_shows_the_product_its_gtin_resolves_to(world: Any, holders: Any) -> None:
+    from tests.world import result_body
+
+    officer = verified_client(world.officer_al)
+    body = result_body(world, lines=[{"category": "medicines", "quantity": 12, "gtin": "2001234000017"}])
+    posted = api_post(officer, f"/operations/{world.op.code}/results", body)
+    assert posted.status_code == 201, posted.json()
+    line = posted.json()["current"]["lines"][0]
+    assert line["gtin"] == "2001234000017"
+    assert line["product"] == {
+        "id": holders.pill.pk,
+        "brand": "Veridia",
+        "name": "Solvantil 50 mg",
+        "right_holder": "Veridia Pharma AG",
+    }
+    unknown = result_body(world, lines=[{"category": "medicines", "quantity": 1, "gtin": "4006381333931"}])
+    assert (
+        api_post(officer, f"/operations/{world.op.code}/results", unknown).json()["current"]["lines"][0][
+            "product"
+        ]
+        is None
+    )
+
+
+def test_the_openapi_schema_documents_the_product_endpoints(world: Any) -> None:
+    paths = verified_client(world.officer_al).get("/api/v1/openapi.json").json()["paths"]
+    assert {"get", "post"} <= set(paths["/api/v1/products"])
+    assert {"get", "put", "delete"} <= set(paths["/api/v1/products/{product_id}"])
+    assert "post" in paths["/api/v1/products/{product_id}/photos"]
+    assert "get" in paths["/api/v1/operations/{code}/products"]
+    assert "get" in paths["/api/v1/products/seizures"]
