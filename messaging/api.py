@@ -197,20 +197,7 @@ def message_post(request: HttpRequest, code: str, room_id: int, payload: Message
 
 
 def _post(membership: Any, room: Any, payload: MessageIn) -> tuple[Any, bool]:
-    return services.message_post(
-        membership=membership,
-        room=room,
-        client_id=uuid.UUID(payload.client_id),
-        text=payload.text,
-        kind=payload.kind,
-        handling=payload.handling,
-        reply_to_id=payload.reply_to,
-        warning_id=payload.warning,
-        entry_point_ids=payload.entry_points,
-        administration_ids=payload.administrations,
-        roles=payload.roles,
-        attachment_ids=payload.attachments,
-    )
+    return services.message_post(membership=membership, room=room, **payload.post_arguments())
 
 
 def _message(request: HttpRequest, code: str, message_id: int) -> tuple[Any, Any]:

@@ -7,7 +7,8 @@ frame before any handler runs. The frame ``type`` selects a row of RoomsConsumer
 
 from __future__ import annotations
 
-from typing import Literal
+import uuid
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -40,6 +41,22 @@ class MessageDraft(BaseModel):
     administrations: list[int] = Field(default_factory=list, max_length=100)
     roles: list[RoleCode] = Field(default_factory=list, max_length=len(Membership.Role.values))
     attachments: list[str] = Field(default_factory=list, max_length=MAX_ATTACHMENTS_PER_MESSAGE)
+
+    def post_arguments(self) -> dict[str, Any]:
+        """The draft as ``messaging.services.message_post``'s keyword arguments: one mapping for
+        the API's ``message_post`` and the socket's ``send`` alike."""
+        return {
+            "client_id": uuid.UUID(self.client_id),
+            "text": self.text,
+            "kind": self.kind,
+            "handling": self.handling,
+            "reply_to_id": self.reply_to,
+            "warning_id": self.warning,
+            "entry_point_ids": self.entry_points,
+            "administration_ids": self.administrations,
+            "roles": self.roles,
+            "attachment_ids": self.attachments,
+        }
 
 
 class RoomCursor(BaseModel):
