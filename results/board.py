@@ -21,6 +21,7 @@ import datetime as dt
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -320,24 +321,53 @@ def by_detection_method(operation: Operation, flt: BoardFilter = NO_FILTER) -> l
     return _grouped(intercepted_lines(operation, flt), "version__detection_method")
 
 
-def _reported_days(operation: Operation) -> QuerySet[Any]:
-    """(entry point, UTC day) of every counted version: voided results do not report a day."""
-    return (
-        ResultVersion.objects.filter(result__operation=operation, is_current=True, voided=False)
-        .annotate(utc_day=UTC_DAY)
-        .values_list("result__entry_point_id", "utc_day")
-    )
+def _reported_days(operation: Operation, entry_point_ids: set[int] | None = None) -> set[tuple[int, dt.date]]:
+    """(entry point, local day) of every counted version: the day on the entry point's own clock, as
+    nil returns are (voided results report no day). One query per time zone of the entry points."""
+    entry_points = operation_entry_points(operation)
+    if entry_point_ids is not None:
+        entry_points = entry_points.filter(pk__in=entry_point_ids)
+    zones: dict[str, list[int]] = {}
+    for pk, time_zone in entry_points.values_list("pk", "time_zone"):
+        zones.setdefault(time_zone, []).append(pk)
+    reported: set[tuple[int, dt.date]] = set()
+    for time_zone, pks in zones.items():
+        rows = (
+            ResultVersion.objects.filter(
+                result__operation=operation, result__entry_point_id__in=pks, is_current=True, voided=False
+            )
+            .annotate(local_day=TruncDate("inspected_at", tzinfo=_zone(time_zone)))
+            .values_list("result__entry_point_id", "local_day")
+            .distinct()
+        )
+        reported.update(rows)
+    return reported
+
+
+def _zone(time_zone: str) -> dt.tzinfo:
+    try:
+        return ZoneInfo(time_zone)
+    except (ZoneInfoNotFoundError, ValueError):
+        return dt.UTC
+
+
+def local_day(moment: dt.datetime, time_zone: str) -> dt.date:
+    """The date of ``moment`` on the clock of ``time_zone`` (an entry point's; unknown: UTC)."""
+    return moment.astimezone(_zone(time_zone)).date()
 
 
 def compliance_grid(operation: Operation, flt: BoardFilter = NO_FILTER) -> dict[str, Any]:
-    """Per entry point and UTC day of the window: "results", "nil" or "none" (not reported)."""
+    """Per entry point and day of the window: "results", "nil" or "none" (not reported).
+
+    A cell's day is a day on the entry point's own clock, as a nil return's is: a result inspected
+    at 00:30 in Durrës (23:30 UTC the day before) fills that morning's cell."""
     entry_points = operation_entry_points(operation)
     if flt.administration_id is not None:
         entry_points = entry_points.filter(administration_id=flt.administration_id)
     if flt.entry_point_id is not None:
         entry_points = entry_points.filter(pk=flt.entry_point_id)
     days = operation.window_days
-    reported = set(_reported_days(operation).distinct())
+    reported = _reported_days(operation)
     nil = set(NilReturn.objects.filter(operation=operation).values_list("entry_point_id", "day"))
     rows = []
     for ep in entry_points:
@@ -350,14 +380,13 @@ def compliance_grid(operation: Operation, flt: BoardFilter = NO_FILTER) -> dict[
 
 
 def compliance_cells(operation: Operation, pairs: list[tuple[int, dt.date]]) -> list[dict[str, Any]]:
-    """The compliance state of a few (entry point, UTC day) cells."""
+    """The compliance state of a few (entry point, local day) cells."""
+    pairs = list(dict.fromkeys(pairs))
+    reported = _reported_days(operation, {entry_point_id for entry_point_id, _ in pairs})
     cells = []
-    for entry_point_id, day in dict.fromkeys(pairs):
-        has_results = (
-            _reported_days(operation).filter(result__entry_point_id=entry_point_id, utc_day=day).exists()
-        )
+    for entry_point_id, day in pairs:
         nil = NilReturn.objects.filter(operation=operation, entry_point_id=entry_point_id, day=day).exists()
-        state = "results" if has_results else "nil" if nil else "none"
+        state = "results" if (entry_point_id, day) in reported else "nil" if nil else "none"
         cells.append({"entry_point": entry_point_id, "day": day.isoformat(), "state": state})
     return cells
 
@@ -391,6 +420,7 @@ def version_summary(version: ResultVersion, *, labels: dict[int, str] | None = N
         "validation": result.validation,
         "late": result.late,
         "voided": version.voided,
+        "reason": version.reason if version.voided else "",  # why it was voided, shown with it
         "lines": [
             {
                 "category": labels.get(line.category_id, line.category.name),

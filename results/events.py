@@ -1,10 +1,11 @@
-"""Board events: what services publish, and how a board applies them to its snapshot.
+"""Board events: what services publish, and the delta a board consumer makes of one for its filter.
 
 An event carries the board sequence number and, for a changed result, the contribution of its
 previous and new current version: the aggregated (plain) fields only, never sealed ones. A board
 consumer turns that into a delta for its own filter without touching the database; anything it
 cannot express as a delta (a renamed or reclassified category) is a ``resync`` and the board
-re-reads its snapshot. ``apply_delta`` is the reference for the JavaScript in board.js.
+re-reads its snapshot. What a board does with a delta (board.js) is written out, and tested against
+the snapshot, in ``tests/results/board_reference.py``.
 
 Like the snapshot (``results.board``), a delta keeps units, kilograms and litres apart, adds them
 as exact decimals, and counts nothing of a voided version.
@@ -23,6 +24,7 @@ from results.board import (
     MEASURES,
     BoardFilter,
     compliance_cells,
+    local_day,
     ordering,
     utc_day,
     version_summary,
@@ -82,7 +84,8 @@ def contribution(version: ResultVersion) -> dict[str, Any]:
 
 def version_changed(*, seq: int, old: ResultVersion | None, new: ResultVersion, kind: str) -> Event:
     new = ResultVersion.objects.select_related("result__entry_point", "result__administration").get(pk=new.pk)
-    days = [utc_day(new.inspected_at)] + ([utc_day(old.inspected_at)] if old else [])
+    zone = new.result.entry_point.time_zone  # compliance cells are the entry point's local days
+    days = [local_day(new.inspected_at, zone)] + ([local_day(old.inspected_at, zone)] if old else [])
     operation = new.result.operation
     return {
         "type": EVENT_TYPE,
@@ -207,67 +210,3 @@ def board_delta(event: Event, flt: BoardFilter) -> dict[str, Any] | None:
     if event.get("chain_head"):
         frame["chain_head"] = event["chain_head"]
     return frame
-
-
-# --- applying a delta (the reference the JavaScript follows) ------------------------------------
-
-
-def _merge(
-    rows: list[dict[str, Any]], changes: list[dict[str, Any]], *, by_key: bool
-) -> list[dict[str, Any]]:
-    table = {r["key"]: dict(r) for r in rows}
-    for change in changes:
-        row = table.setdefault(
-            change["key"],
-            {"key": change["key"], "label": change["label"], **dict.fromkeys(MEASURES, 0), "cases": 0},
-        )
-        for measure in MEASURES:
-            row[measure] = number(exact(row[measure]) + exact(change[measure]))
-        row["cases"] += change["cases"]
-        row["label"] = change["label"]
-    kept = [r for r in table.values() if r["cases"] or any(r[m] for m in MEASURES)]
-    if by_key:
-        return sorted(kept, key=lambda r: r["key"])
-    return sorted(kept, key=ordering)
-
-
-def apply_delta(snapshot: dict[str, Any], frame: dict[str, Any]) -> dict[str, Any]:
-    """The board after ``frame``: what board.js does to the figures it shows."""
-    board = dict(snapshot)
-    board["seq"] = frame["seq"]
-    if "totals" in frame:
-        totals = dict(board["totals"])
-        for measure in MEASURES:
-            totals[measure] = number(exact(totals[measure]) + exact(frame["totals"][measure]))
-        totals["cases"] += frame["totals"]["cases"]
-        totals["results"] += frame["totals"]["results"]
-        board["totals"] = totals
-        for name in LINE_KEYED:
-            board[name] = _merge(board.get(name, []), frame.get(name, []), by_key=name == "days")
-        categories = [dict(r) for r in board["categories"]]
-        board["categories"] = with_share(categories, sum(exact(r["units"]) for r in categories))
-    if "latest" in frame:
-        latest = frame["latest"]
-        rest = [r for r in board["latest"] if r["uuid"] != latest["uuid"]]
-        if frame["kind"] == "validation":
-            board["latest"] = [latest if r["uuid"] == latest["uuid"] else r for r in board["latest"]]
-        else:
-            board["latest"] = [latest, *rest][:LATEST_LIMIT]
-    if "compliance" in frame:
-        grid = board["compliance"]
-        cells = {(c["entry_point"], c["day"]): c["state"] for c in frame["compliance"]}
-        board["compliance"] = grid | {
-            "rows": [
-                row
-                | {
-                    "cells": [
-                        cells.get((row["entry_point"], day), state)
-                        for day, state in zip(grid["days"], row["cells"], strict=True)
-                    ]
-                }
-                for row in grid["rows"]
-            ]
-        }
-    if "chain_head" in frame:
-        board["chain_head"] = frame["chain_head"]
-    return board

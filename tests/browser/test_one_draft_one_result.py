@@ -1,0 +1,324 @@
+"""One seizure, one record (issue 10), on the officer's phone (390 x 844, touch):
+
+- "Post result" double-tapped online, tapped twice offline then online, tapped once on a network
+  slowed to 2 s: each ends with exactly one result on the server, and the confirmation inside the
+  viewport (its bounding box against the viewport, scrolled to the bottom) in an aria-live region;
+- the same for a nil return and a photo upload;
+- a duplicate voided from its page: struck through with its reason on the page and in the list,
+  and gone from the coordinator's live board within a second.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import itertools
+import json
+import time
+import urllib.request
+import uuid
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+pytestmark = pytest.mark.browser
+
+CODE = "BALKAN-GATE"
+OFFICER = "officer-durres"
+FORM = f"/operations/{CODE}/results/new/"
+RESULTS = f"/operations/{CODE}/results/"
+BOARD = f"/operations/{CODE}/results/board/"
+PHONE = {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True, "locale": "en-GB"}
+# Quantities no other test posts: each test finds its own results by them.
+_quantities = itertools.count(int(time.time()) % 100_000 * 10 + 300_001)
+# A 1 x 1 PNG.
+PNG = base64.b64decode(
+    "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg=="
+)
+
+
+# --- the server's side -----------------------------------------------------------------------------
+
+
+def api(live_hub: Any, path: str, *, user: str = OFFICER, body: dict[str, Any] | None = None) -> Any:
+    request = urllib.request.Request(  # noqa: S310 - our own server
+        f"{live_hub.base_url}/api/v1/operations/{CODE}{path}",
+        data=json.dumps(body).encode() if body is not None else None,
+        headers={
+            "Authorization": f"Bearer {live_hub.users[user]['api_token']}",
+            "Content-Type": "application/json",
+        },
+        method="POST" if body is not None else "GET",
+    )
+    with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310
+        return json.load(response)
+
+
+def results_with(live_hub: Any, quantity: int) -> list[dict[str, Any]]:
+    """The results the server holds with a goods line of this (unique) quantity."""
+    results = api(live_hub, "/results?limit=500")["results"]
+    return [r for r in results if any(line["quantity"] == quantity for line in r["lines"])]
+
+
+def settled_count(live_hub: Any, quantity: int, seconds: float = 20) -> int:
+    """How many results carry ``quantity`` once one has arrived, and a second copy had time to."""
+    deadline = time.monotonic() + seconds
+    while not results_with(live_hub, quantity) and time.monotonic() < deadline:
+        time.sleep(0.25)
+    time.sleep(1.5)
+    return len(results_with(live_hub, quantity))
+
+
+def durres(live_hub: Any) -> int:
+    board = api(live_hub, "/board", user="coordinator")
+    return next(r["entry_point"] for r in board["compliance"]["rows"] if r["name"].startswith("Port of Durr"))
+
+
+def post_by_api(live_hub: Any, quantity: int) -> dict[str, Any]:
+    return api(
+        live_hub,
+        "/results",
+        body={
+            "client_id": str(uuid.uuid4()),
+            "entry_point": durres(live_hub),
+            "inspected_at": (dt.datetime.now(dt.UTC) - dt.timedelta(minutes=30)).isoformat(),
+            "origin": "CN",
+            "outcome": "seized",
+            "lines": [{"category": "medicines", "quantity": quantity, "unit": "pieces"}],
+        },
+    )
+
+
+# --- the phone's side ------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def phone(live_hub: Any, browser: Any) -> Iterator[Any]:
+    context = browser.new_context(**PHONE)
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    live_hub.sign_in(page, OFFICER, FORM)
+    page.wait_for_selector("#post-submit:enabled")
+    yield page
+    context.close()
+    assert not errors, errors
+
+
+def fill_draft(page: Any, quantity: int) -> None:
+    page.select_option("#f-category", "medicines")
+    page.fill("#f-quantity", str(quantity))
+    page.select_option("#f-origin", "CN")
+
+
+def to_the_bottom(page: Any) -> None:
+    page.evaluate("window.scrollTo(0, document.body.scrollHeight)")
+
+
+def double_tap(page: Any, selector: str) -> None:
+    """Two taps in quick succession, the second not waiting for the page (as a thumb does not)."""
+    page.tap(selector, force=True)
+    page.tap(selector, force=True, no_wait_after=True)
+
+
+def assert_confirmed_in_view(page: Any, selector: str, *texts: str) -> None:
+    """The confirmation's box lies inside the viewport, and it is (in) a polite live region."""
+    panel = page.locator(selector)
+    box = panel.bounding_box()
+    view = page.viewport_size
+    assert box is not None and box["height"] > 0, f"{selector} is not drawn"
+    assert box["x"] >= 0 and box["y"] >= 0, box
+    assert box["x"] + box["width"] <= view["width"] and box["y"] + box["height"] <= view["height"], (
+        box,
+        view,
+    )
+    live = page.evaluate(
+        """(selector) => { const el = document.querySelector(selector).closest('[aria-live]');
+             return el ? {live: el.getAttribute('aria-live'), role: el.getAttribute('role')} : null; }""",
+        selector,
+    )
+    assert live == {"live": "polite", "role": "status"}, live
+    text = panel.inner_text()
+    for expected in texts:
+        assert expected in text, (expected, text)
+
+
+# --- posting a draft -------------------------------------------------------------------------------
+
+
+def test_double_tap_online_one_result_confirmation_in_view(live_hub: Any, phone: Any) -> None:
+    quantity = next(_quantities)
+    # A little latency: the second tap lands while the first is on its way.
+    phone.route("**/api/v1/operations/*/results", lambda route: (time.sleep(0.4), route.continue_()))
+    fill_draft(phone, quantity)
+    to_the_bottom(phone)
+    double_tap(phone, "#post-submit")
+    phone.wait_for_selector("#form-status.posted", timeout=15_000)
+    assert settled_count(live_hub, quantity) == 1
+    [result] = results_with(live_hub, quantity)
+    reference = f"R-{result['uuid'][:8].upper()}"
+    assert phone.evaluate("window.scrollY") > 0
+    assert_confirmed_in_view(phone, "#form-status", f"{quantity:,} pieces of Medicines", reference)
+
+
+def test_two_taps_offline_then_online_one_result(live_hub: Any, phone: Any) -> None:
+    quantity = next(_quantities)
+    phone.context.set_offline(True)
+    fill_draft(phone, quantity)
+    to_the_bottom(phone)
+    double_tap(phone, "#post-submit")
+    phone.wait_for_selector("#form-status.saved", timeout=15_000)
+    assert_confirmed_in_view(phone, "#form-status", "Saved on this phone")
+    phone.tap("#post-submit", force=True)  # once more, on the cleared form: nothing is queued
+    assert results_with(live_hub, quantity) == []
+
+    phone.context.set_offline(False)
+    phone.evaluate("window.dispatchEvent(new Event('online'))")
+    assert settled_count(live_hub, quantity) == 1
+    phone.wait_for_function(
+        "HubOutbox.list(HubPageOutbox.user).then(items => items.length === 0)", polling=250, timeout=20_000
+    )
+    assert settled_count(live_hub, quantity) == 1
+
+
+def test_one_tap_on_a_network_slowed_to_two_seconds_one_result(live_hub: Any, browser: Any) -> None:
+    quantity = next(_quantities)
+    # No service worker, so that the page's own requests are the ones the network slows.
+    context = browser.new_context(**PHONE, service_workers="block")
+    page = context.new_page()
+    live_hub.sign_in(page, OFFICER, FORM)
+    page.wait_for_selector("#post-submit:enabled")
+    cdp = context.new_cdp_session(page)
+    cdp.send("Network.enable")
+    cdp.send(
+        "Network.emulateNetworkConditions",
+        {"offline": False, "latency": 2000, "downloadThroughput": -1, "uploadThroughput": -1},
+    )
+    fill_draft(page, quantity)
+    to_the_bottom(page)
+    started = time.monotonic()
+    page.tap("#post-submit")
+    assert page.locator("#post-submit").is_disabled()  # in flight: the draft cannot go twice
+    assert page.input_value("#f-quantity") == str(quantity)  # not cleared before the server answers
+    page.wait_for_selector("#form-status.posted", timeout=30_000)
+    assert time.monotonic() - started >= 2  # the network was slow indeed
+    cdp.send(
+        "Network.emulateNetworkConditions",
+        {"offline": False, "latency": 0, "downloadThroughput": -1, "uploadThroughput": -1},
+    )
+    assert settled_count(live_hub, quantity) == 1
+    assert_confirmed_in_view(page, "#form-status", f"{quantity:,} pieces of Medicines", "reference R-")
+    context.close()
+
+
+# --- a nil return and a photo: the same confirmation ------------------------------------------------
+
+
+def _grid(live_hub: Any) -> dict[str, dict[str, str]]:
+    """The board's compliance grid: entry point name -> {day: state}."""
+    grid = api(live_hub, "/board", user="coordinator")["compliance"]
+    return {r["name"]: dict(zip(grid["days"], r["cells"], strict=True)) for r in grid["rows"]}
+
+
+def test_a_nil_return_double_tapped_is_one_and_confirmed_in_view(live_hub: Any, browser: Any) -> None:
+    # An officer whose entry point has a past day of the window with no result yet.
+    today = dt.datetime.now(dt.UTC).date().isoformat()
+    grid = _grid(live_hub)
+    officer, day = next(
+        (name, d)
+        for name, user in live_hub.users.items()
+        if user.get("role") == "officer" and user.get("entry_point") in grid
+        for d, state in sorted(grid[user["entry_point"]].items())
+        if state == "none" and d < today
+    )
+    place = live_hub.users[officer]["entry_point"]
+    context = browser.new_context(**PHONE)
+    page = context.new_page()
+    live_hub.sign_in(page, officer, RESULTS)
+    page.wait_for_selector("#nil-form")
+    page.select_option("#nil-form select[name=day]", day)
+    to_the_bottom(page)
+    double_tap(page, "#nil-submit")
+    page.wait_for_selector("#nil-status.posted", timeout=15_000)
+    assert_confirmed_in_view(page, "#nil-status", f"Nil return recorded for {day}.", place)
+    assert _grid(live_hub)[place][day] == "nil"
+
+    # A day with a result is refused, and says why, where the officer looks.
+    busy = next(d for d, state in _grid(live_hub)[place].items() if state == "results")
+    page.reload()
+    page.wait_for_selector("#nil-form")
+    if page.locator(f"#nil-form select[name=day] option[value='{busy}']").count():
+        page.select_option("#nil-form select[name=day]", busy)
+        to_the_bottom(page)
+        page.tap("#nil-submit")
+        page.wait_for_selector("#nil-status.refused", timeout=15_000)
+        assert_confirmed_in_view(page, "#nil-status", f"has results on {busy}")
+        assert _grid(live_hub)[place][busy] == "results"
+    context.close()
+
+
+def test_a_photo_double_tapped_is_one_and_confirmed_in_view(live_hub: Any, phone: Any) -> None:
+    result = post_by_api(live_hub, next(_quantities))
+    phone.goto(f"{live_hub.base_url}{RESULTS}{result['uuid']}/")
+    phone.set_input_files(
+        "#photo-form input[type=file]", {"name": "seal.png", "mimeType": "image/png", "buffer": PNG}
+    )
+    to_the_bottom(phone)
+    double_tap(phone, "#photo-submit")
+    phone.wait_for_selector("#photo-status.posted", timeout=15_000)
+    assert_confirmed_in_view(phone, "#photo-status", "Photo added", "seal.png")
+    time.sleep(1.5)  # time for a second copy, if one were sent
+    assert len(api(live_hub, f"/results/{result['uuid']}")["photos"]) == 1
+
+
+# --- voiding a duplicate from its page ------------------------------------------------------------------
+
+
+def test_a_duplicate_voided_from_its_page_leaves_the_live_board_within_a_second(
+    live_hub: Any, browser: Any, phone: Any
+) -> None:
+    desk = browser.new_context(locale="en-GB", viewport={"width": 1280, "height": 900}).new_page()
+    live_hub.sign_in(desk, "coordinator", BOARD)
+    desk.wait_for_selector("#board-state[data-state=online]")
+    quantity = next(_quantities)
+    kept = post_by_api(live_hub, quantity)
+    duplicate = post_by_api(live_hub, quantity)
+    desk.wait_for_function(
+        f"HubBoard.state.latest.some(r => r.uuid === '{duplicate['uuid']}')", polling=100, timeout=10_000
+    )
+    before = int(desk.evaluate("HubBoard.state.totals.units"))
+    results = int(desk.evaluate("HubBoard.state.totals.results"))
+
+    reason = f"duplicate of R-{kept['uuid'][:8].upper()}"
+    phone.goto(f"{live_hub.base_url}{RESULTS}{duplicate['uuid']}/")
+    phone.fill("#void-form input[name=reason]", reason)
+    with phone.expect_response(lambda r: r.url.endswith("/void") and r.request.method == "POST") as answer:
+        phone.tap("#void-form button[type=submit]")
+    assert answer.value.status == 200
+    voided_at = time.monotonic()
+    desk.wait_for_function(
+        f"HubBoard.state.totals.units === {before - quantity} && HubBoard.state.totals.results === {results - 1}",
+        polling=50,
+        timeout=1_000,
+    )
+    assert time.monotonic() - voided_at < 1.2
+
+    # On its page: the notice with the reason, the version struck through, a restore form.
+    phone.wait_for_selector("#voided-notice")
+    assert reason in phone.inner_text("#voided-notice")
+    struck = phone.eval_on_selector(
+        "section.voided table td", "td => getComputedStyle(td).textDecorationLine"
+    )
+    assert struck == "line-through"
+    assert phone.locator("#restore-form").count() == 1 and phone.locator("#void-form").count() == 0
+    # In the list: struck through, with its reason; the kept one not.
+    phone.goto(f"{live_hub.base_url}{RESULTS}")
+    row = phone.locator(f"#results-table tr:has(a[href$='/{duplicate['uuid']}/'])")
+    assert "voided" in row.get_attribute("class") and reason in row.inner_text()
+    assert (
+        row.locator("td").nth(1).evaluate("td => getComputedStyle(td).textDecorationLine") == "line-through"
+    )
+    other = phone.locator(f"#results-table tr:has(a[href$='/{kept['uuid']}/'])")
+    assert "voided" not in (other.get_attribute("class") or "")
+    desk.context.close()
