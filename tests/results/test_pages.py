@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import re
 from typing import Any
 
 from tests.conftest import verified_client
@@ -60,3 +62,20 @@ def test_categories_page_for_coordinators_only(world: Any) -> None:
     assert page.status_code == 200 and b"reclassify-form" in page.content and b"games-toys" in page.content
     for user in (world.officer_al, world.ncp_al, world.observer, world.outsider):
         assert verified_client(user).get("/operations/TEST-OP/results/categories/").status_code == 404
+
+
+def test_the_post_form_explains_the_handling_codes_and_lets_the_officer_pick(world: Any, post: Any) -> None:
+    page = verified_client(world.officer_al).get("/operations/TEST-OP/results/new/").content.decode()
+    hint = re.search(r'<p class="muted" id="handling-hint">([^<]+)</p>', page)
+    assert hint and all(code in hint.group(1) for code in ("H0", "H1", "H2", "H3"))
+    assert "CEN export" in hint.group(1)
+    # in the short form, not folded away in "More details", and described by the hint
+    assert page.index('id="f-handling_code"') < page.index('<details id="more-details">')
+    assert 'aria-describedby="handling-hint"' in page
+    config = json.loads(
+        re.search(r'id="results-config" type="application/json">(.+?)</script>', page).group(1)
+    )
+    assert [c["value"] for c in config["handlingCodes"]] == ["H0", "H1", "H2", "H3"]
+    # what the officer picks is what is stored
+    response = post(world.officer_al, handling_code="H0")
+    assert response.status_code == 201 and response.json()["current"]["handling_code"] == "H0"
