@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from base64 import b32encode
 from typing import Any
 
@@ -12,8 +13,9 @@ from django.contrib.auth import login as auth_login
 from django.contrib.auth import logout as auth_logout
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
-from django.utils.translation import gettext
+from django.utils.translation import gettext, ngettext
 from django.views.decorators.http import require_http_methods, require_POST
 from django_otp import login as otp_login
 
@@ -79,12 +81,18 @@ def verify(request: HttpRequest) -> HttpResponse:
             return HttpResponseRedirect(_next_url(request))
         locked = twofactor.locked_until(user)
         error = gettext("That code is wrong or was already used.")
-    if locked is not None:
-        error = gettext("Too many wrong codes. Try again later.")
+    minutes = None
+    if locked is not None:  # like the password lock-out: that it is locked, how long, whom to ask
+        minutes = max(1, math.ceil((locked - timezone.now()).total_seconds() / 60))
+        error = ngettext(
+            "This account is locked for %(minutes)d more minute after too many wrong codes.",
+            "This account is locked for %(minutes)d more minutes after too many wrong codes.",
+            minutes,
+        ) % {"minutes": minutes}
     return render(
         request,
         "frontend/verify.html",
-        {"error": error, "locked": locked, "next": _next_url(request)},
+        {"error": error, "locked": locked, "minutes": minutes, "next": _next_url(request)},
         status=429 if locked else (400 if error else 200),
     )
 

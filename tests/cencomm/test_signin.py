@@ -71,6 +71,11 @@ def test_wrong_totp_codes_lock_the_second_step(world):
     response = client.post("/accounts/verify/", {"code": totp_code(world.officer_al)})
     assert response.status_code == 429
     assert client.get("/").status_code == 302
+    # Says so, like the password lock-out: locked, for how long, and whom to ask.
+    page = response.content.decode()
+    assert "This account is locked for 10 more minutes after too many wrong codes." in page
+    assert "That code is wrong" not in page
+    assert "tell your operation's coordinator" in page
 
 
 def test_enrolment_shows_qr_confirms_and_gives_single_use_backup_codes(db):
