@@ -200,24 +200,17 @@ def message_post(
     role_targets = _role_targets(kind, roles)
     attachments = _unattached(membership, room, attachment_ids)
 
-    room.last_seq += 1
-    room.last_rev += 1
-    room.save(update_fields=["last_seq", "last_rev"])
-    message = Message(
-        room=room,
-        seq=room.last_seq,
-        rev=room.last_rev,
+    message = _store_new(
+        room,
+        membership.user,
+        text,
         client_id=client_id,
-        author=membership.user,
         kind=kind,
         handling=handling,
         reply_to=reply_to,
         warning=warning,
         roles=role_targets,
     )
-    message.body = seal_message(message, version=1, text=text)
-    message.save()
-    MessageVersion.objects.create(message=message, version=1, body=message.body)
     if entry_points:
         message.entry_points.set(entry_points)
     if administrations:
@@ -258,27 +251,33 @@ def message_remind(*, membership: Membership, message: Message, client_id: uuid.
     missing = [row["user"] for row in acknowledgement_status(root) if row["acknowledged_at"] is None]
     if not missing:
         raise Refused("Everyone asked has acknowledged it.")
-    room.last_seq += 1
-    room.last_rev += 1
-    room.save(update_fields=["last_seq", "last_rev"])
-    reminder = Message(
-        room=room,
-        seq=room.last_seq,
-        rev=room.last_rev,
+    reminder = _store_new(
+        room,
+        membership.user,
+        open_message(root),
         client_id=client_id,
-        author=membership.user,
         kind=root.kind,
         handling=root.handling,
         reminder_of=root,
     )
-    reminder.body = seal_message(reminder, version=1, text=open_message(root))
-    reminder.save()
-    MessageVersion.objects.create(message=reminder, version=1, body=reminder.body)
     reminder.recipients.set(missing)
     audit.message_posted(message=reminder, actor=membership.user, attachments=[])
     publish_on_commit(room_group(room.pk), events.message_posted(reminder))
     publish_on_commit(events.alerts_group(room.operation_id), events.alerts_changed(reminder))
     return reminder, True
+
+
+def _store_new(room: Room, author: AbstractBaseUser, text: str, **fields: object) -> Message:
+    """A new message in ``room`` (locked: ``_locked_room``) with the room's next sequence and change
+    numbers, its text sealed and stored as version 1."""
+    room.last_seq += 1
+    room.last_rev += 1
+    room.save(update_fields=["last_seq", "last_rev"])
+    message = Message(room=room, seq=room.last_seq, rev=room.last_rev, author=author, **fields)
+    message.body = seal_message(message, version=1, text=text)
+    message.save()
+    MessageVersion.objects.create(message=message, version=1, body=message.body)
+    return message
 
 
 def _same_draft(
