@@ -60,6 +60,13 @@ SCRIPT_STRINGS = [
     _("no network"),
     _("server said {status}"),
     _("Could not load the result: {error}"),
+    # alerts on every page (alerts.js) and reminders in rooms
+    _("To acknowledge"),
+    _("Open in Rooms"),
+    _("Notify me on this device when the page is in the background"),
+    _("{count} to acknowledge"),
+    _("Reminder of #{seq}"),
+    _("{count} member(s) who had not acknowledged"),
     # the results list
     _("Nil return recorded for {day}."),
     _("Uploading…"),

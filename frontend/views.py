@@ -15,7 +15,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
-from django.utils.translation import gettext, ngettext
+from django.utils.translation import gettext
 from django.views.decorators.http import require_http_methods, require_POST
 from django_otp import login as otp_login
 
@@ -84,11 +84,9 @@ def verify(request: HttpRequest) -> HttpResponse:
     minutes = None
     if locked is not None:  # like the password lock-out: that it is locked, how long, whom to ask
         minutes = max(1, math.ceil((locked - timezone.now()).total_seconds() / 60))
-        error = ngettext(
-            "This account is locked for %(minutes)d more minute after too many wrong codes.",
-            "This account is locked for %(minutes)d more minutes after too many wrong codes.",
-            minutes,
-        ) % {"minutes": minutes}
+        error = gettext("Too many wrong codes: this account is locked for %(minutes)s min.") % {
+            "minutes": minutes
+        }
     return render(
         request,
         "frontend/verify.html",

@@ -73,7 +73,7 @@ def test_wrong_totp_codes_lock_the_second_step(world):
     assert client.get("/").status_code == 302
     # Says so, like the password lock-out: locked, for how long, and whom to ask.
     page = response.content.decode()
-    assert "This account is locked for 10 more minutes after too many wrong codes." in page
+    assert "Too many wrong codes: this account is locked for 10 min." in page
     assert "That code is wrong" not in page
     assert "tell your operation's coordinator" in page
 

@@ -257,7 +257,7 @@ def test_acknowledgements_page_leads_with_the_grid_and_lists_not_yet_first(world
     assert html.index('id="ack-grid"') < html.index(f'id="ack-{message.pk}"')
     card = html[html.index(f'id="ack-{message.pk}"') :]
     assert card.index("observer") < card.index("analyst")  # not yet, then acknowledged
-    assert "4 not yet acknowledged" in html
+    assert "Not yet acknowledged: 4" in html
     assert 'id="ack-live"' in html
     assert (
         verified_client(world.officer_al).get("/operations/TEST-OP/rooms/acknowledgements/").status_code
@@ -342,7 +342,7 @@ def test_remind_through_the_api_and_the_page(world):
     )
     assert page.status_code == 302 and f"reminded={first.pk}" in page["Location"]
     assert Message.objects.filter(reminder_of=first).count() == 2
-    assert "Remind the 5 who have not acknowledged" in coordinator.get(page["Location"]).content.decode()
+    assert "Remind those who have not acknowledged (5)" in coordinator.get(page["Location"]).content.decode()
     refused = officer.post(
         f"/operations/TEST-OP/rooms/acknowledgements/{first.pk}/remind/", {"client_id": str(uuid.uuid4())}
     )
