@@ -296,6 +296,14 @@ async def rooms_socket(user: Any) -> Any:
     return communicator, hello
 
 
+async def closed(communicator: Any) -> dict[str, Any]:
+    """Read until the server closes the socket; the close message (its ``code``)."""
+    while True:
+        output = await communicator.receive_output(timeout=2)
+        if output["type"] == "websocket.close":
+            return output
+
+
 async def next_frame(communicator: Any, *types: str) -> dict[str, Any]:
     while True:
         frame = await communicator.receive_json_from(timeout=3)
@@ -423,11 +431,7 @@ async def test_removed_member_socket_closes_at_once(tworld, route):
     assert (await communicator.connect())[0]
     membership = await sync_to_async(lambda: tworld.op.memberships.get(user=who))()
     await sync_to_async(membership_remove)(membership=membership, actor=None)
-    while True:
-        output = await communicator.receive_output(timeout=2)
-        if output["type"] == "websocket.close":
-            break
-    assert output["code"] == 4404
+    assert (await closed(communicator))["code"] == 4404
 
 
 @pytest.mark.django_db(transaction=True)
@@ -456,11 +460,7 @@ async def test_role_change_takes_the_board_away_from_an_open_socket(tworld):
         )
 
     await sync_to_async(demote)()
-    while True:
-        output = await communicator.receive_output(timeout=2)
-        if output["type"] == "websocket.close":
-            break
-    assert output["code"] == 4404
+    assert (await closed(communicator))["code"] == 4404
 
 
 @pytest.mark.django_db(transaction=True)
