@@ -1,0 +1,70 @@
+"""deploy/: the nginx configuration is valid as make prod-check renders it, the systemd units run
+commands that exist, and every setting the env file sets is a documented one."""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import re
+import subprocess
+from pathlib import Path
+
+import pytest
+from django.core.management import get_commands
+
+ROOT = Path(__file__).resolve().parents[2]
+DEPLOY = ROOT / "deploy"
+
+
+def prod_check():  # deploy/ is not a package: load the script as a module
+    spec = importlib.util.spec_from_file_location("prod_check", DEPLOY / "prod_check.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_nginx_accepts_the_configuration_as_prod_check_renders_it(tmp_path: Path) -> None:
+    check = prod_check()
+    if not os.path.exists(check.NGINX):
+        if os.environ.get("CENCOMM_REQUIRE_SERVICES") == "true":
+            pytest.fail("needs nginx (make system-deps installs it): required in this run")
+        pytest.skip("needs nginx (make system-deps installs it)")
+    prefix = tmp_path / "nginx"
+    prefix.mkdir()
+    check.make_certificates(tmp_path / "certs")
+    conf = check.nginx_config(
+        prefix, https_port=18443, http_port=18080, daphne_ports=[18001, 18002],
+        certs=tmp_path / "certs", static=tmp_path / "static",
+    )
+    result = subprocess.run(
+        [check.NGINX, "-t", "-p", str(prefix), "-e", str(prefix / "error.log"), "-c", str(conf)],
+        capture_output=True, text=True, timeout=30,
+    )
+    assert result.returncode == 0, result.stderr
+    site = (prefix / "cencomm.conf").read_text()
+    assert "server_name localhost;" in site and "proxy_set_header Upgrade $http_upgrade;" in site
+    assert "proxy_set_header X-Forwarded-Proto https;" in site  # what SECURE_PROXY_SSL_HEADER trusts
+
+
+def test_units_run_commands_that_exist() -> None:
+    check = prod_check()
+    daphne = check.exec_start("cencomm-daphne@.service", **{"%i": "8001"})
+    assert Path(daphne[0]).name == "daphne" and Path(daphne[0]).exists()
+    assert daphne[-1] == "asgi:application" and "127.0.0.1" in daphne
+    worker = check.exec_start("cencomm-report-worker.service")
+    assert worker[1:3] == ["manage.py", "run_report_worker"] and "run_report_worker" in get_commands()
+    for unit in ("cencomm-daphne@.service", "cencomm-report-worker.service"):
+        text = (DEPLOY / "systemd" / unit).read_text()
+        assert "EnvironmentFile=/etc/cencomm/cencomm.env" in text and "User=cencomm" in text
+    target = (DEPLOY / "systemd" / "cencomm.target").read_text()
+    assert "cencomm-daphne@8001.service cencomm-daphne@8002.service cencomm-report-worker.service" in target
+
+
+def test_env_file_sets_only_documented_settings_and_no_secret_values() -> None:
+    documented = set(re.findall(r"^#?\s*([A-Z][A-Z0-9_]+)=", (ROOT / ".env.example").read_text(), re.M))
+    documented |= set(re.findall(r"\b([A-Z][A-Z0-9_]+_FILE)=", (ROOT / ".env.example").read_text()))
+    values = prod_check().read_env_file(DEPLOY / "cencomm.env.example")
+    assert set(values) - documented == set()
+    assert values["CENCOMM_ENV"] == "production" and values["CENCOMM_REPORT_THREAD"] == "false"
+    for secret in ("SECRET_KEY", "CENCOMM_MASTER_KEY"):
+        assert secret not in values and values[f"{secret}_FILE"].startswith("/etc/cencomm/secrets/")
