@@ -17,7 +17,7 @@ from django.db import connection, transaction
 
 from cencomm.chain import canonical_json, link_hash_bytes
 from reports import record
-from results import chain
+from results import chain as results_chain
 from results.chain import version_payload
 from results.models import GoodsLine, ResultVersion
 from tests.reports.conftest import post
@@ -26,7 +26,7 @@ pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
 
 def pg_bodies(op: Any) -> dict[int, bytes]:
-    return {seq: body for seq, _prev, _hash, body in chain.pg_links(op.pk, -(2**63), 2**63 - 1)}
+    return {seq: body for seq, _prev, _hash, body in results_chain.pg_links(op.pk, -(2**63), 2**63 - 1)}
 
 
 def python_bodies(op: Any) -> dict[int, bytes]:
@@ -78,7 +78,7 @@ def test_postgresql_writes_the_canonical_payload_python_would(tworld):
 def test_a_stored_transit_that_is_not_a_list_of_countries_is_a_mismatch_not_a_crash(tworld):
     post(tworld, tworld.officer_al, tworld.durres, "a", lines=[("medicines", 10, "a")])
     ResultVersion.objects.filter(result__operation=tworld.op).update(transit_countries={"RS": 1})
-    [(seq, _prev, _hash, body)] = list(chain.pg_links(tworld.op.pk, -(2**63), 2**63 - 1))
+    [(seq, _prev, _hash, body)] = list(results_chain.pg_links(tworld.op.pk, -(2**63), 2**63 - 1))
     assert b'"transit":"not a list of countries"' in body
     assert record.verify_chain(tworld.op) == {
         "checked": True,
@@ -93,10 +93,10 @@ def chain(tworld, monkeypatch) -> Any:
     """Twelve results; the check splits at 6 (the two halves: 1-6 and 7-12) and counts its helpers."""
     for n in range(12):
         post(tworld, tworld.officer_al, tworld.durres, f"r{n}", lines=[("medicines", 10 + n, f"box {n}")])
-    monkeypatch.setattr(chain, "PARALLEL_FROM", 2)
+    monkeypatch.setattr(results_chain, "PARALLEL_FROM", 2)
     helpers: list[str] = []
-    real = chain.on_snapshot
-    monkeypatch.setattr(chain, "on_snapshot", lambda sid, work: (helpers.append(sid), real(sid, work))[1])
+    real = results_chain.on_snapshot
+    monkeypatch.setattr(results_chain, "on_snapshot", lambda sid, work: (helpers.append(sid), real(sid, work))[1])
     tworld.helpers = helpers
     return tworld
 
@@ -108,7 +108,7 @@ def fast(w: Any) -> int | None:
             cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
             cursor.execute("SELECT pg_export_snapshot()")
             snapshot_id = cursor.fetchone()[0]
-        return chain.fast_first_broken(w.op.pk, snapshot_id)
+        return results_chain.fast_first_broken(w.op.pk, snapshot_id)
 
 
 def version(w: Any, seq: int) -> ResultVersion:
@@ -176,7 +176,7 @@ def test_a_forged_link_far_beyond_the_head_is_found(chain, monkeypatch, seq, hal
     from results.chain import results_chain_name
 
     if not halves:
-        monkeypatch.setattr(chain, "PARALLEL_FROM", 10**6)
+        monkeypatch.setattr(results_chain, "PARALLEL_FROM", 10**6)
     post(chain, chain.officer_al, chain.durres, "forged", lines=[("medicines", 999, "forged")])
     ResultVersion.objects.filter(pk=version(chain, 13).pk).update(chain_seq=seq)
     ChainHead.objects.filter(name=results_chain_name(chain.op.pk)).update(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import uuid
 from io import StringIO
 from typing import Any
 
@@ -26,10 +27,13 @@ def _content(w: Any, **overrides: Any) -> services.ResultInput:
     return ResultIn(**body(w, **overrides)).content()
 
 
-def _post(w: Any, user: Any, client_id: str, entry_point: Any) -> Any:
+def _post(w: Any, user: Any, client_id: str, entry_point: Any, content: Any = None) -> Any:
     membership = access_membership(Principal(user), operation_code="TEST-OP")
     return services.result_post(
-        membership=membership, entry_point_id=entry_point.pk, client_id=client_id, content=_content(w)
+        membership=membership,
+        entry_point_id=entry_point.pk,
+        client_id=client_id,
+        content=content or _content(w),
     )[0]
 
 
@@ -110,6 +114,7 @@ def test_concurrent_posts_do_not_fork_the_chain(tworld: Any) -> None:
     threads, per_thread = 8, 3
     barrier = threading.Barrier(threads)
     errors: list[BaseException] = []
+    same_client_id, same_content = str(uuid.uuid4()), _content(tworld)
 
     def worker(n: int) -> None:
         try:
@@ -118,9 +123,9 @@ def test_concurrent_posts_do_not_fork_the_chain(tworld: Any) -> None:
                 (tworld.officer_al, tworld.durres) if n % 2 else (tworld.officer_it, tworld.bari)
             )
             for k in range(per_thread):
-                _post(tworld, user, f"client-{n}-{k}", entry_point)
-            # the same client id posted from every thread at once is still one result
-            _post(tworld, tworld.coordinator, "same-client-id", tworld.durres)
+                _post(tworld, user, str(uuid.uuid4()), entry_point)
+            # the same draft (client ID and body) posted from every thread at once is still one result
+            _post(tworld, tworld.coordinator, same_client_id, tworld.durres, same_content)
         except BaseException as exc:
             errors.append(exc)
         finally:
