@@ -159,6 +159,13 @@ def test_alert_reaches_the_post_form_and_results_list_and_the_grid_fills_live(
     assert_within_a_second(phone, second_text, str(second["id"]), sent_at)
     fits(phone)
 
+    # The overview and the home page show them too.
+    for path in (f"/operations/{OPERATION}/", "/"):
+        phone.goto(f"{live_hub.base_url}{path}")
+        phone.locator(".alert-banner", has_text=second_text).wait_for(timeout=5_000)
+        fits(phone)
+    phone.goto(f"{live_hub.base_url}{RESULTS}")
+
     # Acknowledged from the results list: the banners go, the grid shows the time.
     for which in (text, second_text):
         phone.locator(".alert-banner", has_text=which).locator(".ack-button").click()
@@ -174,3 +181,19 @@ def test_alert_reaches_the_post_form_and_results_list_and_the_grid_fills_live(
     assert not errors, errors
     phone.context.close()
     desk_context.close()
+
+
+def test_chat_shows_the_day_when_it_changes_and_the_full_date_on_hover(live_hub: Any, browser: Any) -> None:
+    phone = browser.new_context(**PHONE, locale="en-GB").new_page()
+    live_hub.sign_in(phone, "coordinator", ROOMS)
+    phone.wait_for_selector("article.msg .msg-time")
+    first = phone.locator("#messages > *").first
+    assert first.evaluate("(n) => n.classList.contains('day-sep') || n.id === 'history-state'")
+    days = phone.locator(".day-sep time")
+    assert days.count() >= 1
+    # One separator per day: no two in a row for the same day.
+    labels = days.all_inner_texts()
+    assert len(labels) == len(set(labels)), labels
+    title = phone.locator("article.msg .msg-time").first.get_attribute("title")
+    assert re.search(r"20\d\d", title), title  # the full date, with the year
+    phone.context.close()
