@@ -25,7 +25,6 @@ import hashlib
 import ipaddress
 import json
 import os
-import re
 import secrets
 import shutil
 import signal
@@ -106,9 +105,15 @@ def make_certificates(directory: Path) -> Path:
         .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
         .add_extension(
             x509.KeyUsage(
-                digital_signature=False, content_commitment=False, key_encipherment=False,
-                data_encipherment=False, key_agreement=False, key_cert_sign=True, crl_sign=True,
-                encipher_only=False, decipher_only=False,
+                digital_signature=False,
+                content_commitment=False,
+                key_encipherment=False,
+                data_encipherment=False,
+                key_agreement=False,
+                key_cert_sign=True,
+                crl_sign=True,
+                encipher_only=False,
+                decipher_only=False,
             ),
             critical=True,
         )
@@ -174,8 +179,9 @@ def render(text: str, replacements: list[tuple[str, str]]) -> str:
     return text
 
 
-def nginx_config(prefix: Path, *, https_port: int, http_port: int, daphne_ports: list[int],
-                 certs: Path, static: Path) -> Path:
+def nginx_config(
+    prefix: Path, *, https_port: int, http_port: int, daphne_ports: list[int], certs: Path, static: Path
+) -> Path:
     site = render(
         (DEPLOY / "nginx" / "cencomm.conf").read_text(),
         [
@@ -230,8 +236,13 @@ class Stack:
         log_path = self.logs / f"{name}.log"
         with open(log_path, "wb") as log:
             process = subprocess.Popen(  # noqa: S603 - our own commands
-                command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
-                start_new_session=True, **kwargs,
+                command,
+                cwd=ROOT,
+                env=env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+                **kwargs,
             )
         self.processes.append((name, process, log_path))
         return process
@@ -271,8 +282,12 @@ def manage(env: dict[str, str], *args: str) -> str:
 
 def spawn(env: dict[str, str], *args: str, script: Path = ROOT / "manage.py") -> subprocess.Popen:
     return subprocess.Popen(  # noqa: S603 - our own commands
-        [sys.executable, str(script), *args], cwd=ROOT, env=env, text=True,
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+        [sys.executable, str(script), *args],
+        cwd=ROOT,
+        env=env,
+        text=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
     )
 
 
@@ -344,22 +359,33 @@ def setup_world(path: Path) -> None:
         data["window_start"], data["window_end"] = demo_window()
         operation = operation_load(data)
         durres = next(e for e in operation_entry_points(operation) if e.name == "Port of Durrës")
-        people = [("coordinator", Membership.Role.COORDINATOR, None), ("officer-durres", Membership.Role.OFFICER, durres)]
+        people = [
+            ("coordinator", Membership.Role.COORDINATOR, None),
+            ("officer-durres", Membership.Role.OFFICER, durres),
+        ]
         users = []
         for username, role, entry_point in people:
             password = secrets.token_urlsafe(18)
             user = get_user_model().objects.create_user(username=username, password=password)
             device = TOTPDevice.objects.create(user=user, name="Authenticator", confirmed=True)
             membership_add(
-                operation=operation, user=user, role=role, actor=None,
-                administration=entry_point.administration if entry_point else None, entry_point=entry_point,
+                operation=operation,
+                user=user,
+                role=role,
+                actor=None,
+                administration=entry_point.administration if entry_point else None,
+                entry_point=entry_point,
             )
             _, token = api_token_create(user=user, operation=operation, name="prod-check", days=1)
-            users.append({
-                "username": username, "password": password, "api_token": token,
-                "totp_secret": b32encode(device.bin_key).decode(),
-                "entry_point": entry_point.name if entry_point else None,
-            })
+            users.append(
+                {
+                    "username": username,
+                    "password": password,
+                    "api_token": token,
+                    "totp_secret": b32encode(device.bin_key).decode(),
+                    "entry_point": entry_point.name if entry_point else None,
+                }
+            )
     path.write_text(json.dumps({"operation": operation.code, "users": users}))
 
 
@@ -389,8 +415,13 @@ class Hub:
         import requests
 
         response = requests.request(
-            method, f"{self.base_url}{path}", json=json_body, verify=str(self.ca), timeout=20,
-            headers={"Authorization": f"Bearer {token}"}, allow_redirects=False,
+            method,
+            f"{self.base_url}{path}",
+            json=json_body,
+            verify=str(self.ca),
+            timeout=20,
+            headers={"Authorization": f"Bearer {token}"},
+            allow_redirects=False,
         )
         if response.status_code >= 400:
             raise CheckFailed(f"{method} {path}: {response.status_code} {response.text[:300]}")
@@ -407,7 +438,9 @@ def check_redirect(http_port: int) -> None:
 
 
 def sign_in(hub: Hub, browser: Any, username: str, next_path: str) -> Any:
-    context = browser.new_context(ignore_https_errors=True, locale="en-GB", viewport={"width": 1280, "height": 900})
+    context = browser.new_context(
+        ignore_https_errors=True, locale="en-GB", viewport={"width": 1280, "height": 900}
+    )
     page = context.new_page()
     errors: list[str] = []
     page.on("pageerror", lambda e: errors.append(str(e)))
@@ -436,7 +469,10 @@ def room_socket(hub: Hub, session: str, request_id: str) -> Iterator[Any]:
 
     url = hub.base_url.replace("https://", "wss://") + f"/ws/operations/{OPERATION}/rooms/"
     with connect(
-        url, ssl=hub.ssl, origin=hub.base_url, open_timeout=10,
+        url,
+        ssl=hub.ssl,
+        origin=hub.base_url,
+        open_timeout=10,
         additional_headers={"Cookie": f"sessionid={session}", "X-Request-ID": request_id},
     ) as ws:
         yield ws
@@ -470,7 +506,11 @@ def check_message_across_processes(hub: Hub, stack: Stack, session: str) -> None
             request_id = f"prodcheck-socket-{n}-{secrets.token_hex(4)}"
             ws = closers.enter(room_socket(hub, session, request_id))
             first = frames_until(ws, lambda f: f["type"] == "hello", "hello")
-            name = wait_for(f"the socket {request_id} in a daphne log", lambda: served_by(stack, request_id, daphnes), 5)
+            name = wait_for(
+                f"the socket {request_id} in a daphne log",
+                lambda rid=request_id: served_by(stack, rid, daphnes),
+                5,
+            )
             if name not in sockets:
                 sockets[name], hello[name] = ws, first
             if len(sockets) == 2:
@@ -479,12 +519,20 @@ def check_message_across_processes(hub: Hub, stack: Stack, session: str) -> None
             raise CheckFailed(f"nginx sent every socket to {list(sockets)}")
         room = hello["daphne-b"]["rooms"][0]
         receiver, sender = sockets["daphne-b"], sockets["daphne-a"]
-        receiver.send(json.dumps({"type": "subscribe", "ref": "sub", "rooms": [{"room": room["id"], "after_seq": room["seq"]}]}))
+        receiver.send(
+            json.dumps(
+                {"type": "subscribe", "ref": "sub", "rooms": [{"room": room["id"], "after_seq": room["seq"]}]}
+            )
+        )
         frames_until(receiver, lambda f: f["type"] == "subscribed", "subscribed")
         text = f"prod-check message {secrets.token_hex(8)}"
         hub.secrets_used.add(text)
         client_id = str(uuid.uuid4())
-        sender.send(json.dumps({"type": "send", "ref": "s1", "room": room["id"], "client_id": client_id, "text": text}))
+        sender.send(
+            json.dumps(
+                {"type": "send", "ref": "s1", "room": room["id"], "client_id": client_id, "text": text}
+            )
+        )
         sent = frames_until(sender, lambda f: f["type"] in ("sent", "error"), "sent")
         if sent["type"] != "sent":
             raise CheckFailed(f"send refused: {sent}")
@@ -547,7 +595,9 @@ def check_report(hub: Hub, desk: Any) -> None:
     """Asked for over the API, generated by the worker process, downloaded from the reports page."""
     token = hub.users["coordinator"]["api_token"]
     report = hub.api(
-        "POST", f"/api/v1/operations/{OPERATION}/reports", token=token,
+        "POST",
+        f"/api/v1/operations/{OPERATION}/reports",
+        token=token,
         json_body={"edition": "public", "format": "pdf"},
     )
 
@@ -597,7 +647,9 @@ def run(tmp: Path) -> None:
         os.environ.get("DATABASE_URL", "").strip() or "postgres://postgres@127.0.0.1:5432/postgres", DATABASE
     )
     if not database_url.startswith(("postgres://", "postgresql://")):
-        raise CheckFailed("DATABASE_URL must name a PostgreSQL server (prod-check uses its own database on it)")
+        raise CheckFailed(
+            "DATABASE_URL must name a PostgreSQL server (prod-check uses its own database on it)"
+        )
     redis_url = os.environ.get("REDIS_URL", "").strip() or "redis://127.0.0.1:6379/0"
     prefix = f"prodcheck-{os.getpid()}"
     if not os.path.exists(NGINX):
@@ -614,8 +666,12 @@ def run(tmp: Path) -> None:
     https_port, http_port, daphne_a, daphne_b = (free_port() for _ in range(4))
     base_url = f"https://{HOST}:{https_port}"
 
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("CENCOMM_", "DJANGO_")) and k not in (
-        "DATABASE_URL", "REDIS_URL", "SECRET_KEY", "DEBUG", "ALLOWED_HOSTS")}
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("CENCOMM_", "DJANGO_"))
+        and k not in ("DATABASE_URL", "REDIS_URL", "SECRET_KEY", "DEBUG", "ALLOWED_HOSTS")
+    }
     env.update(read_env_file(DEPLOY / "cencomm.env.example"))
     env.update(
         ALLOWED_HOSTS=HOST,
@@ -643,8 +699,15 @@ def run(tmp: Path) -> None:
     try:
         browser = playwright.chromium.launch(
             executable_path=CHROMIUM,
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                  "--disable-component-update", "--no-first-run", "--disable-sync", "--disable-quic"],
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--no-first-run",
+                "--disable-sync",
+                "--disable-quic",
+            ],
         )
         # collectstatic and the deployment checks need no database: they run while it migrates.
         side = {
@@ -674,8 +737,14 @@ def run(tmp: Path) -> None:
 
         prefix_dir = tmp / "nginx"
         prefix_dir.mkdir()
-        conf = nginx_config(prefix_dir, https_port=https_port, http_port=http_port,
-                            daphne_ports=[daphne_a, daphne_b], certs=certs, static=static)
+        conf = nginx_config(
+            prefix_dir,
+            https_port=https_port,
+            http_port=http_port,
+            daphne_ports=[daphne_a, daphne_b],
+            certs=certs,
+            static=static,
+        )
         nginx_args = [NGINX, "-p", str(prefix_dir), "-e", str(prefix_dir / "error.log"), "-c", str(conf)]
         unprivileged: dict[str, Any] = {}
         if os.geteuid() == 0:  # never nginx as root here: its prefix belongs to nobody

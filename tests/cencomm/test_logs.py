@@ -127,7 +127,9 @@ def test_a_full_flow_logs_json_lines_with_request_ids_and_no_secret(tworld: Any,
 
     # A report, asked for by the coordinator, made by the worker's code.
     coordinator = sign_in(tworld.coordinator, secrets_used, "signin-password-2")
-    response = api_post(coordinator, "/operations/TEST-OP/reports", {"edition": "restricted", "format": "json"})
+    response = api_post(
+        coordinator, "/operations/TEST-OP/reports", {"edition": "restricted", "format": "json"}
+    )
     assert response.status_code == 202, response.content
     assert report_run_pending() == 1
     report = Report.objects.get()

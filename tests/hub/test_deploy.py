@@ -33,12 +33,18 @@ def test_nginx_accepts_the_configuration_as_prod_check_renders_it(tmp_path: Path
     prefix.mkdir()
     check.make_certificates(tmp_path / "certs")
     conf = check.nginx_config(
-        prefix, https_port=18443, http_port=18080, daphne_ports=[18001, 18002],
-        certs=tmp_path / "certs", static=tmp_path / "static",
+        prefix,
+        https_port=18443,
+        http_port=18080,
+        daphne_ports=[18001, 18002],
+        certs=tmp_path / "certs",
+        static=tmp_path / "static",
     )
     result = subprocess.run(
         [check.NGINX, "-t", "-p", str(prefix), "-e", str(prefix / "error.log"), "-c", str(conf)],
-        capture_output=True, text=True, timeout=30,
+        capture_output=True,
+        text=True,
+        timeout=30,
     )
     assert result.returncode == 0, result.stderr
     site = (prefix / "cencomm.conf").read_text()
