@@ -1,5 +1,6 @@
 """Errors that the API, the pages and the consumers all translate the same way."""
 
+from django.core.exceptions import ValidationError
 from django.http import Http404
 
 
@@ -21,3 +22,13 @@ class Refused(Exception):
         super().__init__(message)
         self.message = message
         self.field = field
+
+
+def validation_messages(exc: ValidationError) -> dict[str, list[str]]:
+    """A ValidationError's messages by field (``__all__`` for those of no field): what the API's 422
+    (``hub.api``) and a page's form show, whether the error names fields or not."""
+    if hasattr(exc, "error_dict"):
+        return {
+            field: [str(m) for e in errors for m in e.messages] for field, errors in exc.error_dict.items()
+        }
+    return {"__all__": [str(m) for m in exc.messages]}

@@ -11,7 +11,7 @@ from ninja import NinjaAPI
 from ninja.errors import AuthenticationError
 from ninja.errors import ValidationError as NinjaValidationError
 
-from cencomm.errors import NotFound, Refused
+from cencomm.errors import NotFound, Refused, validation_messages
 from cencomm.principal import BearerTokenAuth, VerifiedSessionAuth
 from cencomm.uploads import UploadRejected
 from messaging.api import router as messaging_router
@@ -33,11 +33,7 @@ api = NinjaAPI(
 
 
 def _errors_from_django(exc: DjangoValidationError) -> dict[str, list[str]]:
-    if hasattr(exc, "error_dict"):
-        return {
-            field: [str(m) for e in errors for m in e.messages] for field, errors in exc.error_dict.items()
-        }
-    return {"__all__": [str(m) for m in exc.messages]}
+    return validation_messages(exc)
 
 
 def _invalid(request: HttpRequest, errors: dict[str, list[str]]) -> HttpResponse:

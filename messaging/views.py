@@ -11,7 +11,7 @@ from django.urls import reverse
 from django.utils.translation import gettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from cencomm.errors import NotFound, Refused
+from cencomm.errors import NotFound, Refused, validation_messages
 from cencomm.principal import Principal
 from messaging import selectors, services
 from messaging.models import EDIT_WINDOW, MAX_TEXT_CHARS
@@ -82,7 +82,7 @@ def room_new(request: HttpRequest, code: str) -> HttpResponse:
             try:
                 room = services.room_create(membership=membership, name=name, user_ids=sorted(chosen))
             except ValidationError as exc:
-                errors = exc.message_dict
+                errors = validation_messages(exc)
             else:
                 return redirect("messaging:room", code=membership.operation.code, room_id=room.pk)
     return render(

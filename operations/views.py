@@ -10,7 +10,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext
 from django.views.decorators.http import require_http_methods, require_POST
 
-from cencomm.errors import NotFound, Refused
+from cencomm.errors import NotFound, Refused, validation_messages
 from cencomm.models import ApiToken
 from cencomm.principal import Principal
 from operations import selectors, services
@@ -91,7 +91,7 @@ def tokens(request: HttpRequest) -> HttpResponse:
         except ValueError:
             errors = {"days": [gettext("Give a number of days.")]}
         except ValidationError as exc:
-            errors = exc.message_dict
+            errors = validation_messages(exc)
     return render(
         request,
         "frontend/tokens.html",

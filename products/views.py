@@ -15,7 +15,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
-from cencomm.errors import NotFound, Refused
+from cencomm.errors import NotFound, Refused, validation_messages
 from cencomm.principal import Principal
 from operations import views as operations_views
 from operations.models import CommodityCategory
@@ -83,7 +83,7 @@ def edit(request: HttpRequest, product_id: int | None = None) -> HttpResponse:
                 else redirect("products")
             )
         except ValidationError as exc:
-            errors = exc.message_dict
+            errors = validation_messages(exc)
         except Refused as exc:
             errors = {"__all__": [exc.message]}
     return render(

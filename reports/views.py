@@ -8,6 +8,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods
 
 from cencomm.chain import chain_head
+from cencomm.errors import validation_messages
 from cencomm.principal import Principal
 from operations.selectors import access_membership
 from reports import selectors, services
@@ -30,7 +31,7 @@ def report_index(request: HttpRequest, code: str) -> HttpResponse:
             )
             return redirect("reports:index", code=code)
         except ValidationError as exc:
-            errors = exc.message_dict
+            errors = validation_messages(exc)
     reports = list(selectors.reports_for(membership).select_related("operation")[:50])
     audience = selectors.Audience.of(membership)
     return render(
