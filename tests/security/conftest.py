@@ -116,6 +116,8 @@ def path_values(seed: SimpleNamespace | None) -> dict[str, Any]:
         "job_id": getattr(s, "report_id", MISSING_ID),
         "token_id": getattr(s, "token_id", MISSING_ID),
         "entry_point": getattr(s, "entry_point_id", MISSING_ID),
+        # a product card is hub-wide (any operation's members read it): tests/products checks who
+        "product_id": getattr(s, "product_id", MISSING_ID),
         "part": "original",
         "format": "html",
         "kind": "html",
