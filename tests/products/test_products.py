@@ -312,3 +312,21 @@ def test_the_openapi_schema_documents_the_product_endpoints(world: Any) -> None:
     assert "post" in paths["/api/v1/products/{product_id}/photos"]
     assert "get" in paths["/api/v1/operations/{code}/products"]
     assert "get" in paths["/api/v1/products/seizures"]
+
+
+def test_admin_adds_a_right_holder_member_through_the_service(world: Any, holders: Any) -> None:
+    from cencomm.models import AuditEvent
+    from products.models import RightHolderMember
+
+    admin_user = make_user("admin")
+    admin_user.is_staff = admin_user.is_superuser = True
+    admin_user.save()
+    client = verified_client(admin_user)
+    newcomer = make_user("rh-new")
+    url = "/admin/products/rightholdermember/add/"
+    refused = client.post(url, {"user": world.officer_al.pk, "right_holder": holders.veridia.pk})
+    assert refused.status_code == 200 and b"cannot speak for a right holder" in refused.content
+    added = client.post(url, {"user": newcomer.pk, "right_holder": holders.veridia.pk})
+    assert added.status_code == 302
+    assert RightHolderMember.objects.get(user=newcomer).right_holder == holders.veridia
+    assert AuditEvent.objects.filter(action="right_holder.member_add", actor=admin_user).exists()
