@@ -21,7 +21,9 @@ from tests.world import membership
 pytestmark = pytest.mark.django_db
 
 
-def _post(world: Any, user: Any, entry_point: Any, client_id: str, gtin: str, quantity: int, **extra: Any) -> None:
+def _post(
+    world: Any, user: Any, entry_point: Any, client_id: str, gtin: str, quantity: int, **extra: Any
+) -> None:
     content = ResultInput(
         inspected_at=timezone.now() - dt.timedelta(hours=5),
         origin="CN",
@@ -30,7 +32,10 @@ def _post(world: Any, user: Any, entry_point: Any, client_id: str, gtin: str, qu
         **extra,
     )
     result_post(
-        membership=membership(world, user), entry_point_id=entry_point.pk, client_id=client_id, content=content
+        membership=membership(world, user),
+        entry_point_id=entry_point.pk,
+        client_id=client_id,
+        content=content,
     )
 
 
@@ -51,7 +56,9 @@ def branded(world: SimpleNamespace) -> SimpleNamespace:
         actor=None,
     )
     _post(world, world.officer_al, world.durres, "a", "2001234000017", 100, handling_code="H0")
-    _post(world, world.officer_al, world.durres, "b", "12001234000014", 20, handling_code="H3")  # Albania only
+    _post(
+        world, world.officer_al, world.durres, "b", "12001234000014", 20, handling_code="H3"
+    )  # Albania only
     _post(world, world.officer_it, world.bari, "c", "2001234000017", 5, handling_code="H1")
     _post(world, world.officer_it, world.bari, "d", "2001234000017", 7, outcome="released")  # not intercepted
     _post(world, world.officer_it, world.bari, "e", "4006381333931", 9)  # no product
