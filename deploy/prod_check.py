@@ -257,10 +257,11 @@ class Stack:
             if process.poll() is None:
                 with suppress(ProcessLookupError):
                     process.send_signal(signal.SIGTERM)
-        for _, process, _ in reversed(self.processes):
+        for name, process, _ in reversed(self.processes):
             try:
                 process.wait(timeout=10)
             except subprocess.TimeoutExpired:
+                step(f"{name} did not stop within 10 s of SIGTERM: killed")
                 with suppress(ProcessLookupError):
                     process.kill()
                 process.wait(timeout=5)
@@ -794,6 +795,7 @@ def run(tmp: Path) -> None:
             print(f"--- nginx error.log ---\n{tail(tmp / 'nginx' / 'error.log')}", file=sys.stderr)
         raise
     else:
+        playwright.stop()  # Chromium's sockets closed first: daphne waits for open ones on stop
         stack.stop()
         check_logs(stack, ["daphne-a", "daphne-b", "report-worker"], hub.secrets_used)
         step("every log line is one JSON object with no secret in it")

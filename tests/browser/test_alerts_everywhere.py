@@ -197,3 +197,48 @@ def test_chat_shows_the_day_when_it_changes_and_the_full_date_on_hover(live_hub:
     title = phone.locator("article.msg .msg-time").first.get_attribute("title")
     assert re.search(r"20\d\d", title), title  # the full date, with the year
     phone.context.close()
+
+
+# The page in the background, with notifications allowed: a spy stands in for the system's
+# Notification (a phone shows it through the service worker; a desktop through the constructor).
+BACKGROUND = """
+Object.defineProperty(document, 'hidden', { get: () => true });
+window.__notified = []; window.__vibrated = [];
+navigator.vibrate = (pattern) => { window.__vibrated.push(pattern); return true; };
+window.Notification = class { constructor(title, options) { window.__notified.push({ title, ...options }); } };
+window.Notification.permission = 'granted';
+window.Notification.requestPermission = async () => 'granted';
+"""
+
+
+def test_a_page_in_the_background_notifies_and_vibrates_where_allowed(live_hub: Any, browser: Any) -> None:
+    context = browser.new_context(**PHONE, locale="en-GB")
+    context.add_init_script(BACKGROUND)
+    phone = context.new_page()
+    live_hub.sign_in(phone, "officer-bar", RESULTS)
+    phone.wait_for_function("window.HubAlerts !== undefined")
+    phone.wait_for_timeout(500)  # the hello: what was pending before is not news
+    before = phone.evaluate("window.__notified.length")
+    desk = browser.new_context(locale="en-GB").new_page()
+    live_hub.sign_in(desk, "coordinator", ROOMS)
+    entry_point = int(
+        desk.locator("#targets-entry-points label")
+        .filter(has=desk.locator("bdi", has_text=re.compile("^Port of Bar$")))
+        .locator("input")
+        .get_attribute("value")
+    )
+    text = f"ALERT: background check {uuid.uuid4().hex[:6]}"
+    sent = api_alert(live_hub, text, entry_point)
+    phone.wait_for_function(f"window.__notified.length > {before}", timeout=5_000)
+    notified = phone.evaluate("window.__notified")[-1]
+    assert notified["body"] == text and notified["tag"] == f"hub-alert-{sent['id']}"
+    assert OPERATION in notified["title"]
+    assert phone.evaluate("window.__vibrated.length") >= 1
+    # Once per alert, whatever else the socket says.
+    phone.reload()
+    phone.wait_for_timeout(1_000)
+    assert [n for n in phone.evaluate("window.__notified") if n["body"] == text] == []
+    phone.locator(".alert-banner", has_text=text).locator(".ack-button").click()
+    phone.locator(".alert-banner", has_text=text).wait_for(state="detached", timeout=5_000)
+    desk.context.close()
+    context.close()
