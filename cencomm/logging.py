@@ -110,6 +110,7 @@ class RequestIdMiddleware:
             response = self.get_response(request)
             response[HEADER] = request.request_id
             user = getattr(request, "user", None)
+            principal = getattr(request, "auth", None)  # the API's (a token's user, or the session's)
             access_log.info(
                 "http.request",
                 extra={
@@ -117,7 +118,9 @@ class RequestIdMiddleware:
                     "path": request.path,  # never the query string
                     "status": response.status_code,
                     "duration_ms": round((time.monotonic() - started) * 1000, 1),
-                    "user_id": user.pk if getattr(user, "is_authenticated", False) else None,
+                    "user_id": user.pk
+                    if getattr(user, "is_authenticated", False)
+                    else getattr(principal, "user_id", None),
                 },
             )
         return response

@@ -149,6 +149,9 @@ def test_a_full_flow_logs_json_lines_with_request_ids_and_no_secret(tworld: Any,
     assert [e["path"] for e in by_id["result-post-0001"] if e["event"] == "http.request"] == [
         "/api/v1/operations/TEST-OP/results"
     ]
+    assert [e["user_id"] for e in by_id["result-post-0001"] if e["event"] == "http.request"] == [
+        tworld.officer_al.pk  # the token's user
+    ]
     socket_events = [e["event"] for e in by_id["socket-0000-0001"]]
     assert socket_events[0] == "socket.open" and socket_events[-1] == "socket.close"
     # The report's request names the job; the job's own lines carry its ID.
