@@ -5,6 +5,7 @@ struck through with its reason, in the list and on its page."""
 from __future__ import annotations
 
 import datetime as dt
+import json
 import re
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -139,6 +140,14 @@ def test_a_voided_result_leaves_the_compliance_grid(world: Any) -> None:
         return next(r for r in grid["rows"] if r["entry_point"] == world.durres.pk)["cells"][column]
 
     assert cell() == "results"
+    refused = api_post(
+        verified_client(world.officer_al),
+        "/operations/TEST-OP/nil-returns",
+        {"entry_point": world.durres.pk, "day": day.isoformat()},
+    )
+    assert refused.status_code == 409, refused.json()
+    assert f"has results on {day.isoformat()}" in json.dumps(refused.json())
+    assert not NilReturn.objects.exists()
     void(world.officer_al, result["uuid"])
     assert cell() == "none"
     # and its day may now be returned nil (refused while the result counted)
