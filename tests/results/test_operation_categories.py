@@ -13,6 +13,7 @@ from typing import Any
 from django.apps import apps
 from django.utils import timezone
 
+from cencomm.live import board_group, capture_live_events
 from operations.models import CommodityCategory, Membership, OperationCategory
 from operations.services import membership_add, operation_load
 from tests.world import api_json, api_post, result_body, verified_client
@@ -198,3 +199,20 @@ def test_the_data_migration_gives_each_operation_the_categories_it_uses(world: A
         OperationCategory.objects.filter(operation=world.other).values_list("category_id", flat=True)
     )
     assert still_open == before_other
+
+
+def test_only_the_renaming_operations_board_is_told(
+    world: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    client = _coordinate_other(world)
+    with capture_live_events() as events, django_capture_on_commit_callbacks(execute=True):
+        response = api_json(
+            client, "PATCH", "/api/v1/operations/TEST-OP/categories/medicines", {"name": "Medicines (all)"}
+        )
+        assert response.status_code == 200, response.content
+        added = api_post(
+            client, "/operations/TEST-OP/categories", {"code": "pesticides", "name": "Pesticides"}
+        )
+        assert added.status_code == 201, added.content
+    groups = {group for group, _ in events}
+    assert board_group(world.op.pk) in groups and board_group(world.other.pk) not in groups
