@@ -70,3 +70,19 @@ def audit_verify(operation_id: int | None) -> int | None:
     events = AuditEvent.objects.filter(chain=name).order_by("seq")
     links = [(e.seq, e.prev_hash, e.hash, _payload(e)) for e in events.iterator()]
     return first_broken_link(links, chain_head(name))
+
+
+# --- the ground floor's own actions: a user's second factor (of no operation: chain audit:global) ---
+
+
+class CencommAction(models.TextChoices):
+    OTP_ENROL = "otp.enrol", "Authenticator set up"
+    OTP_BACKUP_CODES = "otp.backup_codes", "Backup codes made"
+
+
+def otp_enrolled(*, user: AbstractBaseUser) -> AuditEvent:
+    return audit_record(action=CencommAction.OTP_ENROL, actor=user, data={"user": user.pk})
+
+
+def backup_codes_made(*, user: AbstractBaseUser) -> AuditEvent:
+    return audit_record(action=CencommAction.OTP_BACKUP_CODES, actor=user, data={"user": user.pk})

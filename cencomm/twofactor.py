@@ -12,7 +12,7 @@ from django_otp.models import Device
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from cencomm.audit import audit_record
+from cencomm import audit
 
 BACKUP_CODE_COUNT = 10
 LOCKOUT = dt.timedelta(minutes=15)
@@ -42,7 +42,7 @@ def enrolment_confirm(*, user: AbstractBaseUser, device: TOTPDevice, token: str)
     TOTPDevice.objects.filter(user=user).exclude(pk=device.pk).delete()
     device.confirmed = True
     device.save(update_fields=["confirmed"])
-    audit_record(action="otp.enrol", actor=user, data={"user": user.pk})
+    audit.otp_enrolled(user=user)
     return backup_codes_regenerate(user=user)
 
 
@@ -55,7 +55,7 @@ def backup_codes_regenerate(*, user: AbstractBaseUser) -> list[str]:
     device.token_set.all().delete()
     codes = [StaticToken.random_token() for _ in range(BACKUP_CODE_COUNT)]
     StaticToken.objects.bulk_create([StaticToken(device=device, token=code) for code in codes])
-    audit_record(action="otp.backup_codes", actor=user, data={"user": user.pk})
+    audit.backup_codes_made(user=user)
     return codes
 
 

@@ -11,6 +11,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from cencomm import twofactor
 from cencomm.audit import audit_verify
 from cencomm.live import capture_live_events
 from cencomm.models import AuditEvent
@@ -145,6 +146,8 @@ def test_every_stored_audit_action_is_a_named_one_and_the_chain_verifies(world):
     assert audit_verify(world.op.pk) is None
 
 
-@pytest.mark.parametrize("module", [messaging_services, operations_services, results_services, reports_services])
+@pytest.mark.parametrize(
+    "module", [messaging_services, operations_services, results_services, reports_services, twofactor]
+)
 def test_services_record_audit_events_only_through_named_functions(module):
     assert "audit_record" not in inspect.getsource(module)
