@@ -66,12 +66,14 @@ SCRIPT_STRINGS = [
     _("Notify me on this device when the page is in the background"),
     _("{count} to acknowledge"),
     _("Reminder of #{seq}"),
+    _("Reminder"),
     _("{count} member(s) who had not acknowledged"),
     # the results list
     _("Nil return recorded for {day}."),
     _("Uploading…"),
     # the board
     _("not given"),
+    _("litres"),
     _("nothing yet"),
     _("late"),
     _("Entry point"),

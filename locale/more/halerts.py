@@ -38,6 +38,7 @@ TRANSLATIONS: dict[str, tuple[str, str, str, str, str]] = {
         "Напоминание о №{seq}",
         "تذكير بالرسالة رقم {seq}",
     ),
+    "Reminder": ("Rappel", "Recordatorio", "Lembrete", "Напоминание", "تذكير"),
     "{count} member(s) who had not acknowledged": (
         "{count} membre(s) qui n'avaient pas confirmé",
         "{count} miembro(s) que no habían confirmado",

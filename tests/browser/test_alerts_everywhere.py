@@ -142,6 +142,15 @@ def test_alert_reaches_the_post_form_and_results_list_and_the_grid_fills_live(
     # The grid has a new column, "not yet" for the officer, without a reload.
     assert wait_for(lambda: grid_cell(grid, officer, message_id)) == grid.evaluate("'not yet'")
 
+    # The coordinator reminds those who have not acknowledged: one banner still, marked as a reminder.
+    grid.locator(f"#ack-{message_id} .remind-button").click()
+    grid.wait_for_url(re.compile(r"reminded="))
+    phone.locator(".alert-banner .alert-reminder").filter(
+        has_text=phone.evaluate("Hub.t('Reminder')")
+    ).first.wait_for(timeout=5_000)
+    assert phone.locator(".alert-banner", has_text=text).count() == 1
+    assert phone.locator(".alert-banner", has_text=text).locator(".alert-reminder").count() == 1
+
     # On the results list the alert is still there, and a second one arrives live.
     phone.goto(f"{live_hub.base_url}{RESULTS}")
     phone.locator(".alert-banner", has_text=text).wait_for(timeout=5_000)

@@ -46,6 +46,7 @@
         banner.setAttribute("role", "alert");
         const head = el("p", "alert-head");
         head.append(el("span", `badge kind-badge kind-${m.kind}`, kindLabel[m.kind] || m.kind), " ");
+        if (m.reminder_of) head.append(el("span", "badge alert-reminder", Hub.t("Reminder")), " ");
         const who = el("bdi", null, m.author.username || Hub.t("former member"));
         head.append(who);
         if (codes.length > 1) head.append(" ", el("code", "muted", code));
@@ -118,9 +119,14 @@
   }
 
   // --- frames -------------------------------------------------------------------------------------
+  // One banner per alert however often it was sent: a reminder stands for the alert it reminds of
+  // (acknowledging either acknowledges both).
   function setPending(code, list) {
     const op = ops[code];
     const before = new Set(op.pending.keys());
+    const latest = new Map();
+    for (const m of list) latest.set(m.reminder_of || m.id, m); // oldest first: the last one wins
+    list = [...latest.values()];
     op.pending = new Map(list.map((m) => [m.id, m]));
     for (const m of list) if (!before.has(m.id)) notify(code, m);
     render();
