@@ -365,6 +365,7 @@ TRANSLATIONS: dict[str, tuple[str, str, str, str, str]] = {
         "Почему аннулировать? (дубликат, ошибочная отправка)",
         "لماذا تلغيها؟ (نسخة مكررة، نشر بالخطأ)",
     ),
+    "litres": ("litres", "litros", "litros", "л", "لتر"),
     "all sent": ("tout est envoyé", "todo enviado", "tudo enviado", "всё отправлено", "أُرسل الكل"),
     "offline": ("hors ligne", "sin conexión", "sem ligação", "нет сети", "غير متصل"),
     "voided": ("annulé", "anulado", "anulado", "аннулирован", "ملغاة"),

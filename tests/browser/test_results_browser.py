@@ -52,7 +52,7 @@ def test_officer_posts_and_coordinator_board_updates_live(live_hub: Any, browser
     page.select_option("#f-origin", "CN")
     page.click("#post-submit")
     page.wait_for_selector("#outbox:not([hidden])", timeout=10_000)
-    assert "77 pieces electronics" in page.inner_text("#outbox-list")
+    assert "77 pieces of Electronic appliances" in page.inner_text("#outbox-list")
     page.context.set_offline(False)
     page.evaluate("window.dispatchEvent(new Event('online'))")
     page.wait_for_selector("#outbox", state="hidden", timeout=20_000)
@@ -65,13 +65,18 @@ def test_officer_posts_and_coordinator_board_updates_live(live_hub: Any, browser
         const body = {client_id: Hub.uuid(), entry_point: Number(document.getElementById('f-entry_point').value),
                       inspected_at: new Date(Date.now() - 600000).toISOString(), origin: 'CN', outcome: 'seized',
                       lines: [{category: 'foodstuffs', quantity: '9', unit: 'pieces'}]};
-        await Hub.api('/api/v1/operations/BALKAN-GATE/results', {method: 'POST', body});
-        localStorage.setItem('hub.outbox.BALKAN-GATE', JSON.stringify([{body, current: false}]));
+        const path = '/api/v1/operations/BALKAN-GATE/results';
+        await Hub.api(path, {method: 'POST', body});
+        const session = await HubOutbox.session();
+        await HubOutbox.put({clientId: body.client_id, kind: 'result', op: 'BALKAN-GATE', path, body,
+                             label: '9 pieces', user: session.user});
     }""")
     desk.wait_for_function(f"HubBoard.state.totals.units === {before + 4321 + 77 + 9}", timeout=10_000)
-    page.reload()
-    page.wait_for_selector("#form-status.posted", timeout=10_000)
-    assert page.evaluate("localStorage.getItem('hub.outbox.BALKAN-GATE')") == "[]"
+    page.reload()  # the page flushes the app's outbox on load: the server answers the stored result
+    page.wait_for_function(
+        "HubOutbox.session().then((s) => HubOutbox.list(s.user)).then((items) => items.length === 0)",
+        timeout=10_000,
+    )
     page.wait_for_timeout(500)
     assert units(desk) == before + 4321 + 77 + 9
     assert (

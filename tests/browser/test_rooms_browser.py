@@ -5,6 +5,9 @@ import pytest
 pytestmark = pytest.mark.browser
 
 
+OUTBOX_JSON = "HubOutbox.session().then((s) => HubOutbox.list(s && s.user)).then((items) => JSON.stringify(items))"
+
+
 def test_coordinator_sends_and_officer_receives_live_then_acknowledges(live_hub, browser, page):
     rooms = "/operations/BALKAN-GATE/rooms/"
     live_hub.sign_in(page, "officer-bari", rooms)  # the phone
@@ -36,9 +39,8 @@ def test_coordinator_sends_and_officer_receives_live_then_acknowledges(live_hub,
     page.wait_for_selector("#conn-state[data-state=offline]", timeout=10_000)
     page.fill("#composer-text", "Bari: container held, opening now.")
     page.click("#composer-send")
-    assert "Bari: container held" in page.evaluate(
-        "localStorage.getItem(Object.keys(localStorage).find(k => k.startsWith('hub-outbox')))"
-    )
+    # the app's one outbox (IndexedDB) holds it, with its client ID, across reloads
+    assert "Bari: container held" in page.evaluate(OUTBOX_JSON)
     page.wait_for_selector(".outbox-item[data-state=retrying]", timeout=10_000)
     page.context.set_offline(False)
     page.reload()
@@ -46,10 +48,5 @@ def test_coordinator_sends_and_officer_receives_live_then_acknowledges(live_hub,
     desk.locator("article.msg", has_text="Bari: container held, opening now.").wait_for(timeout=20_000)
     assert desk.locator("article.msg", has_text="Bari: container held, opening now.").count() == 1
     page.locator("article.msg:not(.outbox-item)", has_text="Bari: container held").wait_for(timeout=10_000)
-    assert (
-        page.evaluate(
-            "JSON.parse(localStorage.getItem(Object.keys(localStorage).find(k => k.startsWith('hub-outbox'))))"
-        )
-        == []
-    )
+    page.wait_for_function(f"{OUTBOX_JSON}.then((items) => items === '[]')", timeout=10_000)
     desk.context.close()

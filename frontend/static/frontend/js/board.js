@@ -6,6 +6,8 @@
   const config = JSON.parse(document.getElementById("board-config").textContent);
   const DIMENSIONS = ["categories", "brands", "origins", "administrations", "entry_points", "days", "transport_modes", "detection_methods"];
   const LATEST_LIMIT = 20;
+  // Quantities per measure, never added together: units (pieces and packs), kilograms, litres.
+  const MEASURES = ["units", "kg", "litres"];
   const fmt = (n) => Hub.formatNumber(n);
   const compact = new Intl.NumberFormat("en-GB", { notation: "compact", maximumFractionDigits: 1 });
   const add = (a, b) => Math.round((Number(a) + Number(b)) * 1000) / 1000;
@@ -17,15 +19,16 @@
   function merge(rows, changes, byKey) {
     const table = new Map(rows.map((r) => [r.key, { ...r }]));
     for (const c of changes) {
-      const row = table.get(c.key) || { key: c.key, label: c.label, units: 0, cases: 0 };
-      row.units = add(row.units, c.units);
+      const row = table.get(c.key) || { key: c.key, label: c.label, units: 0, kg: 0, litres: 0, cases: 0 };
+      for (const m of MEASURES) row[m] = add(row[m] || 0, c[m] || 0);
       row.cases += c.cases;
       row.label = c.label;
       table.set(c.key, row);
     }
-    const kept = [...table.values()].filter((r) => r.units || r.cases);
+    const kept = [...table.values()].filter((r) => r.units || r.kg || r.litres || r.cases);
     if (byKey) return kept.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
-    return kept.sort((a, b) => b.units - a.units || (String(a.key) < String(b.key) ? -1 : String(a.key) > String(b.key) ? 1 : 0));
+    // biggest first: units, then kilograms, then litres, then the key (results/board.py:ordering)
+    return kept.sort((a, b) => b.units - a.units || b.kg - a.kg || b.litres - a.litres || (String(a.key) < String(b.key) ? -1 : String(a.key) > String(b.key) ? 1 : 0));
   }
 
   function applyDelta(state, frame) {
@@ -33,6 +36,8 @@
     if (frame.totals) {
       next.totals = {
         units: add(state.totals.units, frame.totals.units),
+        kg: add(state.totals.kg || 0, frame.totals.kg || 0),
+        litres: add(state.totals.litres || 0, frame.totals.litres || 0),
         cases: state.totals.cases + frame.totals.cases,
         results: state.totals.results + frame.totals.results,
       };
@@ -139,6 +144,11 @@
 
   function render() {
     document.getElementById("kpi-units").textContent = fmt(board.totals.units);
+    const beside = [];
+    if (board.totals.kg) beside.push(`${fmt(board.totals.kg)} kg`);
+    if (board.totals.litres) beside.push(`${fmt(board.totals.litres)} ${Hub.t("litres")}`);
+    const others = document.getElementById("kpi-other-measures");
+    if (others) { others.textContent = beside.join(" · "); others.hidden = !beside.length; }
     document.getElementById("kpi-cases").textContent = fmt(board.totals.cases);
     document.getElementById("kpi-results").textContent = fmt(board.totals.results);
     document.getElementById("kpi-chain-seq").textContent = `#${board.chain_head.seq}`;
