@@ -225,13 +225,10 @@ def seed(world: SimpleNamespace) -> SimpleNamespace:
 def _fresh_caches() -> Iterator[None]:
     """Data keys and author labels are cached per process; every test has a fresh database."""
     from cencomm.crypto import key_cache
+    from messaging.selectors import caches_clear
 
     def clear() -> None:
         key_cache.clear()
-        try:
-            from messaging.selectors import caches_clear
-        except ImportError:
-            return
         caches_clear()
 
     clear()
