@@ -25,6 +25,7 @@ import hashlib
 import ipaddress
 import json
 import os
+import re
 import secrets
 import shutil
 import signal
@@ -429,6 +430,28 @@ class Hub:
         return response if raw else response.json()
 
 
+def check_headers(hub: Hub) -> None:
+    """Through nginx: HSTS from the hub, the caller's request ID answered, static files from nginx."""
+    import requests
+
+    response = requests.get(
+        f"{hub.base_url}/accounts/login/",
+        verify=str(hub.ca),
+        timeout=10,
+        headers={"X-Request-ID": "prodcheck-req-1"},
+    )
+    if "max-age=" not in response.headers.get("Strict-Transport-Security", ""):
+        raise CheckFailed("no Strict-Transport-Security header over https")
+    if response.headers.get("X-Request-ID") != "prodcheck-req-1":
+        raise CheckFailed(f"the request ID was not carried: {response.headers.get('X-Request-ID')!r}")
+    match = re.search(r'(/static/[^"]+\.css)"', response.text)
+    if not match:
+        raise CheckFailed("the sign-in page links no stylesheet under /static/")
+    static = requests.get(f"{hub.base_url}{match.group(1)}", verify=str(hub.ca), timeout=10)
+    if static.status_code != 200 or "immutable" not in static.headers.get("Cache-Control", ""):
+        raise CheckFailed(f"{match.group(1)} not served by nginx: {static.status_code} {static.headers}")
+
+
 def check_redirect(http_port: int) -> None:
     import requests
 
@@ -770,7 +793,8 @@ def run(tmp: Path) -> None:
         wait_for("nginx and both daphne processes", healthy)
         step(f"nginx on {base_url} (http {http_port}), daphne on {daphne_a} and {daphne_b}, worker running")
         check_redirect(http_port)
-        step("http is redirected to https")
+        check_headers(hub)
+        step("http is redirected to https; HSTS, the request ID and nginx's static files over https")
 
         desk = sign_in(hub, browser, "coordinator", f"/operations/{OPERATION}/results/board/")
         step("coordinator signed in with password and TOTP in Chromium (Secure, HttpOnly session)")
