@@ -24,7 +24,7 @@ from django.utils import timezone
 from django_otp.models import Device
 from pydantic import ValidationError
 
-from cencomm import protocol
+from cencomm import metrics, protocol
 from cencomm.live import user_group
 from cencomm.principal import Principal, api_token_is_live
 
@@ -56,6 +56,12 @@ class HubConsumer(AsyncWebsocketConsumer):
     principal: Principal
     credentials_valid: bool = False
     token_expiry: asyncio.TimerHandle | None = None
+    counted_open: tuple[str, str] | None = None  # (kind, auth) while counted in SOCKETS_OPEN
+
+    @property
+    def kind(self) -> str:
+        """The socket's kind in the metrics: ``RoomsConsumer`` is ``rooms``."""
+        return type(self).__name__.removesuffix("Consumer").lower()
 
     # --- lifecycle ----------------------------------------------------------------------------
 
@@ -77,6 +83,8 @@ class HubConsumer(AsyncWebsocketConsumer):
             return
         await self.channel_layer.group_add(user_group(self.user.pk), self.channel_name)
         await self.accept()
+        self.counted_open = (self.kind, "session" if principal.token_id is None else "token")
+        metrics.SOCKETS_OPEN.labels(*self.counted_open).inc()
         if principal.token_expires_at is not None:  # a socket that only listens closes on time too
             delay = (principal.token_expires_at - timezone.now()).total_seconds()
             self.token_expiry = asyncio.get_running_loop().call_later(
@@ -89,12 +97,16 @@ class HubConsumer(AsyncWebsocketConsumer):
         # task (or a test awaiting its cancellation) forever; groups expire on their own.
         if self.token_expiry is not None:
             self.token_expiry.cancel()
+        if self.counted_open is not None:
+            metrics.SOCKETS_OPEN.labels(*self.counted_open).dec()
+            self.counted_open = None
         try:
             async with asyncio.timeout(CLEANUP_SECONDS):
                 if getattr(self, "user", None) is not None and self.user.is_authenticated:
                     await self.channel_layer.group_discard(user_group(self.user.pk), self.channel_name)
                 await self.closed()
         except TimeoutError:
+            metrics.CHANNEL_LAYER_ERRORS.labels("cleanup").inc()
             log.warning("socket clean-up timed out after %s s", CLEANUP_SECONDS)
 
     async def authorize(self) -> bool:
@@ -128,6 +140,7 @@ class HubConsumer(AsyncWebsocketConsumer):
     # --- frames in ----------------------------------------------------------------------------
 
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
+        metrics.FRAMES_RECEIVED.labels(self.kind).inc()
         if text_data is None:
             await self.reject_frame("binary_unsupported", "Frames are JSON text.")
             return
@@ -179,7 +192,27 @@ class HubConsumer(AsyncWebsocketConsumer):
             await self.close(code=protocol.CLOSE_BAD_FRAMES)
 
     async def send_json(self, content: dict[str, Any]) -> None:
+        if content.get("type") == "error":
+            metrics.REFUSALS.labels("socket", str(content.get("code"))).inc()
         await self.send(text_data=json.dumps(content, separators=(",", ":"), default=str))
+
+    async def send(
+        self, text_data: str | None = None, bytes_data: bytes | None = None, close: bool = False
+    ) -> None:
+        if text_data is not None or bytes_data is not None:
+            metrics.FRAMES_SENT.labels(self.kind).inc()
+        await super().send(text_data=text_data, bytes_data=bytes_data, close=close)
+
+    async def close(self, code: int | None = None, reason: str | None = None) -> None:
+        if code is not None and code >= 4000:  # the hub's own close codes: a refusal
+            metrics.REFUSALS.labels("socket", f"close_{code}").inc()
+        await super().close(code=code, reason=reason)
+
+    async def dispatch(self, message: dict[str, Any]) -> None:
+        await super().dispatch(message)
+        committed_at = message.get("committed_at")  # stamped by cencomm.live on commit
+        if isinstance(committed_at, float):
+            metrics.DELIVERY_LAG.labels(str(message["type"])).observe(max(0.0, time.time() - committed_at))
 
     # --- events from the channel layer (types written by services, never by clients) ---------
 

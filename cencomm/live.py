@@ -8,6 +8,7 @@ Only services call :func:`publish_on_commit`.
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -15,6 +16,8 @@ from typing import Any
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from django.db import transaction
+
+from cencomm import metrics
 
 log = logging.getLogger(__name__)
 
@@ -45,9 +48,10 @@ def _publish(group: str, event: Event) -> None:
     layer = get_channel_layer()
     if layer is None:
         return
-    try:
-        async_to_sync(layer.group_send)(group, event)
+    try:  # the commit time, for the delivery lag the consumers measure (cencomm.metrics)
+        async_to_sync(layer.group_send)(group, {**event, "committed_at": time.time()})
     except Exception:  # the database already holds the truth; clients fill gaps on heartbeat
+        metrics.CHANNEL_LAYER_ERRORS.labels("group_send").inc()
         log.warning("live event to %s not delivered", group, exc_info=True)
 
 

@@ -18,6 +18,7 @@ from django.http.multipartparser import MultiPartParserError
 from django_otp import DEVICE_ID_SESSION_KEY
 from django_otp.models import Device
 
+from cencomm import metrics
 from cencomm.principal import Principal, api_token_authenticate
 
 OPEN_PATHS = (
@@ -29,6 +30,7 @@ OPEN_PATHS = (
     "/accounts/locked/",
     "/static/",
     "/healthz",
+    "/metrics",  # its own bearer token (CENCOMM_METRICS_TOKEN), see cencomm.metrics
     "/api/",  # the API checks a verified session or a bearer token itself
 )
 
@@ -201,6 +203,7 @@ class ExactOriginValidator:
             if origin.rstrip("/").lower() not in {
                 o.rstrip("/").lower() for o in settings.CENCOMM_ALLOWED_ORIGINS
             }:
+                metrics.REFUSALS.labels("socket", "origin").inc()
                 return await WebsocketDenier()(scope, receive, send)
         return await self.app(scope, receive, send)
 

@@ -363,6 +363,11 @@ X_FRAME_OPTIONS = "DENY"
 # --- limits ------------------------------------------------------------------------------------
 
 CENCOMM_API_TOKEN_MAX_DAYS = env_int("CENCOMM_API_TOKEN_MAX_DAYS", 90, minimum=1)
+
+# The bearer token Prometheus sends to /metrics (cencomm.metrics); unset, /metrics answers 404.
+CENCOMM_METRICS_TOKEN = env_secret("CENCOMM_METRICS_TOKEN")
+if CENCOMM_METRICS_TOKEN and len(CENCOMM_METRICS_TOKEN) < 32:
+    raise ImproperlyConfigured("CENCOMM_METRICS_TOKEN (or CENCOMM_METRICS_TOKEN_FILE) must be 32+ characters")
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 CENCOMM_UPLOAD_MAX_BYTES = env_int("CENCOMM_UPLOAD_MAX_BYTES", 10 * 1024 * 1024, minimum=1024)

@@ -12,7 +12,7 @@ from django_otp.models import Device
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from cencomm import audit
+from cencomm import audit, metrics
 
 BACKUP_CODE_COUNT = 10
 LOCKOUT = dt.timedelta(minutes=15)
@@ -95,4 +95,7 @@ def second_factor_verify(*, user: AbstractBaseUser, token: str) -> Device | None
             allowed, _ = locked.verify_is_allowed()
             if allowed and locked.verify_token(token):
                 return locked
+    metrics.SIGNIN_FAILURES.labels("second").inc()
+    if locked_until(user) is not None:  # this failure started the lock-out
+        metrics.SIGNIN_LOCKOUTS.labels("second").inc()
     return None

@@ -12,6 +12,7 @@ from ninja.errors import AuthenticationError
 from ninja.errors import ValidationError as NinjaValidationError
 
 from cencomm.errors import NotFound, Refused, validation_messages
+from cencomm.metrics import REFUSALS
 from cencomm.principal import BearerTokenAuth, VerifiedSessionAuth
 from cencomm.uploads import UploadRejected
 from messaging.api import router as messaging_router
@@ -37,6 +38,7 @@ def _errors_from_django(exc: DjangoValidationError) -> dict[str, list[str]]:
 
 
 def _invalid(request: HttpRequest, errors: dict[str, list[str]]) -> HttpResponse:
+    REFUSALS.labels("api", "invalid").inc()
     return api.create_response(request, {"detail": "Invalid input.", "errors": errors}, status=422)
 
 
@@ -58,6 +60,7 @@ def django_validation_error(request: HttpRequest, exc: DjangoValidationError) ->
 def upload_rejected(request: HttpRequest, exc: UploadRejected) -> HttpResponse:
     """A file over the size limit is 413; any other refused file 422, like every invalid input."""
     if exc.too_large:
+        REFUSALS.labels("api", "too_large").inc()
         return api.create_response(
             request, {"detail": "File too large.", "errors": _errors_from_django(exc)}, status=413
         )
@@ -73,11 +76,13 @@ def out_of_range(request: HttpRequest, exc: Exception) -> HttpResponse:
 
 @api.exception_handler(NotFound)
 def not_found(request: HttpRequest, exc: NotFound) -> HttpResponse:
+    REFUSALS.labels("api", "not_found").inc()
     return api.create_response(request, {"detail": "Not found."}, status=404)
 
 
 @api.exception_handler(Refused)
 def refused(request: HttpRequest, exc: Refused) -> HttpResponse:
+    REFUSALS.labels("api", "refused").inc()
     body: dict[str, Any] = {"detail": exc.message}
     if exc.field:
         body["errors"] = {exc.field: [exc.message]}
@@ -86,6 +91,7 @@ def refused(request: HttpRequest, exc: Refused) -> HttpResponse:
 
 @api.exception_handler(AuthenticationError)
 def unauthenticated(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
+    REFUSALS.labels("api", "unauthenticated").inc()
     return api.create_response(
         request, {"detail": "Sign in with both factors, or send a valid bearer token."}, status=401
     )

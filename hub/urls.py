@@ -4,12 +4,14 @@ from django.contrib import admin
 from django.urls import include, path
 
 from cencomm.health import healthz
+from cencomm.metrics import metrics_view
 from hub.api import api
 from products import views as products_views
 from results.rightholders import seizures_page
 
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
+    path("metrics", metrics_view, name="metrics"),  # Prometheus, behind CENCOMM_METRICS_TOKEN
     path("api/v1/", api.urls),
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),  # set_language: POST, CSRF-checked

@@ -16,6 +16,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from cencomm import metrics
 from cencomm.errors import NotFound, Refused
 from cencomm.live import publish_on_commit, room_group, user_group
 from cencomm.protocol import ClientIdReused
@@ -219,6 +220,7 @@ def message_post(
         attachment.message = message
         attachment.save(update_fields=["message"])
     audit.message_posted(message=message, actor=membership.user, attachments=attachments)
+    metrics.count_on_commit(metrics.MESSAGES_POSTED.labels(message.kind))
     publish_on_commit(room_group(room.pk), events.message_posted(message))
     if message.needs_acknowledgement:  # every page of the operation shows it (alerts.js)
         publish_on_commit(events.alerts_group(room.operation_id), events.alerts_changed(message))

@@ -21,6 +21,7 @@ from django.db import IntegrityError, models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext
 
+from cencomm import metrics
 from cencomm.errors import NotFound, Refused
 from cencomm.live import board_group, publish_on_commit
 from cencomm.protocol import ClientIdReused
@@ -314,6 +315,7 @@ def result_post(
         result=result, version=version, lines=lines, sealed=sealed, actor=membership.user, reason=""
     )
     audit.result_posted(actor=membership.user, result=result, version=version)
+    metrics.count_on_commit(metrics.RESULTS_POSTED)
     _supersede_nil_return(result, version, membership.user)
     _publish_version(result, None, version, "posted")
     return result, True

@@ -221,17 +221,26 @@ def _grid(live_hub: Any) -> dict[str, dict[str, str]]:
     return {r["name"]: dict(zip(grid["days"], r["cells"], strict=True)) for r in grid["rows"]}
 
 
-def test_a_nil_return_double_tapped_is_one_and_confirmed_in_view(live_hub: Any, browser: Any) -> None:
-    # An officer whose entry point has a past day of the window with no result yet.
+def _entry_point_id(live_hub: Any, place: str) -> int:
+    rows = api(live_hub, "/board", user="coordinator")["compliance"]["rows"]
+    return next(r["entry_point"] for r in rows if r["name"] == place)
+
+
+def _unreported(live_hub: Any) -> tuple[str, str]:
+    """An officer whose entry point has a past day of the window with nothing reported yet, and the day."""
     today = dt.datetime.now(dt.UTC).date().isoformat()
     grid = _grid(live_hub)
-    officer, day = next(
+    return next(
         (name, d)
         for name, user in live_hub.users.items()
         if user.get("role") == "officer" and user.get("entry_point") in grid
         for d, state in sorted(grid[user["entry_point"]].items())
         if state == "none" and d < today
     )
+
+
+def test_a_nil_return_double_tapped_is_one_and_confirmed_in_view(live_hub: Any, browser: Any) -> None:
+    officer, day = _unreported(live_hub)
     place = live_hub.users[officer]["entry_point"]
     context = browser.new_context(**PHONE)
     page = context.new_page()
@@ -244,18 +253,60 @@ def test_a_nil_return_double_tapped_is_one_and_confirmed_in_view(live_hub: Any, 
     assert_confirmed_in_view(page, "#nil-status", f"Nil return recorded for {day}.", place)
     assert _grid(live_hub)[place][day] == "nil"
 
-    # A day with a result is refused, and says why, where the officer looks.
-    busy = next(d for d, state in _grid(live_hub)[place].items() if state == "results")
+    # A result posted for that day replaces the nil return; a nil return for it is then refused,
+    # saying why, where the officer looks.
+    api(
+        live_hub,
+        "/results",
+        user=officer,
+        body={
+            "client_id": str(uuid.uuid4()),
+            "entry_point": _entry_point_id(live_hub, place),
+            "inspected_at": f"{day}T12:00:00+00:00",
+            "origin": "TR",
+            "outcome": "seized",
+            "lines": [{"category": "medicines", "quantity": next(_quantities), "unit": "pieces"}],
+        },
+    )
+    assert _grid(live_hub)[place][day] == "results"
     page.reload()
     page.wait_for_selector("#nil-form")
-    if page.locator(f"#nil-form select[name=day] option[value='{busy}']").count():
-        page.select_option("#nil-form select[name=day]", busy)
-        to_the_bottom(page)
-        page.tap("#nil-submit")
-        page.wait_for_selector("#nil-status.refused", timeout=15_000)
-        assert_confirmed_in_view(page, "#nil-status", f"has results on {busy}")
-        assert _grid(live_hub)[place][busy] == "results"
+    page.select_option("#nil-form select[name=day]", day)
+    to_the_bottom(page)
+    page.tap("#nil-submit")
+    page.wait_for_selector("#nil-status.refused", timeout=15_000)
+    assert_confirmed_in_view(page, "#nil-status", f"has results on {day}")
+    assert _grid(live_hub)[place][day] == "results"
     context.close()
+
+
+def test_a_nil_return_tapped_twice_offline_is_sent_once_online(live_hub: Any, browser: Any) -> None:
+    officer, day = _unreported(live_hub)
+    place = live_hub.users[officer]["entry_point"]
+    context = browser.new_context(**PHONE)
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    live_hub.sign_in(page, officer, RESULTS)
+    page.wait_for_selector("#nil-form")
+    context.set_offline(True)
+    page.select_option("#nil-form select[name=day]", day)
+    to_the_bottom(page)
+    double_tap(page, "#nil-submit")
+    page.wait_for_selector("#nil-status.saved", timeout=15_000)
+    assert_confirmed_in_view(page, "#nil-status", "Saved on this phone", place)
+    page.tap("#nil-submit", force=True)  # once more: the same entry point and day, the same item
+    assert page.evaluate("HubOutbox.list(HubPageOutbox.user).then(items => items.length)") == 1
+    assert _grid(live_hub)[place][day] == "none"
+
+    context.set_offline(False)
+    page.evaluate("window.dispatchEvent(new Event('online'))")
+    page.wait_for_function(
+        "HubOutbox.list(HubPageOutbox.user).then(items => items.length === 0)", polling=250, timeout=20_000
+    )
+    assert _grid(live_hub)[place][day] == "nil"
+    context.close()
+    assert not errors, errors
 
 
 def test_a_photo_double_tapped_is_one_and_confirmed_in_view(live_hub: Any, phone: Any) -> None:
