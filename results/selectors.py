@@ -19,7 +19,7 @@ from messaging.models import Message
 from messaging.selectors import rooms_for
 from operations.models import EntryPoint, Membership, Operation
 from operations.selectors import operation_entry_points
-from results.board import NO_FILTER, BoardFilter, current_versions
+from results.board import NO_FILTER, BoardFilter, current_versions, local_day
 from results.chain import results_chain_name
 from results.models import Result, ResultPhoto, ResultVersion
 
@@ -128,8 +128,8 @@ def results_list(
 
 
 def entry_point_day(entry_point: EntryPoint, moment: dt.datetime) -> dt.date:
-    """The day ``moment`` fell on at the entry point (its time zone)."""
-    return moment.astimezone(ZoneInfo(entry_point.time_zone)).date()
+    """The day ``moment`` fell on at the entry point (its time zone): ``results.board.local_day``."""
+    return local_day(moment, entry_point.time_zone)
 
 
 def entry_point_window_days(entry_point: EntryPoint, operation: Operation) -> list[dt.date]:
