@@ -194,7 +194,8 @@ def test_a_post_made_offline_survives_closing_the_browser_and_arrives_once(live_
 def test_the_post_form_opens_with_no_network_after_one_visit(live_hub: Any, phone: Any) -> None:
     phone.wait_for_function("navigator.serviceWorker.controller !== null", timeout=15_000)
     kept = f"caches.open('cencomm-hub-pages').then(c => c.match('{FORM}', {{ignoreVary: true}}))"
-    phone.wait_for_function(f"{kept}.then(r => Boolean(r))", polling=250, timeout=15_000)
+    stored = "caches.open('cencomm-hub-pages').then(c => c.keys()).then(ks => ks.map(k => new URL(k.url).pathname))"
+    phone.wait_for_function(f"{stored}.then(paths => paths.includes('{FORM}'))", polling=250, timeout=15_000)
     phone.context.set_offline(True)
     phone.goto(f"{live_hub.base_url}/outbox/")  # another page first: the form is opened anew
     phone.goto(f"{live_hub.base_url}{FORM}")

@@ -61,6 +61,41 @@
   // The language picker in the top bar applies on choosing (without scripts, its button does).
   document.getElementById("language-select")?.addEventListener("change", (event) => event.target.form.submit());
 
+  // The top bar's menu on a phone (app.css collapses the bar below 600 px once this runs).
+  const menuButton = document.getElementById("menu-button");
+  const menu = document.getElementById("site-menu");
+  if (menuButton && menu) {
+    const setOpen = (open) => { menuButton.setAttribute("aria-expanded", String(open)); menu.classList.toggle("open", open); };
+    menuButton.addEventListener("click", () => setOpen(menuButton.getAttribute("aria-expanded") !== "true"));
+    document.addEventListener("keydown", (event) => {
+      if (event.key === "Escape" && menu.classList.contains("open")) { setOpen(false); menuButton.focus(); }
+    });
+    menuButton.closest(".topbar").classList.add("menu-ready");
+  }
+
+  // A box that scrolls (a wide table in its card) can be scrolled from the keyboard: it takes the
+  // focus when nothing inside it can (WCAG 2.1.1; axe's scrollable-region-focusable).
+  function keyboardScroll() {
+    for (const box of document.querySelectorAll("main *")) {
+      const style = getComputedStyle(box);
+      const scrolls = (/auto|scroll/.test(style.overflowX) && box.scrollWidth > box.clientWidth + 1)
+        || (/auto|scroll/.test(style.overflowY) && box.scrollHeight > box.clientHeight + 1);
+      const inside = box.querySelector("a[href], button, input, select, textarea, [tabindex]");
+      if (scrolls && !inside && !box.hasAttribute("tabindex")) {
+        box.tabIndex = 0; box.dataset.keyboardScroll = "";
+        const heading = box.querySelector("h2, h3, caption");
+        if (heading && !box.getAttribute("aria-label")) { box.setAttribute("role", "region"); box.setAttribute("aria-label", heading.textContent.trim()); }
+      } else if (!scrolls && "keyboardScroll" in box.dataset) {
+        box.removeAttribute("tabindex"); delete box.dataset.keyboardScroll;
+      }
+    }
+  }
+  let scrollCheck = null;
+  const checkSoon = () => { clearTimeout(scrollCheck); scrollCheck = setTimeout(keyboardScroll, 150); };
+  window.addEventListener("load", checkSoon);
+  window.addEventListener("resize", checkSoon);
+  Hub.keyboardScroll = checkSoon; // for pages whose scripts fill in tables later
+
   // Buttons that ask first (data-confirm holds the question, in the page's language).
   document.addEventListener("click", (event) => {
     const button = event.target.closest("[data-confirm]");

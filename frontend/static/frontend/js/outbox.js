@@ -111,11 +111,11 @@
   }
 
   // A list of the outbox's items in `container`; `only(item)` picks which; `box` is hidden when empty.
-  function attachList(container, { only = () => true, box = null } = {}) {
+  function attachList(container, { only = () => true, box = null, node = itemNode } = {}) {
     const list = {
       async render(items) {
         const shown = items.filter(only);
-        container.replaceChildren(...shown.map(itemNode));
+        container.replaceChildren(...shown.map(node));
         if (box) box.hidden = shown.length === 0;
       },
     };
@@ -213,6 +213,26 @@
     const empty = document.getElementById("outbox-page-empty");
     lists.push({ async render(items) { if (empty) empty.hidden = items.length > 0; } });
   }
+  // The results list: this phone's results not yet on the hub come first, as rows (cards on a
+  // phone) with their outbox state, and a link to correct a refused one.
+  function resultRow(item) {
+    const row = el("tr", `result-card ${item.state === "refused" ? "refused" : "waiting"}`);
+    row.dataset.clientId = item.clientId;
+    const cell = (field, content) => { const td = el("td"); td.dataset.field = field; if (content) td.append(content); row.append(td); return td; };
+    const at = item.body && item.body.inspected_at ? new Date(item.body.inspected_at) : new Date(item.createdAt);
+    cell("when", el("span", null, at.toLocaleString(document.documentElement.lang, { dateStyle: "medium", timeStyle: "short" })));
+    cell("place"); cell("outcome"); cell("origin");
+    const goods = el("bdi", null, item.label || ""); cell("goods", goods);
+    cell("validation"); cell("version");
+    const state = el("a", `sync-state ${item.state === "refused" ? "sync-refused" : "sync-waiting"}`, reason(item));
+    state.href = item.state === "refused" && item.kind === "result"
+      ? `/operations/${encodeURIComponent(item.op)}/results/new/?draft=${encodeURIComponent(item.clientId)}` : "/outbox/";
+    cell("sync", state);
+    return row;
+  }
+  const waitingRows = document.getElementById("results-waiting");
+  if (waitingRows) attachList(waitingRows, { node: resultRow, only: (i) => i.kind === "result" && i.op === waitingRows.dataset.operation });
+
   document.querySelectorAll("[data-outbox-send]").forEach((button) => button.addEventListener("click", () => flush()));
 
   window.HubPageOutbox = { ready, queue, flush, show, attachList, render, user, get flushing() { return Boolean(running); } };

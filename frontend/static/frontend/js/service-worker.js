@@ -70,7 +70,11 @@ self.addEventListener("message", (event) => {
       if (!kept(url) || (await cache.match(url.href, matchOptions))) continue;
       try {
         const response = await fetch(url.href, { credentials: "same-origin", headers: { Accept: "text/html" } });
-        if (await onlyThePage.cacheWillUpdate({ response })) await cache.put(url.href, response);
+        if (!(await onlyThePage.cacheWillUpdate({ response }))) continue;
+        // Read whole before it is stored: a put that streams from the network and is cut off
+        // (the network lost mid-page) would store nothing, after it looked stored.
+        const { status, statusText, headers } = response;
+        await cache.put(url.href, new Response(await response.blob(), { status, statusText, headers }));
       } catch (e) { /* offline: kept when next seen */ }
     }
   })());

@@ -1,0 +1,45 @@
+"""Screenshots of the officer's pages on a phone (390 x 844), in English and Arabic, for the README's
+tour: ``CENCOMM_SCREENSHOTS=docs/screenshots pytest tests/browser/test_phone_screenshots.py``.
+Skipped unless asked; the pages' checks themselves are tests/browser/test_phone_pages.py."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.browser.test_phone_pages import LOCALES, OP, open_page
+
+pytestmark = pytest.mark.browser
+
+TARGET = os.environ.get("CENCOMM_SCREENSHOTS", "")
+SHOTS = [  # (file name, path, what to do first)
+    ("home", "/", None),
+    ("overview", f"{OP}/", None),
+    ("results", f"{OP}/results/", None),
+    ("post", f"{OP}/results/new/", None),
+    ("rooms", f"{OP}/rooms/", None),
+    ("outbox", "/outbox/", None),
+    ("menu", f"{OP}/results/", "menu"),
+]
+
+
+@pytest.mark.skipif(not TARGET, reason="set CENCOMM_SCREENSHOTS to a folder to take the screenshots")
+@pytest.mark.parametrize("language", LOCALES)
+def test_phone_screenshots(live_hub: Any, browser: Any, language: str) -> None:
+    folder = Path(TARGET)
+    folder.mkdir(parents=True, exist_ok=True)
+    context = browser.new_context(
+        viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True, device_scale_factor=1, locale=LOCALES[language]
+    )
+    page = context.new_page()
+    live_hub.sign_in(page, "officer-durres", "/")
+    for name, path, action in SHOTS:
+        open_page(live_hub, page, path)
+        if action == "menu":
+            page.tap("#menu-button")
+        page.wait_for_timeout(400)
+        page.screenshot(path=str(folder / f"phone-{name}-{language}.png"))
+    context.close()
