@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import datetime as dt
 import secrets
-from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
@@ -15,6 +14,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from cencomm.errors import Refused
+from cencomm.formats import exact_or_none
 from cencomm.live import publish_on_commit, user_group
 from cencomm.models import ApiToken
 from cencomm.principal import TOKEN_PREFIX, token_digest
@@ -196,8 +196,8 @@ def operation_load(data: dict[str, Any], *, actor: AbstractBaseUser | None = Non
                     "kind": ep["kind"],
                     "unlocode": ep.get("unlocode", ""),
                     "time_zone": ep["time_zone"],
-                    "latitude": _decimal(ep.get("latitude")),
-                    "longitude": _decimal(ep.get("longitude")),
+                    "latitude": exact_or_none(ep.get("latitude")),
+                    "longitude": exact_or_none(ep.get("longitude")),
                 },
             )
             entry_point.full_clean()
@@ -235,10 +235,6 @@ def _operation_categories_start(
         elif names and not own.names:
             own.names = names
             own.save(update_fields=["names"])
-
-
-def _decimal(value: Any) -> Decimal | None:
-    return None if value is None else Decimal(str(value))
 
 
 def _path(start: str, goal: str) -> list[str]:

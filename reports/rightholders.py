@@ -24,7 +24,7 @@ from results.rightholders import NOTIFIABLE
 
 def brand_breakdown(operation: Operation, total_units: Any) -> list[dict[str, Any]]:
     """The board's breakdown by brand and right holder, with each row's share of all units."""
-    return with_share(by_brand(operation), Decimal(str(total_units)))
+    return with_share(by_brand(operation), total_units)
 
 
 def right_holders_to_notify(operation: Operation, audience: Audience) -> list[dict[str, Any]]:

@@ -42,7 +42,7 @@ from django.db.models.functions import Cast, Round, TruncDate
 from django.utils.translation import gettext
 
 from cencomm.chain import chain_head
-from cencomm.formats import number
+from cencomm.formats import exact, number
 from operations.models import Operation, OperationCategory
 from operations.selectors import category_labels, operation_administrations, operation_entry_points
 from products.selectors import brand_label_sql
@@ -245,9 +245,9 @@ def _grouped(lines: QuerySet[GoodsLine], key: str, label: str | None = None) -> 
 
 def with_share(rows: list[dict[str, Any]], units: Any) -> list[dict[str, Any]]:
     """Each row's share of the units (pieces and packs); kilograms and litres have no share."""
-    total = Decimal(str(units)) or Decimal(1)
+    total = exact(units) or Decimal(1)
     for row in rows:
-        row["share"] = round(float(Decimal(str(row["units"])) / total), 6)
+        row["share"] = round(float(exact(row["units"]) / total), 6)
     return rows
 
 
@@ -264,7 +264,7 @@ def units_by_category(operation: Operation, flt: BoardFilter = NO_FILTER) -> lis
     labels = category_labels(operation.pk)  # the operation's names, in the reader's language
     for row in rows:
         row["label"] = labels.get(row["key"], str(row["key"]))
-    return with_share(rows, sum(Decimal(str(r["units"])) for r in rows))
+    return with_share(rows, sum(exact(r["units"]) for r in rows))
 
 
 def by_brand(operation: Operation, flt: BoardFilter = NO_FILTER) -> list[dict[str, Any]]:
