@@ -7,6 +7,7 @@ calls the same services.
 from __future__ import annotations
 
 import datetime as dt
+import unicodedata
 from typing import Any
 
 from django.http import HttpRequest, HttpResponse
@@ -141,12 +142,21 @@ def correct_form(request: HttpRequest, code: str, result_uuid: str) -> HttpRespo
     return _form(request, membership, correct=result)
 
 
+def _collation_key(name: str) -> str:
+    """A name's sort key close enough to a dictionary's for a country list: accents and case set aside
+    ("Émirats" with the E's, "Åland" with the A's), so Latin, Cyrillic and Arabic names sort by letter."""
+    letters = unicodedata.normalize("NFKD", name)
+    return "".join(ch for ch in letters if not unicodedata.combining(ch)).casefold()
+
+
 def _form(request: HttpRequest, membership: Membership, *, correct: Result | None) -> HttpResponse:
     operation = membership.operation
     entry_points = postable_entry_points(membership)
     if correct is not None:
         entry_points = [correct.entry_point]
-    origins = COMMON_ORIGINS + sorted(c for c in COUNTRIES if c not in COMMON_ORIGINS)
+    # The favourites first, then every other country by its name in the reader's language.
+    others = {c: country_name(c) for c in COUNTRIES if c not in COMMON_ORIGINS}
+    origins = COMMON_ORIGINS + sorted(others, key=lambda c: _collation_key(others[c]))
     config = {
         "code": operation.code,
         "entryPoints": [{"id": e.pk, "name": e.name, "timeZone": e.time_zone} for e in entry_points],
