@@ -143,6 +143,14 @@ def test_api_addresses_an_alert_and_a_retry_with_another_audience_is_a_conflict(
 
 
 @pytest.mark.django_db
+def test_the_api_schema_lists_the_addressees_of_a_draft(world):
+    schema = verified_client(world.coordinator).get("/api/v1/openapi.json").json()
+    draft = schema["components"]["schemas"]["MessageIn"]["properties"]
+    assert {"entry_points", "administrations", "roles"} <= set(draft)
+    assert "officer" in json.dumps(draft["roles"])
+
+
+@pytest.mark.django_db
 def test_room_page_offers_entry_points_administrations_and_roles_to_coordinators(world):
     page = verified_client(world.coordinator).get("/operations/TEST-OP/rooms/").content.decode()
     assert f'name="administrations" value="{world.it.pk}"' in page
