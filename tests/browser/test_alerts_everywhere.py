@@ -251,3 +251,15 @@ def test_a_page_in_the_background_notifies_and_vibrates_where_allowed(live_hub: 
     phone.locator(".alert-banner", has_text=text).wait_for(state="detached", timeout=5_000)
     desk.context.close()
     context.close()
+
+
+@pytest.mark.parametrize("language", ["en", "ar"])
+def test_acknowledgements_grid_fits_a_phone(live_hub: Any, browser: Any, language: str) -> None:
+    phone = browser.new_context(**PHONE, locale="en-GB" if language == "en" else language).new_page()
+    live_hub.sign_in(phone, "coordinator", ACKS)
+    phone.wait_for_selector("#ack-grid")
+    fits(phone)
+    # The grid scrolls inside its own region, which the keyboard reaches.
+    region = phone.locator(".ack-grid-wrap").first
+    assert region.get_attribute("tabindex") == "0" and region.get_attribute("role") == "region"
+    phone.context.close()
