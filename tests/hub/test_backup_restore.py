@@ -105,7 +105,7 @@ def restored(tworld: Any, tmp_path: Path) -> Any:
         capture_output=True,
     )
     assert SECRET_TEXTS[0].encode() not in dump.read_bytes()  # the dump holds ciphertext only
-    name = f"hapi_restore_{uuid.uuid4().hex[:8]}"
+    name = f"restore_test_{uuid.uuid4().hex[:8]}"
     subprocess.run(["createdb", name], env=env, check=True, capture_output=True)
     try:
         subprocess.run(
