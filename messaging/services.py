@@ -415,6 +415,14 @@ def _bump(room: Room, message: Message) -> None:
     message.rev = room.last_rev
 
 
+def _publish_changed(room: Room, message: Message) -> None:
+    """An edited or withdrawn message: its room's sockets re-read it; for a warning or an alert, every
+    page of the operation too (what it asks to acknowledge may have changed)."""
+    publish_on_commit(room_group(room.pk), events.message_changed(message))
+    if message.needs_acknowledgement:
+        publish_on_commit(events.alerts_group(room.operation_id), events.alerts_changed(message))
+
+
 @transaction.atomic
 def message_edit(*, membership: Membership, message: Message, text: str) -> Message:
     """A new version; the earlier ones stay, sealed, in MessageVersion."""
@@ -431,9 +439,7 @@ def message_edit(*, membership: Membership, message: Message, text: str) -> Mess
     message.save(update_fields=["rev", "version", "body", "edited_at"])
     MessageVersion.objects.create(message=message, version=message.version, body=message.body)
     audit.message_edited(message=message, actor=membership.user)
-    publish_on_commit(room_group(room.pk), events.message_changed(message))
-    if message.needs_acknowledgement:
-        publish_on_commit(events.alerts_group(room.operation_id), events.alerts_changed(message))
+    _publish_changed(room, message)
     return message
 
 
@@ -446,9 +452,7 @@ def message_withdraw(*, membership: Membership, message: Message) -> Message:
     message.withdrawn_at = timezone.now()
     message.save(update_fields=["rev", "withdrawn_at"])
     audit.message_withdrawn(message=message, actor=membership.user)
-    publish_on_commit(room_group(room.pk), events.message_changed(message))
-    if message.needs_acknowledgement:
-        publish_on_commit(events.alerts_group(room.operation_id), events.alerts_changed(message))
+    _publish_changed(room, message)
     return message
 
 
