@@ -14,6 +14,8 @@ import pytest
 from django.utils import timezone
 
 from cencomm.live import board_group, capture_live_events
+from operations.models import Operation
+from operations.services import operation_transition
 from results.board import board_snapshot
 from results.chain import results_chain_verify
 from results.models import NilReturn, ResultVersion
@@ -214,3 +216,17 @@ def test_voided_rows_are_struck_through_by_the_style(world: Any) -> None:
 
     css = render_to_string("results/_styles.html")
     assert "line-through" in css and ".voided" in css
+
+
+def test_once_the_operation_is_closed_the_officer_no_longer_voids_but_ncp_and_coordinator_do(
+    world: Any,
+) -> None:
+    first, second = posted(world)["uuid"], posted(world)["uuid"]
+    operation_transition(operation=world.op, to_state=Operation.State.FOLLOW_UP, actor=None)
+    operation_transition(operation=world.op, to_state=Operation.State.CLOSED, actor=None)
+    assert void(world.officer_al, first).status_code == 409
+    page = verified_client(world.officer_al).get(f"/operations/TEST-OP/results/{first}/").content.decode()
+    assert 'id="void-form"' not in page
+    assert void(world.ncp_al, first).status_code == 200
+    assert void(world.coordinator, second).status_code == 200
+    assert results_chain_verify(world.op.pk) is None
