@@ -68,6 +68,8 @@ def test_the_restricted_record_section_keeps_it_struck_through_with_its_reason(s
     html = generate(seeded, seeded.ncp_al, "restricted", "html").decode()
     assert '<tr class="voided">' in html and f"Voided: {REASON}" in html
     assert "line-through" in html
+    pdf = " ".join(as_text("pdf", generate(seeded, seeded.ncp_al, "restricted", "pdf")).split())
+    assert f"Voided: {REASON}" in pdf
 
     sheets = xlsx_sheets(generate(seeded, seeded.ncp_al, "restricted", "xlsx"))
     header, *rows = sheets["cases"]
