@@ -33,6 +33,7 @@ from websockets.exceptions import ConnectionClosed, InvalidStatus
 FINAL_CLOSE_CODES = {
     4400: "bad frames",
     4401: "token unknown, revoked or expired",
+    4403: "Origin not allowed",
     4404: "no access",
     4413: "frame too large",
 }
