@@ -260,6 +260,17 @@ def message_acknowledgements(request: HttpRequest, code: str, message_id: int) -
     return selectors.acknowledgement_status(message)
 
 
+@router.get("/operations/{code}/pending", response=list[MessageOut])
+def pending_list(request: HttpRequest, code: str) -> list[dict[str, Any]]:
+    """The warnings and alerts this member must still acknowledge, oldest first (the rooms socket's
+    ``pending``; what a page reads again on the heartbeat, in case a live hint was lost)."""
+    membership = access_membership(principal_of(request), operation_code=code)
+    rendered: list[dict[str, Any]] = []
+    for message in selectors.pending_acknowledgements(membership):
+        rendered.extend(selectors.render_messages(message.room, [message]))
+    return selectors.with_acknowledgements(membership, rendered)
+
+
 @router.get("/operations/{code}/acknowledgements", response=list[AckOverviewOut])
 def acknowledgements_overview(request: HttpRequest, code: str) -> list[dict[str, Any]]:
     """Every warning and alert in the coordinator's rooms, with who has and has not acknowledged."""

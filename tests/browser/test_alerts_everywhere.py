@@ -175,6 +175,17 @@ def test_alert_reaches_the_post_form_and_results_list_and_the_grid_fills_live(
         fits(phone)
     phone.goto(f"{live_hub.base_url}{RESULTS}")
 
+    # A live hint lost (as if the channel layer dropped it): the next heartbeat brings the banner back.
+    gone = phone.evaluate(
+        f"""() => {{ HubAlerts.frame({json.dumps(OPERATION)}, {{type: 'pending', pending: []}});
+        return document.querySelectorAll('.alert-banner').length; }}"""
+    )
+    assert gone == 0
+    phone.evaluate(
+        f"HubAlerts.frame({json.dumps(OPERATION)}, {{type: 'heartbeat', rooms: {{}}, online: []}})"
+    )
+    phone.locator(".alert-banner", has_text=second_text).wait_for(timeout=5_000)
+
     # Acknowledged from the results list: the banners go, the grid shows the time.
     for which in (text, second_text):
         phone.locator(".alert-banner", has_text=which).locator(".ack-button").click()

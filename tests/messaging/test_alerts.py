@@ -143,6 +143,24 @@ def test_api_addresses_an_alert_and_a_retry_with_another_audience_is_a_conflict(
 
 
 @pytest.mark.django_db
+def test_api_lists_what_the_member_must_still_acknowledge(world):
+    first = alert(world, "first", roles=["officer"])
+    alert(world, "for Durrës", entry_point_ids=[world.durres.pk])
+    bari = verified_client(world.officer_it)
+    assert [(m["text"], m["acked"]) for m in bari.get("/api/v1/operations/TEST-OP/pending").json()] == [
+        ("first", False)
+    ]
+    assert bari.post(f"/api/v1/operations/TEST-OP/messages/{first.pk}/ack").status_code == 200
+    assert bari.get("/api/v1/operations/TEST-OP/pending").json() == []
+    durres = verified_client(world.officer_al)
+    assert [m["text"] for m in durres.get("/api/v1/operations/TEST-OP/pending").json()] == [
+        "first",
+        "for Durrës",
+    ]
+    assert verified_client(world.outsider).get("/api/v1/operations/TEST-OP/pending").status_code == 404
+
+
+@pytest.mark.django_db
 def test_the_api_schema_lists_the_addressees_of_a_draft(world):
     schema = verified_client(world.coordinator).get("/api/v1/openapi.json").json()
     draft = schema["components"]["schemas"]["MessageIn"]["properties"]

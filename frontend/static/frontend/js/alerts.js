@@ -154,6 +154,9 @@
       case "pending": setPending(code, f.pending || []); break;
       case "done": if (f.action === "ack" && ops[code].pending.delete(f.message)) render(); break;
       case "acknowledged": refreshGrid(); break;
+      case "heartbeat": // the database is the truth: a lost hint is made good within a heartbeat
+        Hub.api(`/api/v1/operations/${encodeURIComponent(code)}/pending`).then((list) => setPending(code, list), () => {});
+        break;
     }
   }
 
