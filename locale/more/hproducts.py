@@ -15,6 +15,13 @@ TRANSLATIONS: dict[str, tuple[str, str, str, str, str]] = {
         "Добавить товар",
         "إضافة منتج",
     ),
+    "A photo of the barcode": (
+        "Une photo du code-barres",
+        "Una foto del código de barras",
+        "Uma fotografia do código de barras",
+        "Фото штрихкода",
+        "صورة للرمز الشريطي",
+    ),
     "At most 10 photos per product.": (
         "10 photos au plus par produit.",
         "Como máximo 10 fotos por producto.",
@@ -265,11 +272,4 @@ TRANSLATIONS: dict[str, tuple[str, str, str, str, str]] = {
         "فئة السلع المعتادة",
     ),
     "Your products": ("Vos produits", "Sus productos", "Os seus produtos", "Ваши товары", "منتجاتك"),
-    "or a photo of the barcode": (
-        "ou une photo du code-barres",
-        "o una foto del código de barras",
-        "ou uma fotografia do código de barras",
-        "или фото штрихкода",
-        "أو صورة للرمز الشريطي",
-    ),
 }

@@ -123,3 +123,34 @@ def test_right_holder_sees_their_products_and_nothing_of_the_operation(live_hub:
     assert response.status == 404
     response = page.goto(f"{live_hub.base_url}/products/seizures/")
     assert response.status == 200 and "officer" not in page.inner_text("main")
+
+
+def test_product_pages_fit_a_phone_and_pass_axe(live_hub: Any, browser: Any) -> None:
+    from tests.browser.test_phone_pages import assert_fits, axe_violations
+
+    context = browser.new_context(
+        viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True, locale="en-GB"
+    )
+    page = context.new_page()
+    live_hub.sign_in(page, "rightholder-veridia", "/products/")
+    for path in ("/products/", "/products/new/", "/products/seizures/"):
+        page.goto(f"{live_hub.base_url}{path}")
+        assert_fits(page, path)
+        assert axe_violations(live_hub, page) == [], path
+    page.goto(f"{live_hub.base_url}/products/")
+    page.click("#product-list a >> nth=0")  # a product's own page: the form and its card
+    assert_fits(page, "edit")
+    assert axe_violations(live_hub, page) == [], "edit"
+    context.close()
+
+    officer = browser.new_context(
+        viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True, locale="en-GB"
+    )
+    form = officer.new_page()
+    live_hub.sign_in(form, "officer-bari", FORM)
+    form.fill("#scan-gtin", SOLVANTIL)
+    form.click("#scan-lookup")
+    form.wait_for_selector("#product-card:not([hidden])")
+    assert_fits(form, FORM)
+    assert axe_violations(live_hub, form) == [], "post form with a product card"
+    officer.close()
