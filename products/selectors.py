@@ -99,12 +99,6 @@ def operation_products(principal: Principal, code: str) -> QuerySet[Product]:
     return _cards().filter(category__in=operation.target_categories.all())
 
 
-def product_of_gtin(gtin: str) -> Product | None:
-    """The product a recorded GTIN resolves to, for the hub's own aggregates (no caller involved)."""
-    found = ProductGtin.objects.select_related("product__right_holder").filter(gtin=gtin).first()
-    return found.product if found is not None else None
-
-
 # --- brands, as the board and the report group seizures by them ---------------------------------
 
 BRAND_SEPARATOR = " · "

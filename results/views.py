@@ -29,6 +29,7 @@ from operations.selectors import (
     operation_categories,
     operation_entry_points,
 )
+from products.selectors import products_of_gtins
 from results import sealing, selectors
 from results.board import version_summary
 from results.models import (
@@ -203,6 +204,7 @@ def detail(request: HttpRequest, code: str, result_uuid: str) -> HttpResponse:
         for v in versions
     ]
     current = next(v for v in versions if v.is_current)
+    products = products_of_gtins(ln.gtin for v in versions for ln in v.lines.all())
     return _page(
         request,
         "results/detail.html",
@@ -216,6 +218,7 @@ def detail(request: HttpRequest, code: str, result_uuid: str) -> HttpResponse:
         may_void=selectors.may_void(membership, result) and not current.voided,
         may_restore=selectors.may_void(membership, result) and current.voided,
         sealed_visible=visible,
+        products=products,  # GTIN -> the product record it resolves to
         validation_labels=_labels(Result.Validation),
         photos=[
             {

@@ -330,3 +330,13 @@ def test_admin_adds_a_right_holder_member_through_the_service(world: Any, holder
     assert added.status_code == 302
     assert RightHolderMember.objects.get(user=newcomer).right_holder == holders.veridia
     assert AuditEvent.objects.filter(action="right_holder.member_add", actor=admin_user).exists()
+
+
+def test_result_page_names_the_product_of_the_gtin(world: Any, holders: Any) -> None:
+    from tests.world import result_body
+
+    officer = verified_client(world.officer_al)
+    body = result_body(world, lines=[{"category": "medicines", "quantity": 3, "gtin": "2001234000017"}])
+    uuid = api_post(officer, f"/operations/{world.op.code}/results", body).json()["uuid"]
+    page = officer.get(f"/operations/{world.op.code}/results/{uuid}/")
+    assert b"Veridia Solvantil 50 mg \xc2\xb7 Veridia Pharma AG" in page.content
