@@ -70,6 +70,16 @@ def phone(live_hub: Any, browser: Any) -> Iterator[Any]:
     assert not errors, errors
 
 
+def wait_until(page: Any, expression: str, seconds: float = 20) -> Any:
+    """Poll a JavaScript expression that may be a promise until it is truthy. (Playwright's
+    wait_for_function does not wait for a promise: a pending one is truthy, and it returns at once.)"""
+    deadline = time.monotonic() + seconds
+    while not (value := page.evaluate(expression)):
+        assert time.monotonic() < deadline, f"still false after {seconds} s: {expression}"
+        time.sleep(0.25)
+    return value
+
+
 def fill_draft(page: Any, quantity: int) -> None:
     page.select_option("#f-category", "medicines")
     page.fill("#f-quantity", str(quantity))
@@ -135,7 +145,7 @@ def test_two_taps_offline_then_the_network_returns_one_result(live_hub: Any, pho
 
     phone.context.set_offline(False)
     phone.evaluate("window.dispatchEvent(new Event('online'))")
-    phone.wait_for_function("HubOutbox.list(HubPageOutbox.user).then(items => items.length === 0)", polling=250, timeout=20_000)
+    wait_until(phone, "HubOutbox.list(HubPageOutbox.user).then(items => items.length === 0)")
     assert wait_for_count(live_hub, quantity, 1) == 1
     phone.wait_for_selector("#outbox-indicator[data-state=empty]", timeout=10_000)
 
@@ -160,12 +170,17 @@ def test_on_a_slow_network_one_tap_posts_one_result(live_hub: Any, browser: Any)
     context.close()
 
 
-def test_a_post_made_offline_survives_closing_the_browser_and_arrives_once(live_hub: Any, browser: Any, tmp_path: Any) -> None:
+@pytest.mark.parametrize("locale", ["en-GB", "ar"])
+def test_a_post_made_offline_survives_closing_the_browser_and_arrives_once(
+    live_hub: Any, browser: Any, tmp_path: Any, locale: str
+) -> None:
     quantity = next(_quantities)
     profile = tmp_path / "phone-profile"
 
     def launch() -> Any:
-        return browser.browser_type.launch_persistent_context(str(profile), executable_path=CHROMIUM, args=ARGS, **PHONE)
+        return browser.browser_type.launch_persistent_context(
+            str(profile), executable_path=CHROMIUM, args=ARGS, **{**PHONE, "locale": locale}
+        )
 
     context = launch()
     page = context.pages[0] if context.pages else context.new_page()
@@ -183,19 +198,56 @@ def test_a_post_made_offline_survives_closing_the_browser_and_arrives_once(live_
     page = context.pages[0] if context.pages else context.new_page()
     page.goto(f"{live_hub.base_url}{ROOMS}")
     assert page.url == f"{live_hub.base_url}{ROOMS}"  # still signed in
-    page.wait_for_function("HubOutbox.list(HubPageOutbox.user).then(items => items.length === 0)", polling=250, timeout=20_000)
+    wait_until(page, "HubOutbox.list(HubPageOutbox.user).then(items => items.length === 0)")
     assert wait_for_count(live_hub, quantity, 1) == 1
     page.reload()
     page.wait_for_selector("#outbox-indicator[data-state=empty]", timeout=10_000)
+    assert page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]") == [390, 390]
     assert wait_for_count(live_hub, quantity, 1) == 1
     context.close()
+
+
+def test_the_pages_an_officer_needs_open_with_no_network_after_one_visit(live_hub: Any, phone: Any) -> None:
+    phone.on("dialog", lambda dialog: dialog.accept())
+    """One visit to the form keeps the others too: the results list with the nil return, the rooms,
+    the overview and the outbox open with no network, and say that the phone is offline."""
+    phone.wait_for_function("navigator.serviceWorker.controller !== null", timeout=15_000)
+    stored = "caches.open('cencomm-hub-pages').then(c => c.keys()).then(ks => ks.map(k => new URL(k.url).pathname))"
+    kept = ["/outbox/", FORM, "/operations/BALKAN-GATE/results/", ROOMS, "/operations/BALKAN-GATE/"]
+    wait_until(phone, f"{stored}.then(paths => {json.dumps(kept)}.every(p => paths.includes(p)))")
+    phone.context.set_offline(True)
+    for path, selector in (
+        ("/operations/BALKAN-GATE/results/", "#nil-form #nil-submit"),
+        (ROOMS, "#messages"),
+        ("/operations/BALKAN-GATE/", "#operation-tabs"),
+        ("/outbox/", "#outbox-page-list"),
+    ):
+        phone.goto(f"{live_hub.base_url}{path}")
+        assert phone.locator(selector).count() == 1, (path, phone.locator("h1, h2").all_inner_texts())
+        phone.wait_for_function("document.querySelector('#outbox-indicator .outbox-text').textContent.startsWith('offline')")
+        assert phone.evaluate("[document.documentElement.scrollWidth, window.innerWidth]") == [390, 390], path
+    # A nil return made there waits in the outbox, and is sent when the network is back.
+    phone.goto(f"{live_hub.base_url}/operations/BALKAN-GATE/results/")
+    phone.tap("#nil-submit")
+    phone.wait_for_selector("#nil-status.saved", timeout=10_000)
+    assert [i["kind"] for i in outbox(phone)] == ["nil"]
+    phone.context.set_offline(False)
+    phone.evaluate("window.dispatchEvent(new Event('online'))")
+    settled = "HubOutbox.list(HubPageOutbox.user).then(items => items.every(i => i.state === 'refused'))"
+    wait_until(phone, settled)
+    left = outbox(phone)
+    if left:  # the day has results already (other tests posted today): refused, kept, with its reason
+        phone.goto(f"{live_hub.base_url}/outbox/")
+        entry = phone.locator(f'.outbox-entry[data-client-id="{left[0]["clientId"]}"]')
+        assert "Refused" in entry.locator(".outbox-reason").inner_text()
+        entry.locator("button", has_text="Discard").tap()  # after the confirmation dialog
 
 
 def test_the_post_form_opens_with_no_network_after_one_visit(live_hub: Any, phone: Any) -> None:
     phone.wait_for_function("navigator.serviceWorker.controller !== null", timeout=15_000)
     kept = f"caches.open('cencomm-hub-pages').then(c => c.match('{FORM}', {{ignoreVary: true}}))"
     stored = "caches.open('cencomm-hub-pages').then(c => c.keys()).then(ks => ks.map(k => new URL(k.url).pathname))"
-    phone.wait_for_function(f"{stored}.then(paths => paths.includes('{FORM}'))", polling=250, timeout=15_000)
+    wait_until(phone, f"{stored}.then(paths => paths.includes('{FORM}'))")
     phone.context.set_offline(True)
     phone.goto(f"{live_hub.base_url}/outbox/")  # another page first: the form is opened anew
     phone.goto(f"{live_hub.base_url}{FORM}")
