@@ -13,23 +13,27 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import random
 import time
 from typing import Any, ClassVar, Literal
 
 from channels.db import database_sync_to_async
+from channels.exceptions import StopConsumer
 from channels.generic.websocket import AsyncWebsocketConsumer
+from channels.layers import get_channel_layer
 from django.conf import settings
-from django.contrib.auth import get_user_model
 from django.utils import timezone
 from django_otp.models import Device
 from pydantic import ValidationError
 
 from cencomm import metrics, protocol
-from cencomm.live import user_group
+from cencomm.live import LAYER, describe, user_group
 from cencomm.principal import Principal, api_token_is_live
 
 log = logging.getLogger(__name__)
-CLEANUP_SECONDS = 10
+CLEANUP_SECONDS = 30  # the database part of a socket's clean-up (it queues behind other sockets' reads)
+LAYER_SECONDS = 5  # one channel-layer call of a socket (joining, leaving groups), at most
+LAYER_RETRY_SECONDS = (0.5, 5.0)  # a socket's receive from a failed layer: first and longest pause
 
 
 class TokenBucket:
@@ -57,20 +61,171 @@ class HubConsumer(AsyncWebsocketConsumer):
     credentials_valid: bool = False
     token_expiry: asyncio.TimerHandle | None = None
     counted_open: tuple[str, str] | None = None  # (kind, auth) while counted in SOCKETS_OPEN
+    refused: bool = False  # refused at connect: accepted only to be closed with a code
+    checked_at_handshake: bool = False  # the middleware has just checked the credentials
 
     @property
     def kind(self) -> str:
         """The socket's kind in the metrics: ``RoomsConsumer`` is ``rooms``."""
         return type(self).__name__.removesuffix("Consumer").lower()
 
+    # --- the consumer's loop -------------------------------------------------------------------
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        """Channels' consumer loop (``AsyncConsumer.__call__``) with three differences.
+
+        A channel layer that fails (Redis down) does not end the consumer: its receive waits for the
+        layer to come back while the socket stays open and the heartbeat fills gaps from the
+        database; once back, the socket joins its groups again. The clean-up (``closed``, leaving
+        the groups) runs however the consumer ends: a disconnect, an error, a cancellation. And
+        nothing here waits without a bound: neither the clean-up nor the cancelling of the receives.
+        """
+        self.scope = scope
+        self.joined: set[str] = set()
+        self.layer_backlog: list[dict[str, Any]] = []
+        self.layer_failed = False
+        self.channel_layer = get_channel_layer(self.channel_layer_alias)
+        self.base_send = send
+        sources = [receive]
+        if self.channel_layer is not None:
+            self.channel_name = await self.channel_layer.new_channel()
+            sources.append(self._layer_receive)
+        try:
+            await self._dispatch_loop(sources)
+        except StopConsumer:
+            pass
+        finally:
+            await self.clean_up()
+
+    async def _dispatch_loop(self, sources: list[Any]) -> None:
+        """``channels.utils.await_many_dispatch``, except that on the way out the receives are
+        cancelled and given LAYER_SECONDS to finish, never awaited for as long as they take."""
+        tasks = [asyncio.ensure_future(source()) for source in sources]
+        try:
+            while True:
+                await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+                for i, task in enumerate(tasks):
+                    if task.done():
+                        result = task.result()
+                        await self.dispatch(result)
+                        tasks[i] = asyncio.ensure_future(sources[i]())
+        finally:
+            for task in tasks:
+                task.cancel()
+            _, stuck = await asyncio.wait(tasks, timeout=LAYER_SECONDS)
+            if stuck:
+                log.warning(
+                    "%s receive(s) still running %s s after their socket ended", len(stuck), LAYER_SECONDS
+                )
+            for task in tasks:  # retrieve, so that nothing is logged as never retrieved
+                if task.done() and not task.cancelled():
+                    task.exception()
+
+    async def _layer_receive(self) -> dict[str, Any]:
+        """The next event for this socket from the channel layer; while the layer fails, retried."""
+        if self.layer_backlog:
+            return self.layer_backlog.pop(0)
+        pause = LAYER_RETRY_SECONDS[0]
+        while True:
+            try:
+                message = await self.channel_layer.receive(self.channel_name)
+            except Exception as exc:  # Redis down or restarting: keep the socket, wait for it
+                LAYER.failed(exc)
+                if not self.layer_failed:
+                    self.layer_failed = True
+                    metrics.CHANNEL_LAYER_ERRORS.labels("receive").inc()
+                    log.warning("socket's channel layer failed (%s); live hints paused", describe(exc))
+                await asyncio.sleep(pause * (0.5 + random.random()))  # jittered: not all at once
+                pause = min(pause * 2, LAYER_RETRY_SECONDS[1])
+                continue
+            if self.layer_failed:  # back: join the groups again first (a restarted Redis lost them)
+                self.layer_failed = False
+                LAYER.answered()
+                self.layer_backlog.append(message)
+                return {"type": "hub.layer_restored"}
+            return message
+
+    async def hub_layer_restored(self, event: dict[str, Any]) -> None:
+        """Dispatched by ``_layer_receive`` itself (a client frame never selects a handler)."""
+        for group in list(self.joined):
+            await self.join(group)
+        await self.resync()
+
+    async def resync(self) -> None:
+        """After the layer came back: send what its lost hints would have caused (subclasses)."""
+
+    async def join(self, group: str) -> bool:
+        """Join ``group``; with the layer down the socket works on (the heartbeat fills gaps) and joins
+        again when the layer is back."""
+        self.joined.add(group)
+        try:
+            async with asyncio.timeout(LAYER_SECONDS):
+                await self.channel_layer.group_add(group, self.channel_name)
+        except Exception as exc:
+            LAYER.failed(exc)
+            metrics.CHANNEL_LAYER_ERRORS.labels("group_add").inc()
+            return False
+        return True
+
+    async def leave(self, group: str) -> None:
+        self.joined.discard(group)
+        try:
+            async with asyncio.timeout(LAYER_SECONDS):
+                await self.channel_layer.group_discard(group, self.channel_name)
+        except Exception as exc:  # the layer expires it on its own
+            LAYER.failed(exc)
+            metrics.CHANNEL_LAYER_ERRORS.labels("group_discard").inc()
+
+    async def clean_up(self) -> None:
+        """Run the socket's clean-up once, to its end, whoever stops waiting for it.
+
+        Shielded: a server that gives up waiting (daphne after 10 s, a test's communicator after 1 s)
+        cancels this wait, not the clean-up; the clean-up is bounded by itself.
+        """
+        task = getattr(self, "cleanup_task", None)
+        if task is None:
+            task = self.cleanup_task = asyncio.ensure_future(self._clean_up())
+        await asyncio.shield(task)
+
+    async def _clean_up(self) -> None:
+        if self.token_expiry is not None:
+            self.token_expiry.cancel()
+        if self.counted_open is not None:
+            metrics.SOCKETS_OPEN.labels(*self.counted_open).dec()
+            self.counted_open = None
+        try:  # first what outlives a socket in the database (its presence), however long the queue
+            async with asyncio.timeout(CLEANUP_SECONDS):
+                await self.closed()
+        except Exception:
+            metrics.CHANNEL_LAYER_ERRORS.labels("cleanup").inc()
+            log.warning("socket clean-up failed", exc_info=True)
+        groups, self.joined = list(getattr(self, "joined", ())), set()
+        if groups and self.channel_layer is not None:
+            try:
+                async with asyncio.timeout(LAYER_SECONDS):
+                    await asyncio.gather(
+                        *(self.channel_layer.group_discard(g, self.channel_name) for g in groups),
+                        return_exceptions=True,
+                    )
+            except TimeoutError:  # the layer expires them on its own
+                log.warning("socket's groups not left within %s s", LAYER_SECONDS)
+
     # --- lifecycle ----------------------------------------------------------------------------
+
+    async def refuse(self, code: int) -> None:
+        """Refuse a socket at connect with a close code the client can act on (4401, 4403, 4404):
+        accepted, then closed at once, before anything is sent. (Closing before accepting is an
+        HTTP 403 to the handshake, the same for every reason.)"""
+        self.refused = True
+        await self.accept()
+        await self.close(code=code)
 
     async def connect(self) -> None:
         self.user = self.scope.get("user")
         principal = self.scope.get("principal")
         verified = self.scope.get("otp_device") is not None or getattr(principal, "token_id", None)
         if not getattr(self.user, "is_authenticated", False) or principal is None or not verified:
-            await self.close(code=protocol.CLOSE_UNAUTHENTICATED)
+            await self.refuse(protocol.CLOSE_UNAUTHENTICATED)
             return
         self.principal = principal
         self.bucket = TokenBucket(
@@ -78,10 +233,11 @@ class HubConsumer(AsyncWebsocketConsumer):
             getattr(settings, "CENCOMM_WS_FRAME_BURST", 40),
         )
         self.invalid_frames = 0
+        self.checked_at_handshake = True
         if not await self.authorize():
-            await self.close(code=protocol.CLOSE_NOT_FOUND)
+            await self.refuse(self.refusal_code())
             return
-        await self.channel_layer.group_add(user_group(self.user.pk), self.channel_name)
+        await self.join(user_group(self.user.pk))
         await self.accept()
         self.counted_open = (self.kind, "session" if principal.token_id is None else "token")
         metrics.SOCKETS_OPEN.labels(*self.counted_open).inc()
@@ -93,25 +249,18 @@ class HubConsumer(AsyncWebsocketConsumer):
         await self.opened()
 
     async def disconnect(self, code: int) -> None:
-        # Bounded: a clean-up that waits on an unreachable channel layer must not hold the socket's
-        # task (or a test awaiting its cancellation) forever; groups expire on their own.
-        if self.token_expiry is not None:
-            self.token_expiry.cancel()
-        if self.counted_open is not None:
-            metrics.SOCKETS_OPEN.labels(*self.counted_open).dec()
-            self.counted_open = None
-        try:
-            async with asyncio.timeout(CLEANUP_SECONDS):
-                if getattr(self, "user", None) is not None and self.user.is_authenticated:
-                    await self.channel_layer.group_discard(user_group(self.user.pk), self.channel_name)
-                await self.closed()
-        except TimeoutError:
-            metrics.CHANNEL_LAYER_ERRORS.labels("cleanup").inc()
-            log.warning("socket clean-up timed out after %s s", CLEANUP_SECONDS)
+        await self.clean_up()
 
     async def authorize(self) -> bool:
-        """Whether the user may use this socket now; runs at connect and before every frame."""
-        if self.principal.token_id is not None:
+        """Whether the user may use this socket now; runs at connect and before every frame.
+
+        At connect the credentials are the ones the middleware checked a moment ago (the session's
+        confirmed device and active user, or the live token): not read again.
+        """
+        if self.checked_at_handshake:
+            self.checked_at_handshake = False
+            self.credentials_valid = True
+        elif self.principal.token_id is not None:
             self.credentials_valid = await database_sync_to_async(api_token_is_live)(self.principal.token_id)
         else:
             self.credentials_valid = await self._device_still_valid()
@@ -126,21 +275,25 @@ class HubConsumer(AsyncWebsocketConsumer):
         """After accept: join groups, send the first frames."""
 
     async def closed(self) -> None:
-        """After disconnect: leave groups."""
+        """After the socket ended, however it ended: stop its tasks, delete what it wrote for itself.
+        The groups it joined through ``join`` are left after this, by the base."""
 
     @database_sync_to_async
     def _device_still_valid(self) -> bool:
         device: Device | None = self.scope.get("otp_device")
         return (
             device is not None
-            and type(device).objects.filter(pk=device.pk, user_id=self.user.pk, confirmed=True).exists()
-            and get_user_model().objects.filter(pk=self.user.pk, is_active=True).exists()
+            and type(device)
+            .objects.filter(pk=device.pk, user_id=self.user.pk, confirmed=True, user__is_active=True)
+            .exists()
         )
 
     # --- frames in ----------------------------------------------------------------------------
 
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
         metrics.FRAMES_RECEIVED.labels(self.kind).inc()
+        if self.refused:  # closed at connect; a frame already on its way is not read
+            return
         if text_data is None:
             await self.reject_frame("binary_unsupported", "Frames are JSON text.")
             return
@@ -236,3 +389,27 @@ class PingConsumer(HubConsumer):
 
     async def handle_ping(self, frame: PingFrame) -> None:
         await self.send_json({"type": "pong", "ref": frame.ref, "server_time": timezone.now().isoformat()})
+
+
+def _daphne_frame_limit_closes_with_4413() -> None:
+    """A frame over daphne's own limit (``--websocket-max-message-size``, 1 MiB by default) never
+    reaches ``receive``: autobahn dropped the TCP connection (the client saw 1006). Make that cut
+    close with the hub's own 4413 too, so that every frame over the limit ends the same way."""
+    try:
+        from daphne.ws_protocol import WebSocketProtocol
+    except ImportError:  # another ASGI server
+        return
+
+    def _max_message_size_exceeded(self: Any, msg_size: int, max_msg_size: int, reason: str) -> None:
+        if self.state == self.STATE_CLOSED:
+            return
+        self.failedByMe = True  # autobahn ignores the rest of the frame
+        if self.state == self.STATE_CLOSING:
+            self.dropConnection(abort=False)
+        else:
+            self.sendCloseFrame(code=protocol.CLOSE_TOO_LARGE, reasonUtf8=b"too_large", isReply=False)
+
+    WebSocketProtocol._max_message_size_exceeded = _max_message_size_exceeded
+
+
+_daphne_frame_limit_closes_with_4413()

@@ -7,13 +7,16 @@ Only services call :func:`publish_on_commit`.
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import os
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from asgiref.sync import async_to_sync
+from asgiref.sync import SyncToAsync, async_to_sync
+from channels.exceptions import ChannelFull
 from channels.layers import get_channel_layer
 from django.db import transaction
 
@@ -23,6 +26,42 @@ log = logging.getLogger(__name__)
 
 Event = dict[str, Any]
 _listeners: list[Callable[[str, Event], None]] = []
+PUBLISH_SECONDS = 5.0  # one hint's send, at most; a hint that cannot go is dropped (gap-fill)
+
+
+class LayerState:
+    """What this process last saw of the channel layer: answering, or down since when and why.
+
+    Every user of the layer reports to it (consumers' receives, publishes, /healthz); the sockets'
+    heartbeat fills gaps from the database at a shorter period while it is down.
+    """
+
+    def __init__(self) -> None:
+        self.down_since: float | None = None
+        self.reason = ""
+
+    @property
+    def down(self) -> bool:
+        return self.down_since is not None
+
+    def failed(self, exc: BaseException) -> None:
+        if self.down_since is None:
+            self.down_since = time.monotonic()
+            log.warning("channel layer unavailable: %s", describe(exc))
+        self.reason = describe(exc)
+
+    def answered(self) -> None:
+        if self.down_since is not None:
+            log.warning("channel layer back after %.1f s", time.monotonic() - self.down_since)
+        self.down_since, self.reason = None, ""
+
+
+def describe(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return f"{type(exc).__name__}: {text}"[:200] if text else type(exc).__name__
+
+
+LAYER = LayerState()
 
 
 def room_group(room_id: int) -> str:
@@ -48,11 +87,49 @@ def _publish(group: str, event: Event) -> None:
     layer = get_channel_layer()
     if layer is None:
         return
-    try:  # the commit time, for the delivery lag the consumers measure (cencomm.metrics)
-        async_to_sync(layer.group_send)(group, {**event, "committed_at": time.time()})
-    except Exception:  # the database already holds the truth; clients fill gaps on heartbeat
-        metrics.CHANNEL_LAYER_ERRORS.labels("group_send").inc()
+    event = {**event, "committed_at": time.time()}  # for the delivery lag (cencomm.metrics)
+    loop = _main_loop()
+    if loop is not None:
+        # On a worker thread of the ASGI server: hand the send to the event loop and do not wait.
+        # Waiting held the process's database thread on the layer (a dead Redis: seconds per
+        # hint, for every socket of the process) and tied a cancelled socket's clean-up to it.
+        try:
+            asyncio.run_coroutine_threadsafe(_send(layer, group, event), loop)
+            return
+        except RuntimeError:  # the loop closed meanwhile: send from here
+            pass
+    try:
+        async_to_sync(_send)(layer, group, event)
+    except Exception:  # _send reports its own failures; this is the loop going away
         log.warning("live event to %s not delivered", group, exc_info=True)
+
+
+def _main_loop() -> asyncio.AbstractEventLoop | None:
+    """The running event loop this worker thread was called from (asgiref's sync_to_async)."""
+    loop = getattr(SyncToAsync.threadlocal, "main_event_loop", None)
+    if loop is None or getattr(SyncToAsync.threadlocal, "main_event_loop_pid", None) != os.getpid():
+        return None
+    if loop.is_closed() or not loop.is_running():
+        return None
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return loop
+    return None  # called on a loop's own thread: not a worker thread
+
+
+async def _send(layer: Any, group: str, event: Event) -> None:
+    try:
+        async with asyncio.timeout(PUBLISH_SECONDS):
+            await layer.group_send(group, event)
+    except ChannelFull:  # a socket that does not read: the layer itself is fine
+        log.warning("live event to %s not delivered: a channel is full", group)
+    except Exception as exc:  # the database already holds the truth; clients fill gaps on heartbeat
+        metrics.CHANNEL_LAYER_ERRORS.labels("group_send").inc()
+        LAYER.failed(exc)
+        log.warning("live event to %s not delivered: %s", group, describe(exc))
+    else:
+        LAYER.answered()
 
 
 async def apublish(group: str, event: Event) -> None:

@@ -10,7 +10,6 @@ from urllib.parse import quote
 
 from channels.auth import AuthMiddlewareStack
 from channels.db import database_sync_to_async
-from channels.security.websocket import WebsocketDenier
 from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, HttpResponseRedirect, JsonResponse
@@ -18,7 +17,7 @@ from django.http.multipartparser import MultiPartParserError
 from django_otp import DEVICE_ID_SESSION_KEY
 from django_otp.models import Device
 
-from cencomm import metrics
+from cencomm import metrics, protocol
 from cencomm.principal import Principal, api_token_authenticate
 
 OPEN_PATHS = (
@@ -204,8 +203,20 @@ class ExactOriginValidator:
                 o.rstrip("/").lower() for o in settings.CENCOMM_ALLOWED_ORIGINS
             }:
                 metrics.REFUSALS.labels("socket", "origin").inc()
-                return await WebsocketDenier()(scope, receive, send)
+                return await refuse_socket(protocol.CLOSE_FORBIDDEN, receive, send)
         return await self.app(scope, receive, send)
+
+
+async def refuse_socket(code: int, receive: Any, send: Any) -> None:
+    """Accept the handshake, then close with ``code`` at once, sending nothing: the client can tell
+    why (an HTTP 403 to the handshake says the same for every reason). No consumer, no channel layer."""
+    while True:
+        message = await receive()
+        if message["type"] == "websocket.connect":
+            await send({"type": "websocket.accept"})
+            await send({"type": "websocket.close", "code": code})
+        elif message["type"] == "websocket.disconnect":
+            return
 
 
 def websocket_stack(app: Any) -> Any:

@@ -22,6 +22,7 @@ PROTOCOL_VERSION = 1
 
 # Close codes (4000-4999 are the application's).
 CLOSE_UNAUTHENTICATED = 4401  # no session with both factors, or the session ended
+CLOSE_FORBIDDEN = 4403  # the handshake's Origin is not one of the hub's (another site's page)
 CLOSE_NOT_FOUND = 4404  # not a member (any more), or no such operation or room
 CLOSE_TOO_LARGE = 4413  # a frame over the size limit
 CLOSE_BAD_FRAMES = 4400  # too many invalid frames

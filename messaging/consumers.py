@@ -39,6 +39,7 @@ from operations.selectors import access_membership
 
 log = logging.getLogger(__name__)
 SYNC_BATCH = 100
+DEGRADED_HEARTBEAT_SECONDS = 2.0  # the heartbeat's gap-fill while the channel layer is down
 
 
 class RoomsConsumer(HubConsumer):
@@ -70,7 +71,7 @@ class RoomsConsumer(HubConsumer):
             previous, self.room_ids = self.room_ids, allowed
             for room_id in set(self.cursors) - allowed:  # lost access to a room: stop at once
                 del self.cursors[room_id]
-                await self.channel_layer.group_discard(room_group(room_id), self.channel_name)
+                await self.leave(room_group(room_id))
             if previous:
                 await self.send_json({"type": "rooms", "rooms": await self._rooms_info()})
         return True
@@ -93,43 +94,33 @@ class RoomsConsumer(HubConsumer):
         self.sync_lock = asyncio.Lock()  # the heartbeat task and the event handlers both sync
         self.heartbeat: asyncio.Task[None] | None = None
         self.presence_task: asyncio.Task[None] | None = None
+        self.connection_opened = False
         await super().connect()
 
     async def opened(self) -> None:
         assert self.membership is not None
         # Join first, so the hint this socket's own arrival causes reaches it too.
-        await self.channel_layer.group_add(
-            events.presence_group(self.membership.operation_id), self.channel_name
-        )
-        await self.channel_layer.group_add(
-            events.alerts_group(self.membership.operation_id), self.channel_name
-        )
+        await self.join(events.presence_group(self.membership.operation_id))
+        await self.join(events.alerts_group(self.membership.operation_id))
         await self._open_connection()
         hello = await self._hello()
         await self.send_json(hello)
         self.heartbeat = asyncio.ensure_future(self._beat())
 
     async def closed(self) -> None:
-        for task in (self.heartbeat, self.presence_task):
+        # The base leaves the groups afterwards; here what would outlive the socket otherwise.
+        for task in (getattr(self, "heartbeat", None), getattr(self, "presence_task", None)):
             if task is not None:
                 task.cancel()
-        for room_id in list(getattr(self, "cursors", {})):
-            await self.channel_layer.group_discard(room_group(room_id), self.channel_name)
-        if self.membership is not None:
-            await self.channel_layer.group_discard(
-                events.presence_group(self.membership.operation_id), self.channel_name
-            )
-            await self.channel_layer.group_discard(
-                events.alerts_group(self.membership.operation_id), self.channel_name
-            )
+        if self.membership is not None and getattr(self, "connection_opened", False):
             await database_sync_to_async(services.connection_close)(
                 operation_id=self.membership.operation_id, channel_name=self.channel_name
             )
 
     @database_sync_to_async
     def _open_connection(self) -> None:
-        assert self.membership is not None
-        self.room_ids = frozenset(selectors.rooms_for(self.membership).values_list("pk", flat=True))
+        assert self.membership is not None  # self.room_ids: set by authorize() just before
+        self.connection_opened = True
         services.connection_open(membership=self.membership, channel_name=self.channel_name)
 
     @database_sync_to_async
@@ -174,26 +165,43 @@ class RoomsConsumer(HubConsumer):
     # --- heartbeat and presence -----------------------------------------------------------------------
 
     async def _beat(self) -> None:
+        """Every heartbeat_seconds, and every DEGRADED_HEARTBEAT_SECONDS while the channel layer is
+        down (no live hints then): the rooms' heads and who is online, and what a hint would have
+        brought, from the database."""
         try:
             while True:
-                await asyncio.sleep(self.heartbeat_seconds)
-                heads, online = await self._heads()
-                await self.send_json(
-                    {
-                        "type": "heartbeat",
-                        "server_time": timezone.now().isoformat(),
-                        "rooms": {str(k): {"seq": v[0], "rev": v[1]} for k, v in heads.items()},
-                        "online": online,
-                    }
-                )
-                for room_id, (seq, rev) in heads.items():  # a hint was lost: fill the gap now
-                    cursor = self.cursors.get(room_id)
-                    if cursor is not None and (seq > cursor[0] or rev > cursor[1]):
-                        await self._deliver(room_id)
+                waited = 0.0
+                while waited < self.heartbeat_seconds:
+                    step = min(DEGRADED_HEARTBEAT_SECONDS, self.heartbeat_seconds - waited)
+                    await asyncio.sleep(step)
+                    waited += step
+                    if self.layer_failed:  # this socket's receive fails: no hints reach it
+                        break
+                try:
+                    await self._beat_once()
+                except Exception:  # a database hiccup: the next beat tries again
+                    log.warning("heartbeat failed", exc_info=True)
         except asyncio.CancelledError:
             pass
-        except Exception:  # the socket went away under us; nothing to keep alive
-            log.debug("heartbeat stopped", exc_info=True)
+
+    async def _beat_once(self) -> None:
+        heads, online = await self._heads()
+        await self.send_json(
+            {
+                "type": "heartbeat",
+                "server_time": timezone.now().isoformat(),
+                "rooms": {str(k): {"seq": v[0], "rev": v[1]} for k, v in heads.items()},
+                "online": online,
+            }
+        )
+        for room_id, (seq, rev) in heads.items():  # a hint was lost: fill the gap now
+            cursor = self.cursors.get(room_id)
+            if cursor is not None and (seq > cursor[0] or rev > cursor[1]):
+                await self._deliver(room_id)
+
+    async def resync(self) -> None:
+        """The channel layer is back: what its lost hints would have brought, at once."""
+        await self._beat_once()
 
     @database_sync_to_async
     def _heads(self) -> tuple[dict[int, tuple[int, int]], list[dict[str, Any]]]:
@@ -219,9 +227,12 @@ class RoomsConsumer(HubConsumer):
         async with self.sync_lock:
             await self._deliver_unlocked(room_id, known_rev)
 
-    async def _deliver_unlocked(self, room_id: int, known_rev: int | None) -> None:
+    async def _deliver_unlocked(
+        self, room_id: int, known_rev: int | None, member_checked: bool = False
+    ) -> None:
         while room_id in self.cursors:
-            batch = await self._read_batch(room_id, *self.cursors[room_id], known_rev)
+            batch = await self._read_batch(room_id, *self.cursors[room_id], known_rev, member_checked)
+            member_checked = False
             if batch is None:
                 self.cursors.clear()
                 await self.close(code=protocol.CLOSE_NOT_FOUND)
@@ -237,11 +248,12 @@ class RoomsConsumer(HubConsumer):
 
     @database_sync_to_async
     def _read_batch(
-        self, room_id: int, seq: int, rev: int, known_rev: int | None
+        self, room_id: int, seq: int, rev: int, known_rev: int | None, member_checked: bool = False
     ) -> list[dict[str, Any]] | None:
-        """The next messages past (seq, rev), ordered by rev; None once the member has gone."""
+        """The next messages past (seq, rev), ordered by rev; None once the member has gone.
+        ``member_checked``: authorize() has just read the membership (a client frame's handler)."""
         assert self.membership is not None
-        if not Membership.objects.filter(pk=self.membership.pk).exists():
+        if not member_checked and not Membership.objects.filter(pk=self.membership.pk).exists():
             return None
         room = self.rooms.get(room_id)
         if room is None:
@@ -268,13 +280,29 @@ class RoomsConsumer(HubConsumer):
                     )
                 )
                 continue
+            head_seq, head_rev = await self._head(cursor.room)
+            if cursor.after_seq > head_seq or (cursor.after_rev or 0) > head_rev:
+                # A cursor from another room, another server's database or a client's bug: echoing
+                # it would hide every message up to that seq from this socket.
+                error = protocol.error_frame(
+                    "beyond_head",
+                    f"The cursor is beyond room {cursor.room}'s head (seq {head_seq}, rev {head_rev}): "
+                    "subscribe with the last seq and rev this client holds, or 0.",
+                    ref=frame.ref,
+                    fields={"after_seq": [f"at most {head_seq}"]}
+                    if cursor.after_seq > head_seq
+                    else {"after_rev": [f"at most {head_rev}"]},
+                )
+                await self.send_json({**error, "room": cursor.room, "seq": head_seq, "rev": head_rev})
+                continue
             # Join first, read second: a message posted in between arrives as a hint and is skipped
             # if the read already delivered it.
-            await self.channel_layer.group_add(room_group(cursor.room), self.channel_name)
-            head_rev = (await self._head(cursor.room))[1] if cursor.after_rev is None else cursor.after_rev
+            await self.join(room_group(cursor.room))
+            if cursor.after_rev is not None:
+                head_rev = cursor.after_rev
             async with self.sync_lock:
                 self.cursors[cursor.room] = [cursor.after_seq, head_rev]
-                await self._deliver_unlocked(cursor.room, None)
+                await self._deliver_unlocked(cursor.room, None, member_checked=True)
             seq, rev = self.cursors.get(cursor.room, (0, 0))
             await self.send_json(
                 {"type": "subscribed", "ref": frame.ref, "room": cursor.room, "seq": seq, "rev": rev}

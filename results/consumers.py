@@ -73,12 +73,12 @@ class BoardConsumer(HubConsumer):
 
     async def opened(self) -> None:
         self.group = board_group(self.membership.operation_id)
-        await self.channel_layer.group_add(self.group, self.channel_name)
+        await self.join(self.group)  # left by the base's clean-up
         await self.send_snapshot()
 
-    async def closed(self) -> None:
-        if self.group is not None:
-            await self.channel_layer.group_discard(self.group, self.channel_name)
+    async def resync(self) -> None:
+        """The channel layer is back: the board's deltas sent meanwhile are lost; a fresh snapshot."""
+        await self.send_snapshot()
 
     async def send_snapshot(self, ref: str | None = None) -> None:
         snapshot = await database_sync_to_async(board_snapshot)(self.membership.operation, self.board_filter)

@@ -186,6 +186,21 @@ def ws_communicator(
     return WebsocketCommunicator(application, path, headers=headers)
 
 
+async def refusal_code(communicator: WebsocketCommunicator, timeout: float = 3) -> int | None:
+    """Open ``communicator`` and return the close code of its refusal, or None if it stayed open.
+
+    The hub refuses at connect by accepting and closing at once with a code (4401, 4403, 4404), so
+    that a client can tell why; it never answers a handshake with HTTP 403. An open socket's first
+    frame (if any) is consumed.
+    """
+    connected, _ = await communicator.connect(timeout=timeout)
+    assert connected, "refused with HTTP 403 instead of a close code"
+    if await communicator.receive_nothing(timeout=0.3):
+        return None
+    output = await communicator.receive_output(timeout=timeout)
+    return output["code"] if output["type"] == "websocket.close" else None
+
+
 # --- acting in it --------------------------------------------------------------------------------
 
 

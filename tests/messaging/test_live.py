@@ -103,6 +103,31 @@ async def test_reconnecting_client_receives_exactly_the_missed_messages_in_order
     await back.close()
 
 
+async def test_a_subscribe_beyond_the_rooms_head_is_refused_with_the_head(tworld):
+    """A cursor past the head (another server's database, a client's bug) would hide every message
+    up to it from the socket if it were echoed: refused, with the head to start from instead."""
+    coordinator = await open_socket(tworld.coordinator, subscribe={})
+    room = coordinator.room("operation")
+    await coordinator.post(room, "one")
+    await coordinator.post(room, "two")
+    reader = await open_socket(tworld.officer_it)
+    await reader.send({"type": "subscribe", "ref": "far", "rooms": [{"room": room, "after_seq": 99}]})
+    error = await reader.frame("error")
+    assert error["code"] == "beyond_head" and error["ref"] == "far" and "after_seq" in error["fields"]
+    assert (error["room"], error["seq"]) == (room, 2)
+    await reader.send(
+        {"type": "subscribe", "ref": "rev", "rooms": [{"room": room, "after_seq": 2, "after_rev": 99}]}
+    )
+    assert "after_rev" in (await reader.frame("error"))["fields"]
+    await coordinator.post(room, "three")  # not subscribed: nothing arrives
+    assert await reader.nothing_more()
+    await reader.send({"type": "subscribe", "ref": "ok", "rooms": [{"room": room, "after_seq": 2}]})
+    assert texts(await reader.messages(1)) == ["three"]
+    assert (await reader.frame("subscribed"))["seq"] == 3
+    await coordinator.close()
+    await reader.close()
+
+
 async def test_a_lost_live_event_is_filled_in_by_the_heartbeat(tworld, monkeypatch):
     monkeypatch.setattr(RoomsConsumer, "heartbeat_seconds", 0.3)
     coordinator = await open_socket(tworld.coordinator, subscribe={})

@@ -11,6 +11,7 @@ from channels.db import database_sync_to_async
 from cencomm import protocol
 from tests.conftest import verified_client, ws_communicator
 from tests.results.conftest import api_post, body
+from tests.world import refusal_code
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -81,11 +82,11 @@ async def test_filtered_board_ignores_other_entry_points(tworld: Any) -> None:
 
 @pytest.mark.parametrize("who", ["officer_al", "outsider", "officer_other"])
 async def test_board_socket_refuses_those_without_board_role(tworld: Any, who: str) -> None:
-    comm, connected, close_code = await connect(getattr(tworld, who))
-    assert not connected and close_code == protocol.CLOSE_NOT_FOUND
+    client = await database_sync_to_async(verified_client)(getattr(tworld, who))
+    comm = ws_communicator("/ws/operations/TEST-OP/board/", client=client)
+    assert await refusal_code(comm) == protocol.CLOSE_NOT_FOUND
 
 
 async def test_board_socket_needs_a_session(tworld: Any) -> None:
     comm = ws_communicator("/ws/operations/TEST-OP/board/")
-    connected, close_code = await comm.connect()
-    assert not connected
+    assert await refusal_code(comm) == protocol.CLOSE_UNAUTHENTICATED

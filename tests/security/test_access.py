@@ -245,11 +245,10 @@ OPERATION_SOCKETS = [r for r in socket_routes() if "code" in r]
 async def close_code(path: str, client: Client) -> int | None:
     communicator = ws_communicator(path, client=client)
     connected, code = await communicator.connect()
-    if connected:
-        output = await communicator.receive_output(timeout=2)
-        await communicator.disconnect()
-        return output.get("code") if output["type"] == "websocket.close" else 1000
-    return code
+    assert connected, "refused with HTTP 403: a refusal is a close code (docs/protocol.md)"
+    output = await communicator.receive_output(timeout=2)
+    await communicator.disconnect()
+    return output.get("code") if output["type"] == "websocket.close" else 1000
 
 
 @pytest.mark.django_db(transaction=True)

@@ -109,6 +109,9 @@ def own_redis(tmp_path: Path, settings: Any) -> Iterator[RedisServer]:
     yield server
     server.stop()
     channel_layers.backends.clear()
+    from cencomm.live import LAYER
+
+    LAYER.answered()  # the next test's layer is another one
 
 
 # --- a client that keeps going: reads, and reconnects with its last seq when the socket dies ----------
@@ -216,7 +219,8 @@ async def test_redis_stopping_mid_conversation_loses_nothing_and_clients_fill_th
         assert response.status_code == 201, response.content
     assert await sync_to_async(lambda: Message.objects.filter(room_id=room).count())() == 4
     health = await sync_to_async(Client().get)("/healthz")
-    assert health.status_code == 503 and health.json()["channel_layer"] == "unavailable"
+    assert health.status_code == 200 and health.json()["status"] == "degraded"
+    assert health.json()["channel_layer"] == "unavailable" and health.json()["reason"]
 
     own_redis.start()
     await reader.read_until(set(during), timeout=15)
@@ -224,7 +228,7 @@ async def test_redis_stopping_mid_conversation_loses_nothing_and_clients_fill_th
     texts = [m["text"] for m in reader.messages]
     assert texts == ["before the outage", *during], texts  # in order, once each
     assert [m["seq"] for m in reader.messages] == [1, 2, 3, 4]
-    assert (await sync_to_async(Client().get)("/healthz")).status_code == 200
+    assert (await sync_to_async(Client().get)("/healthz")).json()["status"] == "ok"
     # Live again, through the restarted Redis.
     assert (await sync_to_async(post_message)(tworld.coordinator, room, "after")).status_code == 201
     await reader.read_until({"after"}, timeout=5)
@@ -273,6 +277,146 @@ async def test_a_burst_of_reconnections_each_asking_for_catch_up_is_served(tworl
         raise AssertionError(f"{len(pending) + 1} clients still waiting after 180 s; one at:\n{stack}")
     errors = [t.exception() for t in done if t.exception() is not None]
     assert not errors, "".join(traceback.format_exception(errors[0]))[-3000:]
+
+
+# --- riding out Redis: sockets stay open, fed from the database; clean-up however a socket ends ------
+
+
+def open_rooms_sockets() -> list[Any]:
+    """The RoomsConsumer heartbeats running on this loop (one per open socket)."""
+    return [
+        t for t in asyncio.all_tasks() if not t.done() and getattr(t.get_coro(), "__name__", "") == "_beat"
+    ]
+
+
+async def connection_rows() -> int:
+    from messaging.models import Connection
+
+    return await sync_to_async(Connection.objects.count)()
+
+
+async def eventually(check: Any, timeout: float = 10.0) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if await check():
+            return True
+        await asyncio.sleep(0.1)
+    return await check()
+
+
+@pytest.mark.redis
+@pytest.mark.slow
+@pytest.mark.django_db(transaction=True)
+async def test_open_sockets_ride_out_a_redis_outage_and_live_hints_resume_without_a_restart(
+    tworld, own_redis, monkeypatch
+):
+    from channels.layers import get_channel_layer
+
+    from cencomm import consumers as base
+    from cencomm.live import LAYER
+    from messaging import consumers
+
+    monkeypatch.setattr(consumers.RoomsConsumer, "heartbeat_seconds", 60.0)  # no beat but the degraded one
+    monkeypatch.setattr(consumers, "DEGRADED_HEARTBEAT_SECONDS", 0.5)
+    monkeypatch.setattr(base, "LAYER_RETRY_SECONDS", (0.2, 0.5))
+    room = await sync_to_async(operation_room)(tworld)
+    old = Reader(tworld.officer_it, room)
+    assert await old.connect()
+    assert (await sync_to_async(post_message)(tworld.coordinator, room, "before")).status_code == 201
+    await old.read_until({"before"}, timeout=5)
+
+    own_redis.stop()
+    during = [f"during {n}" for n in range(3)]
+    for text in during:
+        assert (await sync_to_async(post_message)(tworld.coordinator, room, text)).status_code == 201
+    await old.read_until(set(during), timeout=10)
+    assert [m["text"] for m in old.messages] == ["before", *during]
+    assert old.reconnects == 0 and not old.comm.future.done()  # the same socket, fed from the database
+    new = Reader(tworld.officer_al, room)  # a socket opened during the outage is accepted and served
+    assert await new.connect()
+    await new.read_until({"before", *during}, timeout=10)
+    health = (await sync_to_async(Client().get)("/healthz")).json()
+    assert health["status"] == "degraded" and "channel layer" in health["reason"], health
+
+    own_redis.start()
+    # Pooled connections died with the server: the first command on each is retried, not failed.
+    await get_channel_layer().group_send("faults.probe", {"type": "probe"})
+    health = {}
+
+    async def health_ok() -> bool:
+        health.update(await sync_to_async(lambda: Client().get("/healthz").json())())
+        return health["status"] == "ok"
+
+    assert await eventually(health_ok), health
+    await asyncio.sleep(2)  # the sockets' receives notice (retry pause at most 0.75 s) and join again
+    assert not LAYER.down
+    monkeypatch.setattr(consumers, "DEGRADED_HEARTBEAT_SECONDS", 60.0)  # from now on only a live hint
+    assert (await sync_to_async(post_message)(tworld.coordinator, room, "live again")).status_code == 201
+    for reader in (old, new):
+        await reader.read_until({"live again"}, timeout=5)
+        assert [m["text"] for m in reader.messages][-1] == "live again"
+        assert reader.reconnects == 0
+    for reader in (old, new):
+        await reader.close()
+    assert await eventually(lambda: connection_rows_are(0)), "a presence row outlived its socket"
+    assert open_rooms_sockets() == []
+
+
+async def connection_rows_are(count: int) -> bool:
+    return await connection_rows() == count
+
+
+@pytest.mark.redis
+@pytest.mark.slow
+@pytest.mark.django_db(transaction=True)
+async def test_sockets_closed_during_a_redis_outage_leave_no_presence_and_no_heartbeat(tworld, own_redis):
+    room = await sync_to_async(operation_room)(tworld)
+    readers = [Reader(u, room) for u in (tworld.officer_it, tworld.officer_al, tworld.ncp_al)]
+    for reader in readers:
+        assert await reader.connect()
+    assert await eventually(lambda: connection_rows_are(3))
+    own_redis.stop()
+    await asyncio.sleep(1)  # the sockets' receives have failed by now
+    for reader in readers:
+        await reader.comm.disconnect(timeout=15)
+    assert await connection_rows() == 0
+    assert open_rooms_sockets() == []
+    health = (await sync_to_async(Client().get)("/healthz")).json()
+    assert health["status"] == "degraded" and health["database"] == "ok"
+
+
+@pytest.mark.redis
+@pytest.mark.django_db(transaction=True)
+async def test_a_socket_runs_its_clean_up_however_it_ends(tworld, own_redis, monkeypatch):
+    """Cancelled by a server that stopped waiting (a 1-ms disconnect timeout), or ended by an error
+    in a handler: the clean-up runs to its end all the same (it is shielded and bounded)."""
+    from messaging.consumers import RoomsConsumer
+
+    room = await sync_to_async(operation_room)(tworld)
+    client = await sync_to_async(verified_client)(tworld.officer_it)
+
+    cancelled = ws_communicator("/ws/operations/TEST-OP/rooms/", client=client)
+    assert (await cancelled.connect(timeout=10))[0]
+    assert await eventually(lambda: connection_rows_are(1))
+    started = time.monotonic()
+    await cancelled.disconnect(timeout=0.001)  # cancels the consumer mid-clean-up
+    assert time.monotonic() - started < 15  # held up by the clean-up (bounded), not forever
+    assert await eventually(lambda: connection_rows_are(0), timeout=10)
+    assert await eventually(lambda: asyncio.sleep(0, not open_rooms_sockets()))
+
+    async def broken(self: Any, frame: Any) -> None:
+        raise RuntimeError("a bug in a handler")
+
+    monkeypatch.setattr(RoomsConsumer, "handle_ping", broken)
+    crashed = ws_communicator("/ws/operations/TEST-OP/rooms/", client=client)
+    assert (await crashed.connect(timeout=10))[0]
+    await crashed.send_json_to({"type": "subscribe", "ref": "s", "rooms": [{"room": room, "after_seq": 0}]})
+    assert await eventually(lambda: connection_rows_are(1))
+    await crashed.send_json_to({"type": "ping", "ref": "p"})
+    with pytest.raises(RuntimeError):
+        await crashed.wait(timeout=10)
+    assert await connection_rows() == 0
+    assert open_rooms_sockets() == []
 
 
 # --- a retry after a timeout stores one copy -------------------------------------------------------
@@ -517,6 +661,30 @@ async def test_clients_of_a_killed_process_reconnect_to_another_and_get_exactly_
         assert [m["text"] for m in c.messages] == ["one", "two", "three", "four", "five", "six"]
         assert [m["seq"] for m in c.messages] == [1, 2, 3, 4, 5, 6]
         await c.ws.close()
+    await release_database()
+
+
+@pytest.mark.postgres
+@pytest.mark.redis
+@pytest.mark.slow
+@pytest.mark.django_db(transaction=True)
+async def test_a_frame_over_any_limit_closes_with_4413_the_hubs_and_daphnes_alike(tworld, daphnes):
+    """64 KiB is the hub's limit (an error frame, then 4413); daphne's own 1 MiB cut used to drop the
+    connection (1006) before the hub saw the frame: it closes with 4413 as well now."""
+    import websockets
+
+    room = await sync_to_async(operation_room)(tworld)
+    client = RealClient(await sync_to_async(verified_client)(tworld.officer_it), room)
+    for size, error_frame in ((100 * 1024, True), (2 * 1024 * 1024, False)):
+        await client.connect(daphnes[0])
+        await client.ws.send(json.dumps({"type": "ping", "ref": "x" * size}))
+        frames = []
+        with pytest.raises(websockets.ConnectionClosed) as closed:
+            async with asyncio.timeout(10):
+                while True:
+                    frames.append(json.loads(await client.ws.recv()))
+        assert closed.value.rcvd is not None and closed.value.rcvd.code == 4413, (size, closed.value)
+        assert any(f.get("code") == "too_large" for f in frames) is error_frame, frames
     await release_database()
 
 

@@ -15,11 +15,12 @@ from channels.testing import WebsocketCommunicator
 from django.contrib.auth import get_user_model
 from django.utils import timezone
 
+from cencomm import protocol
 from cencomm.models import ApiToken
 from messaging.services import rooms_ensure
 from operations.models import Membership
 from operations.services import api_token_create, api_token_revoke, membership_add
-from tests.world import ORIGIN, cookie_header, send_message, verified_client
+from tests.world import ORIGIN, cookie_header, refusal_code, send_message, verified_client
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -54,9 +55,10 @@ async def opened(comm: WebsocketCommunicator) -> dict[str, Any]:
 
 
 async def refused(comm: WebsocketCommunicator) -> bool:
-    connected, _ = await comm.connect()
+    """Refused at connect with a code the program can act on (accepted, then closed at once)."""
+    code = await refusal_code(comm)
     await comm.disconnect()
-    return not connected
+    return code in (protocol.CLOSE_UNAUTHENTICATED, protocol.CLOSE_FORBIDDEN, protocol.CLOSE_NOT_FOUND)
 
 
 async def frame_of(comm: WebsocketCommunicator, kind: str, timeout: float = 3) -> dict[str, Any]:
