@@ -24,6 +24,7 @@ def test_an_officer_posts_in_french_and_reads_the_room_in_arabic(live_hub: Any, 
     phone.wait_for_selector("#form-status.posted", timeout=10_000)
     assert "Résultat envoyé" in phone.locator("#form-status").inner_text()  # written by the script
 
+    phone.click("#menu-button")  # on a phone the language picker is in the top bar's menu
     with phone.expect_navigation():
         phone.select_option("#language-select", "ar")
     phone.goto(f"{live_hub.base_url}/operations/BALKAN-GATE/rooms/")
