@@ -15,14 +15,13 @@ import uuid
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
-from django.utils.translation import gettext, gettext_noop
+from django.utils.translation import gettext
 from stdnum import ean
 from stdnum.exceptions import InvalidChecksum
 from stdnum.exceptions import ValidationError as StdnumError
 
 #: The role a right holder's people hold: outside any operation's memberships.
 RIGHT_HOLDER_ROLE = "right_holder"
-RIGHT_HOLDER_ROLE_LABEL = gettext_noop("Right holder")
 GTIN_LENGTHS = (8, 12, 13, 14)
 
 
