@@ -20,6 +20,7 @@ from django.db import models
 from django.utils.translation import gettext, gettext_noop
 
 from operations.models import validate_country
+from products.models import validate_gtin as validate_product_gtin
 
 MAX_QUANTITY = Decimal("50000000")  # more than any single consignment; a typo guard
 MAX_VALUE = Decimal("10000000000")
@@ -27,14 +28,9 @@ CURRENCIES = frozenset(c.alpha_3 for c in pycountry.currencies)
 
 
 def validate_gtin(code: str) -> None:
-    """GTIN-8/12/13/14 with a correct GS1 check digit."""
-    if not code.isdigit() or len(code) not in (8, 12, 13, 14):
-        raise ValidationError(gettext("A GTIN has 8, 12, 13 or 14 digits."))
-    digits = [int(c) for c in code]
-    body, check = digits[:-1], digits[-1]
-    total = sum(d * (3 if i % 2 == 0 else 1) for i, d in enumerate(reversed(body)))
-    if (10 - total % 10) % 10 != check:
-        raise ValidationError(gettext("The GTIN check digit does not match."))
+    """GTIN-8/12/13/14 with a correct GS1 check digit: the products' rule (python-stdnum), one for
+    the hub, so that a GTIN a result records is one a product record can carry."""
+    validate_product_gtin(code)
 
 
 def validate_hs_code(code: str) -> None:
