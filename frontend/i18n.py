@@ -74,6 +74,7 @@ SCRIPT_STRINGS = [
     # the board
     _("not given"),
     _("litres"),
+    _("voided"),
     _("nothing yet"),
     _("late"),
     _("Entry point"),

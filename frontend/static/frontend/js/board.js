@@ -1,6 +1,6 @@
 // The live results board: a snapshot on connect, then deltas with a sequence number.
 // A frame whose seq is not the next one makes the board ask for a fresh snapshot.
-// applyDelta follows results/events.py:apply_delta (the tested reference).
+// applyDelta follows tests/results/board_reference.py:apply_delta (the tested reference).
 "use strict";
 (function () {
   const config = JSON.parse(document.getElementById("board-config").textContent);
@@ -91,11 +91,13 @@
   function renderLatest() {
     const list = document.getElementById("latest");
     list.replaceChildren(...board.latest.map((r) => {
-      const li = el("li", undefined, r.fresh ? "fresh" : "");
+      const li = el("li", undefined, [r.fresh ? "fresh" : "", r.voided ? "voided" : ""].join(" ").trim());
       const a = el("a", `${r.inspected_at.slice(0, 16).replace("T", " ")} UTC · ${r.entry_point}`);
       a.href = `/operations/${encodeURIComponent(config.code)}/results/${r.uuid}/`;
       const goods = r.lines.map((l) => `${fmt(l.quantity)} ${(config.units[l.unit] || l.unit).toLowerCase()} ${l.category}`).join(", ");
       li.append(a, el("span", ` · ${config.outcomes[r.outcome] || r.outcome} · ${r.origin} · ${goods} · ${config.validations[r.validation] || r.validation}${r.late ? " · " + Hub.t("late") : ""}${r.version > 1 ? ` · v${r.version}` : ""}`));
+      // a voided result stays in the list, struck through, with its reason (it counts nowhere)
+      if (r.voided) li.append(el("span", ` ${Hub.t("voided")}${r.reason ? ": " + r.reason : ""}`, "void-reason"));
       return li;
     }));
     board.latest.forEach((r) => { delete r.fresh; });
