@@ -452,6 +452,50 @@ def check_headers(hub: Hub) -> None:
         raise CheckFailed(f"{match.group(1)} not served by nginx: {static.status_code} {static.headers}")
 
 
+def scrape(port: int, token: str) -> dict[str, float]:
+    """One daphne process's /metrics, straight from its port as Prometheus would: sample totals by name."""
+    import requests
+    from prometheus_client.parser import text_string_to_metric_families
+
+    response = requests.get(
+        f"http://127.0.0.1:{port}/metrics",
+        headers={"Host": HOST, "X-Forwarded-Proto": "https", "Authorization": f"Bearer {token}"},
+        timeout=10,
+    )
+    if response.status_code != 200:
+        raise CheckFailed(f"/metrics on port {port} answered {response.status_code}")
+    totals: dict[str, float] = {}
+    for family in text_string_to_metric_families(response.text):
+        for sample in family.samples:
+            totals[sample.name] = totals.get(sample.name, 0.0) + sample.value
+    return totals
+
+
+def metrics_of(ports: list[int], token: str) -> dict[str, float]:
+    """The figures of every daphne process, added up."""
+    totals: dict[str, float] = {}
+    for port in ports:
+        for name, value in scrape(port, token).items():
+            totals[name] = totals.get(name, 0.0) + value
+    return totals
+
+
+METRICS_MOVED = (  # what the check's own work must move
+    "cencomm_messages_posted_total",
+    "cencomm_results_posted_total",
+    "cencomm_ws_frames_sent_total",
+    "cencomm_ws_frames_received_total",
+)
+
+
+def check_metrics_moved(before: dict[str, float], after: dict[str, float]) -> None:
+    still = [name for name in METRICS_MOVED if after.get(name, 0.0) <= before.get(name, 0.0)]
+    if still:
+        raise CheckFailed(f"/metrics did not move during the check: {still}")
+    if "cencomm_sockets_open" not in after:
+        raise CheckFailed("/metrics has no cencomm_sockets_open")
+
+
 def check_redirect(http_port: int) -> None:
     import requests
 
@@ -686,6 +730,8 @@ def run(tmp: Path) -> None:
     (tmp / "secrets").mkdir(mode=0o700)
     secret_key, master_key = tmp / "secrets" / "secret_key", tmp / "secrets" / "master_key"
     secret_key.write_text(secrets.token_urlsafe(64))
+    metrics_token = tmp / "secrets" / "metrics_token"
+    metrics_token.write_text(secrets.token_urlsafe(48))
     master_key.write_text(urlsafe_b64encode(secrets.token_bytes(32)).decode())
     https_port, http_port, daphne_a, daphne_b = (free_port() for _ in range(4))
     base_url = f"https://{HOST}:{https_port}"
@@ -707,6 +753,7 @@ def run(tmp: Path) -> None:
         CENCOMM_STATIC_ROOT=str(static),
         SECRET_KEY_FILE=str(secret_key),
         CENCOMM_MASTER_KEY_FILE=str(master_key),
+        CENCOMM_METRICS_TOKEN_FILE=str(metrics_token),
         CENCOMM_DB_POOL_SIZE="5",
         PYTHONUNBUFFERED="1",
     )
@@ -752,7 +799,7 @@ def run(tmp: Path) -> None:
         hub = Hub(base_url, ca, users)
         for user in users.values():
             hub.secrets_used.update({user["password"], user["api_token"], user["totp_secret"]})
-        hub.secrets_used.update({secret_key.read_text(), master_key.read_text()})
+        hub.secrets_used.update({secret_key.read_text(), master_key.read_text(), metrics_token.read_text()})
         finish(side["collectstatic"], "manage.py collectstatic")
         checked = finish(side["check --deploy"], "manage.py check --deploy")
         if "no issues" not in checked:
@@ -799,10 +846,16 @@ def run(tmp: Path) -> None:
         desk = sign_in(hub, browser, "coordinator", f"/operations/{OPERATION}/results/board/")
         step("coordinator signed in with password and TOTP in Chromium (Secure, HttpOnly session)")
         session = next(c["value"] for c in desk.context.cookies() if c["name"] == "sessionid")
+        public = requests.get(f"{base_url}/metrics", verify=str(ca), timeout=10)
+        if public.status_code != 404:
+            raise CheckFailed(f"/metrics through the public site answered {public.status_code}, not 404")
+        figures = metrics_of([daphne_a, daphne_b], metrics_token.read_text())
         check_message_across_processes(hub, stack, session)
         step("a message sent through daphne-a arrived on a socket of daphne-b")
         check_result_on_board(hub, desk)
         step("a result posted over the API appeared live on the board in Chromium")
+        check_metrics_moved(figures, metrics_of([daphne_a, daphne_b], metrics_token.read_text()))
+        step("/metrics (each daphne's own port, with its token; 404 through nginx) moved with the check's work")
         if desk.errors:
             raise CheckFailed(f"script errors on the board: {desk.errors}")
         check_report(hub, desk)
