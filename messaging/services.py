@@ -553,14 +553,22 @@ def room_key_rotate(*, room: Room, actor: AbstractBaseUser | None) -> int:
 
 @transaction.atomic
 def connection_open(*, membership: Membership, channel_name: str) -> None:
-    """Not audited: a socket opening is not an act on the record."""
-    Connection.objects.update_or_create(
+    """Not audited: a socket opening is not an act on the record.
+
+    One statement (an upsert on the unique channel name), not update_or_create's five (select,
+    savepoints, insert): a burst of sockets reconnecting at once writes one row each.
+    """
+    row = Connection(
         channel_name=channel_name,
-        defaults={
-            "operation_id": membership.operation_id,
-            "user_id": membership.user_id,
-            "seen_at": timezone.now(),
-        },
+        operation_id=membership.operation_id,
+        user_id=membership.user_id,
+        seen_at=timezone.now(),
+    )
+    Connection.objects.bulk_create(
+        [row],
+        update_conflicts=True,
+        unique_fields=["channel_name"],
+        update_fields=["operation", "user", "seen_at"],
     )
     _announce_presence(membership.operation_id)
 
