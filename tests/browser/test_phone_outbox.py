@@ -51,7 +51,7 @@ def results_with(live_hub: Any, quantity: int) -> int:
 
 def wait_for_count(live_hub: Any, quantity: int, expected: int, seconds: float = 20) -> int:
     deadline = time.monotonic() + seconds
-    while (count := results_with(live_hub, quantity)) < expected and time.monotonic() < deadline:
+    while results_with(live_hub, quantity) < expected and time.monotonic() < deadline:
         time.sleep(0.25)
     time.sleep(1)  # time for a second copy to arrive, if one were sent
     return results_with(live_hub, quantity)
@@ -93,15 +93,25 @@ def double_tap(page: Any, selector: str) -> None:
 
 
 def outbox(page: Any) -> list[dict[str, Any]]:
-    return page.evaluate("HubOutbox.list(HubPageOutbox.user).then(items => items.map(i => ({clientId: i.clientId, kind: i.kind, state: i.state})))")
+    return page.evaluate(
+        "HubOutbox.list(HubPageOutbox.user).then(items => items.map(i => ({clientId: i.clientId, kind: i.kind, state: i.state})))"
+    )
 
 
 def in_viewport(page: Any, selector: str) -> bool:
     box = page.locator(selector).bounding_box()
-    return box is not None and box["y"] >= 0 and box["y"] + box["height"] <= 844 and box["x"] >= 0 and box["x"] + box["width"] <= 390
+    return (
+        box is not None
+        and box["y"] >= 0
+        and box["y"] + box["height"] <= 844
+        and box["x"] >= 0
+        and box["x"] + box["width"] <= 390
+    )
 
 
-def test_a_double_tap_online_posts_one_result_and_the_confirmation_is_in_view(live_hub: Any, phone: Any) -> None:
+def test_a_double_tap_online_posts_one_result_and_the_confirmation_is_in_view(
+    live_hub: Any, phone: Any
+) -> None:
     quantity = next(_quantities)
     # A little latency, so that the second tap lands while the first is on its way.
     phone.route("**/api/v1/operations/*/results", lambda route: (time.sleep(0.4), route.continue_()))
@@ -224,7 +234,9 @@ def test_the_pages_an_officer_needs_open_with_no_network_after_one_visit(live_hu
     ):
         phone.goto(f"{live_hub.base_url}{path}")
         assert phone.locator(selector).count() == 1, (path, phone.locator("h1, h2").all_inner_texts())
-        phone.wait_for_function("document.querySelector('#outbox-indicator .outbox-text').textContent.startsWith('offline')")
+        phone.wait_for_function(
+            "document.querySelector('#outbox-indicator .outbox-text').textContent.startsWith('offline')"
+        )
         assert phone.evaluate("[document.documentElement.scrollWidth, window.innerWidth]") == [390, 390], path
     # A nil return made there waits in the outbox, and is sent when the network is back.
     phone.goto(f"{live_hub.base_url}/operations/BALKAN-GATE/results/")
@@ -254,9 +266,13 @@ def test_the_post_form_opens_with_no_network_after_one_visit(live_hub: Any, phon
     assert phone.locator("h1").inner_text().startswith("Post a result")
     assert phone.locator("#f-category option").count() > 5  # its script ran (from the precache)
     # It is the kept copy (the server, unreachable, would have written another CSRF token).
-    kept_token = phone.evaluate(f"{kept}.then(r => r.text()).then(t => t.match(/name=\"csrf-token\" content=\"([^\"]+)\"/)[1])")
+    kept_token = phone.evaluate(
+        f'{kept}.then(r => r.text()).then(t => t.match(/name="csrf-token" content="([^"]+)"/)[1])'
+    )
     assert phone.get_attribute('meta[name="csrf-token"]', "content") == kept_token
-    phone.wait_for_function("document.querySelector('#outbox-indicator .outbox-text').textContent.startsWith('offline')")
+    phone.wait_for_function(
+        "document.querySelector('#outbox-indicator .outbox-text').textContent.startsWith('offline')"
+    )
     # And a post made there waits in the outbox.
     quantity = next(_quantities)
     fill_draft(phone, quantity)
@@ -315,4 +331,6 @@ def test_a_reloaded_draft_keeps_its_client_id(live_hub: Any, phone: Any) -> None
     phone.tap("#post-submit")
     phone.wait_for_selector("#form-status.posted", timeout=10_000)
     assert wait_for_count(live_hub, quantity, 1) == 1
-    assert phone.evaluate(f"HubOutbox.sentRecord('{client_id}').then(r => r && r.data.client_id)") == client_id
+    assert (
+        phone.evaluate(f"HubOutbox.sentRecord('{client_id}').then(r => r && r.data.client_id)") == client_id
+    )

@@ -112,7 +112,7 @@ def open_page(live_hub: Any, page: Any, path: str) -> None:
     response = page.goto(f"{live_hub.base_url}{path}")
     assert response is not None and response.status == 200, (path, response and response.status)
     page.wait_for_load_state("load")
-    page.wait_for_timeout(300)  # the page's scripts fill it in
+    page.wait_for_timeout(700)  # the page's scripts fill it in
     page.remove_listener("pageerror", on_error)
     assert not errors, errors
 
@@ -131,7 +131,8 @@ def axe_violations(live_hub: Any, page: Any) -> list[str]:
         AXE_TAGS,
     )
     return [
-        f"{v['id']} ({v['impact']}): {v['help']} — " + "; ".join(" ".join(n["target"]) for n in v["nodes"][:5])
+        f"{v['id']} ({v['impact']}): {v['help']} — "
+        + "; ".join(" ".join(n["target"]) for n in v["nodes"][:5])
         for v in result["violations"]
     ]
 
@@ -147,7 +148,9 @@ def check(live_hub: Any, page: Any, path: str) -> None:
 
 @pytest.mark.parametrize("language", LOCALES)
 @pytest.mark.parametrize("path", OFFICER_PAGES)
-def test_an_officer_page_fits_the_phone_and_is_accessible(live_hub: Any, phones: Any, path: str, language: str) -> None:
+def test_an_officer_page_fits_the_phone_and_is_accessible(
+    live_hub: Any, phones: Any, path: str, language: str
+) -> None:
     page = phones("officer-durres", language)
     check(live_hub, page, path)
     assert page.evaluate("document.documentElement.dir") == ("rtl" if language == "ar" else "ltr")
@@ -155,7 +158,9 @@ def test_an_officer_page_fits_the_phone_and_is_accessible(live_hub: Any, phones:
 
 @pytest.mark.parametrize("language", LOCALES)
 @pytest.mark.parametrize("path", COORDINATOR_PAGES)
-def test_a_coordinator_page_fits_the_phone_and_is_accessible(live_hub: Any, phones: Any, path: str, language: str) -> None:
+def test_a_coordinator_page_fits_the_phone_and_is_accessible(
+    live_hub: Any, phones: Any, path: str, language: str
+) -> None:
     check(live_hub, phones("coordinator", language), path)
 
 

@@ -32,7 +32,11 @@ def test_phone_screenshots(live_hub: Any, browser: Any, language: str) -> None:
     folder = Path(TARGET)
     folder.mkdir(parents=True, exist_ok=True)
     context = browser.new_context(
-        viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True, device_scale_factor=1, locale=LOCALES[language]
+        viewport={"width": 390, "height": 844},
+        is_mobile=True,
+        has_touch=True,
+        device_scale_factor=1,
+        locale=LOCALES[language],
     )
     page = context.new_page()
     live_hub.sign_in(page, "officer-durres", "/")

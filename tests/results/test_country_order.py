@@ -15,13 +15,17 @@ from tests.conftest import verified_client
 def origins(world: Any, language: str) -> list[dict[str, str]]:
     client = verified_client(world.officer_al)
     page = client.get("/operations/TEST-OP/results/new/", HTTP_ACCEPT_LANGUAGE=language)
-    found = re.search(rb'<script id="results-config" type="application/json">(.*?)</script>', page.content, re.S)
+    found = re.search(
+        rb'<script id="results-config" type="application/json">(.*?)</script>', page.content, re.S
+    )
     assert found is not None
     return json.loads(found.group(1))["origins"]
 
 
 @pytest.mark.parametrize("language", ["en", "fr", "ru", "ar"])
-def test_countries_after_the_favourites_are_in_the_readers_alphabetical_order(world: Any, language: str) -> None:
+def test_countries_after_the_favourites_are_in_the_readers_alphabetical_order(
+    world: Any, language: str
+) -> None:
     listed = origins(world, language)
     assert [o["value"] for o in listed[: len(COMMON_ORIGINS)]] == COMMON_ORIGINS
     names = [o["label"].rsplit(" (", 1)[0] for o in listed[len(COMMON_ORIGINS) :]]

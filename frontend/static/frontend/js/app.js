@@ -94,6 +94,8 @@
   const checkSoon = () => { clearTimeout(scrollCheck); scrollCheck = setTimeout(keyboardScroll, 150); };
   window.addEventListener("load", checkSoon);
   window.addEventListener("resize", checkSoon);
+  const main = document.querySelector("main");
+  if (main && "MutationObserver" in window) new MutationObserver(checkSoon).observe(main, { childList: true, subtree: true });
   Hub.keyboardScroll = checkSoon; // for pages whose scripts fill in tables later
 
   // Buttons that ask first (data-confirm holds the question, in the page's language).
