@@ -45,6 +45,8 @@ class LayerState:
         return self.down_since is not None
 
     def failed(self, exc: BaseException) -> None:
+        if isinstance(exc, TimeoutError):  # slow (a loaded process), not down: /healthz probes that
+            return
         if self.down_since is None:
             self.down_since = time.monotonic()
             log.warning("channel layer unavailable: %s", describe(exc))
