@@ -7,6 +7,8 @@ from typing import Any
 
 import pytest
 
+from tests.browser.test_rooms_browser import wait_until_outbox_empty
+
 pytestmark = pytest.mark.browser
 
 BOARD = "/operations/BALKAN-GATE/results/board/"
@@ -73,10 +75,7 @@ def test_officer_posts_and_coordinator_board_updates_live(live_hub: Any, browser
     }""")
     desk.wait_for_function(f"HubBoard.state.totals.units === {before + 4321 + 77 + 9}", timeout=10_000)
     page.reload()  # the page flushes the app's outbox on load: the server answers the stored result
-    page.wait_for_function(
-        "HubOutbox.session().then((s) => HubOutbox.list(s.user)).then((items) => items.length === 0)",
-        timeout=10_000,
-    )
+    wait_until_outbox_empty(page)
     page.wait_for_timeout(500)
     assert units(desk) == before + 4321 + 77 + 9
     assert (

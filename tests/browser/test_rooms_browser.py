@@ -1,11 +1,21 @@
 """Rooms in Chromium: one page sends, another receives live; an unsent message survives going offline."""
 
+import time
+
 import pytest
 
 pytestmark = pytest.mark.browser
 
 
 OUTBOX_JSON = "HubOutbox.session().then((s) => HubOutbox.list(s && s.user)).then((items) => JSON.stringify(items))"
+
+
+def wait_until_outbox_empty(page, timeout: float = 10) -> None:
+    """Poll with evaluate (which awaits the promise): wait_for_function takes a pending promise for true."""
+    deadline = time.monotonic() + timeout
+    while page.evaluate(OUTBOX_JSON) != "[]":
+        assert time.monotonic() < deadline, page.evaluate(OUTBOX_JSON)
+        page.wait_for_timeout(200)
 
 
 def test_coordinator_sends_and_officer_receives_live_then_acknowledges(live_hub, browser, page):
@@ -48,5 +58,5 @@ def test_coordinator_sends_and_officer_receives_live_then_acknowledges(live_hub,
     desk.locator("article.msg", has_text="Bari: container held, opening now.").wait_for(timeout=20_000)
     assert desk.locator("article.msg", has_text="Bari: container held, opening now.").count() == 1
     page.locator("article.msg:not(.outbox-item)", has_text="Bari: container held").wait_for(timeout=10_000)
-    page.wait_for_function(f"{OUTBOX_JSON}.then((items) => items === '[]')", timeout=10_000)
+    wait_until_outbox_empty(page)
     desk.context.close()
