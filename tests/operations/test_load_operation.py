@@ -88,6 +88,9 @@ def test_demo_setup_is_idempotent_and_writes_credentials(settings, tmp_path):
     assert roles.count("officer") == 10 and roles.count("ncp") == 10
     assert {"coordinator", "observer"} <= set(roles)
     for user in data["users"]:
+        if user["role"] == "right_holder":  # outside the operation: no place in it, no API token
+            assert set(user) == {"username", "password", "totp_secret", "role", "right_holder"}
+            continue
         assert set(user) == {
             "username",
             "password",
