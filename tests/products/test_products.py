@@ -340,3 +340,21 @@ def test_result_page_names_the_product_of_the_gtin(world: Any, holders: Any) -> 
     uuid = api_post(officer, f"/operations/{world.op.code}/results", body).json()["uuid"]
     page = officer.get(f"/operations/{world.op.code}/results/{uuid}/")
     assert b"Veridia Solvantil 50 mg \xc2\xb7 Veridia Pharma AG" in page.content
+
+
+def test_hostile_text_of_a_product_is_escaped_on_the_right_holders_pages(world: Any, holders: Any) -> None:
+    hostile = "<script>alert('pwned')</script><img src=x onerror=alert(1)>"
+    product = product_create(
+        right_holder=holders.veridia,
+        content=_content(
+            name=hostile, gtins=("2001234000024",), genuine_features=hostile, contact_name=hostile
+        ),
+        actor=None,
+    )
+    veridia = verified_client(holders.veridia_user)
+    for path in ("/products/", f"/products/{product.pk}/", "/products/new/"):
+        response = veridia.get(path)
+        assert response.status_code == 200, path
+        text = response.content.decode()
+        assert "<script>alert(" not in text and "<img src=x onerror" not in text, path
+    assert "&lt;script&gt;alert(" in veridia.get("/products/").content.decode()

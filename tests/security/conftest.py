@@ -78,6 +78,7 @@ def page_routes() -> list[str]:
         "accounts/locked",
         "i18n/",  # choosing the language: open to all, POST only, no data (tests/cencomm/test_i18n.py)
         "healthz",
+        "metrics",  # its own bearer token, no session (tests/cencomm/test_metrics.py)
         "static/",
     )
     return sorted({"/" + r for r in walk(get_resolver().url_patterns, "") if not r.startswith(skip)})

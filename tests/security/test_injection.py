@@ -90,6 +90,8 @@ def test_hostile_text_is_escaped_on_every_page(hostile):
     for route in page_routes():
         if "report_id" in route:
             continue  # reports: below
+        if route.startswith("/products/"):
+            continue  # the right holders' own pages (tests/products: their hostile text escaped)
         response = hostile.coordinator.get(fill(route, values))
         if response.status_code == 405:
             continue  # a form's POST target
