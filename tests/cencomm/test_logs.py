@@ -152,7 +152,8 @@ def test_a_full_flow_logs_json_lines_with_request_ids_and_no_secret(tworld: Any,
     assert [e["user_id"] for e in by_id["result-post-0001"] if e["event"] == "http.request"] == [
         tworld.officer_al.pk  # the token's user
     ]
-    socket_events = [e["event"] for e in by_id["socket-0000-0001"]]
+    # (the hub's own lines: a library's debug line, e.g. redis-py's, may fall inside the socket's work)
+    socket_events = [e["event"] for e in by_id["socket-0000-0001"] if not e["logger"].startswith("redis")]
     assert socket_events[0] == "socket.open" and socket_events[-1] == "socket.close"
     # The report's request names the job; the job's own lines carry its ID.
     queued = next(e for e in logged if e["event"] == "report.queued")
