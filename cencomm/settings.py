@@ -274,20 +274,15 @@ CENCOMM_REDIS_MAX_CONNECTIONS = env_int("CENCOMM_REDIS_MAX_CONNECTIONS", 2000, m
 def redis_channel_layer(url: str, prefix: str) -> dict:
     # channels-redis waits for messages with a 5-second BZPOPMIN; redis-py's default read timeout is
     # also 5 seconds, so under load the read timed out first and the socket's consumer crashed.
-    # After a Redis restart every pooled connection is dead: redis-py's default (no retry) failed
-    # one command on each (HTTP 500 on new sockets for up to 40 s). A connection idle for 10 s is
-    # pinged before use, and a command that meets a dead connection is retried on a fresh one.
-    from redis.asyncio.retry import Retry
-    from redis.backoff import ExponentialBackoff
-
+    # No redis-py health_check_interval or Retry: with them a cancelled socket's blocking receive
+    # never finished (the event loop's shutdown waited on it for good). A dead pooled connection
+    # after a Redis restart fails one command; the sockets' joins and the hints tolerate that.
     host = {
         "address": url,
         "max_connections": CENCOMM_REDIS_MAX_CONNECTIONS,
         "socket_timeout": 15,
         "socket_connect_timeout": 5,
         "socket_keepalive": True,
-        "health_check_interval": 10,
-        "retry": Retry(ExponentialBackoff(cap=0.5, base=0.05), 2),
     }
     return {
         "BACKEND": "channels_redis.core.RedisChannelLayer",
