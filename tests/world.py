@@ -198,7 +198,12 @@ async def refusal_code(communicator: WebsocketCommunicator, timeout: float = 3) 
     if await communicator.receive_nothing(timeout=0.3):
         return None
     output = await communicator.receive_output(timeout=timeout)
-    return output["code"] if output["type"] == "websocket.close" else None
+    if output["type"] == "websocket.close":
+        # As daphne does once the close is sent: the consumer hears the disconnect and ends, rather
+        # than being left for the event loop's shutdown to cancel.
+        await communicator.disconnect(code=output["code"], timeout=30)
+        return output["code"]
+    return None
 
 
 # --- acting in it --------------------------------------------------------------------------------
