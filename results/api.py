@@ -17,6 +17,7 @@ from ninja.responses import Status
 from pydantic import ConfigDict
 
 from cencomm.downloads import download_response
+from cencomm.errors import NotFound
 from cencomm.formats import local_time
 from cencomm.principal import principal_of
 from cencomm.protocol import ClientId, ClientIdReused
@@ -27,7 +28,6 @@ from operations.selectors import (
     catalogue_offers,
     category_labels,
     operation_categories,
-    require_role,
 )
 from products.models import Product
 from products.selectors import products_of_gtins
@@ -512,7 +512,9 @@ def board(request: HttpRequest, code: str, query: Query[FilterIn]) -> dict[str, 
 
     Quantities are per unit of measure: ``units`` (pieces and packs), ``kg`` and ``litres``.
     """
-    membership = require_role(_membership(request, code), *selectors.BOARD_ROLES, what="board")
+    membership = _membership(request, code)
+    if not selectors.may_see_board(membership):
+        raise NotFound("board")
     return board_snapshot(membership.operation, _filter(membership, query))
 
 
