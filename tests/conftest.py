@@ -87,4 +87,4 @@ def clients() -> Any:
 
 
 # The browser tests' real hub and Chromium, one of each for the whole run wherever a test lives.
-from tests.livehub import browser, live_hub, page  # noqa: E402, F401
+from tests.livehub import browser, live_hub, page, phone  # noqa: E402, F401

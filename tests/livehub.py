@@ -24,6 +24,19 @@ from django_otp.oath import TOTP
 
 ROOT = Path(__file__).resolve().parents[1]
 CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [  # headless in a container, and nothing of its own on the network
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+    "--disable-sync",
+    "--disable-quic",
+]
+#: An officer's phone: 390 x 844, touch.
+PHONE = {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True, "locale": "en-GB"}
+PHONE_OFFICER = "officer-durres"
+PHONE_FORM = "/operations/BALKAN-GATE/results/new/"
 
 
 def _free_port() -> int:
@@ -105,18 +118,7 @@ def browser() -> Iterator[Any]:
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM,
-            args=[
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--no-first-run",
-                "--disable-sync",
-                "--disable-quic",
-            ],
-        )
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         yield browser
         browser.close()
 
@@ -127,3 +129,27 @@ def page(browser: Any) -> Iterator[Any]:
     page = context.new_page()
     yield page
     context.close()
+
+
+@pytest.fixture
+def phone(live_hub: Any, browser: Any) -> Iterator[Any]:
+    """The Durrës officer's phone on the post form, signed in; no script error allowed."""
+    context = browser.new_context(**PHONE)
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    live_hub.sign_in(page, PHONE_OFFICER, PHONE_FORM)
+    page.wait_for_selector("#post-submit:enabled")
+    yield page
+    context.close()
+    assert not errors, errors
+
+
+def wait_until(page: Any, expression: str, seconds: float = 20) -> Any:
+    """Poll a JavaScript expression that may be a promise until it is truthy. (Playwright's
+    wait_for_function does not wait for a promise: a pending one is truthy, and it returns at once.)"""
+    deadline = time.monotonic() + seconds
+    while not (value := page.evaluate(expression)):
+        assert time.monotonic() < deadline, f"still false after {seconds} s: {expression}"
+        time.sleep(0.25)
+    return value

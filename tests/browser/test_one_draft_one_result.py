@@ -17,10 +17,11 @@ import json
 import time
 import urllib.request
 import uuid
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
+
+from tests.livehub import wait_until
 
 pytestmark = pytest.mark.browser
 
@@ -91,19 +92,6 @@ def post_by_api(live_hub: Any, quantity: int) -> dict[str, Any]:
 
 
 # --- the phone's side ------------------------------------------------------------------------------
-
-
-@pytest.fixture
-def phone(live_hub: Any, browser: Any) -> Iterator[Any]:
-    context = browser.new_context(**PHONE)
-    page = context.new_page()
-    errors: list[str] = []
-    page.on("pageerror", lambda e: errors.append(str(e)))
-    live_hub.sign_in(page, OFFICER, FORM)
-    page.wait_for_selector("#post-submit:enabled")
-    yield page
-    context.close()
-    assert not errors, errors
 
 
 def fill_draft(page: Any, quantity: int) -> None:
@@ -301,9 +289,7 @@ def test_a_nil_return_tapped_twice_offline_is_sent_once_online(live_hub: Any, br
 
     context.set_offline(False)
     page.evaluate("window.dispatchEvent(new Event('online'))")
-    page.wait_for_function(
-        "HubOutbox.list(HubPageOutbox.user).then(items => items.length === 0)", polling=250, timeout=20_000
-    )
+    wait_until(page, "HubOutbox.list(HubPageOutbox.user).then(items => items.length === 0)")
     assert _grid(live_hub)[place][day] == "nil"
     context.close()
     assert not errors, errors

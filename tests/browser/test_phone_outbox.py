@@ -8,12 +8,11 @@ import itertools
 import json
 import time
 import urllib.request
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
-from tests.livehub import CHROMIUM
+from tests.livehub import CHROMIUM, CHROMIUM_ARGS, wait_until
 
 pytestmark = pytest.mark.browser
 
@@ -26,15 +25,7 @@ PHONE = {
     "has_touch": True,
     "locale": "en-GB",
 }
-ARGS = [  # as tests/livehub.py launches Chromium
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-    "--disable-sync",
-    "--disable-quic",
-]
+ARGS = CHROMIUM_ARGS
 _quantities = itertools.count(int(time.time()) % 100_000 * 10 + 700_001)
 
 
@@ -55,29 +46,6 @@ def wait_for_count(live_hub: Any, quantity: int, expected: int, seconds: float =
         time.sleep(0.25)
     time.sleep(1)  # time for a second copy to arrive, if one were sent
     return results_with(live_hub, quantity)
-
-
-@pytest.fixture
-def phone(live_hub: Any, browser: Any) -> Iterator[Any]:
-    context = browser.new_context(**PHONE)
-    page = context.new_page()
-    errors: list[str] = []
-    page.on("pageerror", lambda e: errors.append(str(e)))
-    live_hub.sign_in(page, OFFICER, FORM)
-    page.wait_for_selector("#post-submit:enabled")
-    yield page
-    context.close()
-    assert not errors, errors
-
-
-def wait_until(page: Any, expression: str, seconds: float = 20) -> Any:
-    """Poll a JavaScript expression that may be a promise until it is truthy. (Playwright's
-    wait_for_function does not wait for a promise: a pending one is truthy, and it returns at once.)"""
-    deadline = time.monotonic() + seconds
-    while not (value := page.evaluate(expression)):
-        assert time.monotonic() < deadline, f"still false after {seconds} s: {expression}"
-        time.sleep(0.25)
-    return value
 
 
 def fill_draft(page: Any, quantity: int) -> None:
