@@ -110,6 +110,8 @@ class HubConsumer(AsyncWebsocketConsumer):
                         await self.dispatch(result)
                         tasks[i] = asyncio.ensure_future(sources[i]())
         finally:
+            if len(tasks) > 1 and not tasks[1].done():
+                await self._wake_layer_receive(tasks[1])
             for task in tasks:
                 task.cancel()
             _, stuck = await asyncio.wait(tasks, timeout=LAYER_SECONDS)
@@ -120,6 +122,20 @@ class HubConsumer(AsyncWebsocketConsumer):
             for task in tasks:  # retrieve, so that nothing is logged as never retrieved
                 if task.done() and not task.cancelled():
                     task.exception()
+
+    async def _wake_layer_receive(self, task: asyncio.Task) -> None:
+        """End the channel layer's pending receive with a message to this socket's own channel.
+
+        Cancelling it is the last resort: a cancelled channels-redis ``receive()`` can swallow its
+        cancellation and never finish, and a task that never finishes hangs the event loop's
+        shutdown (it hung the test session). Bounded; a layer that is down leaves it to the cancel.
+        """
+        try:
+            async with asyncio.timeout(LAYER_SECONDS):
+                await self.channel_layer.send(self.channel_name, {"type": "hub.stop"})
+            await asyncio.wait([task], timeout=LAYER_SECONDS)
+        except Exception as exc:  # the layer is down or slow: the cancel below does what it can
+            log.debug("could not wake the socket's receive: %s", describe(exc))
 
     async def _layer_receive(self) -> dict[str, Any]:
         """The next event for this socket from the channel layer; while the layer fails, retried."""

@@ -88,3 +88,45 @@ def clients() -> Any:
 
 # The browser tests' real hub and Chromium, one of each for the whole run wherever a test lives.
 from tests.livehub import browser, live_hub, page, phone  # noqa: E402, F401
+
+
+# --- every socket a test opened ends with the test ----------------------------------------------
+# A consumer still running when the test's event loop shuts down is cancelled by the loop, and a
+# cancelled channels-redis receive may never finish: the shutdown then waits for good (it hung CI).
+# So each WebsocketCommunicator is noted, and after an async test any that still runs is told
+# "disconnect", as daphne does when a client goes, and given a bounded time to end.
+import asyncio  # noqa: E402
+import inspect  # noqa: E402
+
+from channels.testing import WebsocketCommunicator  # noqa: E402
+
+_sockets: list[WebsocketCommunicator] = []
+_communicator_init = WebsocketCommunicator.__init__
+
+
+def _noted_init(self: WebsocketCommunicator, *args: Any, **kwargs: Any) -> None:
+    _communicator_init(self, *args, **kwargs)
+    _sockets.append(self)
+
+
+WebsocketCommunicator.__init__ = _noted_init  # type: ignore[method-assign]
+
+
+@pytest.fixture
+async def _sockets_end_with_their_test() -> Any:
+    yield
+    while _sockets:
+        communicator = _sockets.pop()
+        if communicator.future.done():
+            continue
+        try:
+            await communicator.send_input({"type": "websocket.disconnect", "code": 1000})
+            await asyncio.wait([communicator.future], timeout=15)
+        except Exception:  # noqa: S110 — a socket that cannot be told is left to the loop
+            pass
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if inspect.iscoroutinefunction(getattr(item, "function", None)):
+            item.fixturenames.append("_sockets_end_with_their_test")  # type: ignore[attr-defined]
