@@ -3,12 +3,15 @@ a fresh channel layer, English, fast password hashing, and the browser tests' hu
 
 from __future__ import annotations
 
+import asyncio
+import inspect
 import os
 from collections.abc import Iterator
 from types import SimpleNamespace
 from typing import Any
 
 import pytest
+from channels.testing import WebsocketCommunicator
 
 from tests.world import (  # noqa: F401 - re-exported: test modules import the helpers from here too
     ORIGIN,
@@ -89,17 +92,11 @@ def clients() -> Any:
 # The browser tests' real hub and Chromium, one of each for the whole run wherever a test lives.
 from tests.livehub import browser, live_hub, page, phone  # noqa: E402, F401
 
-
 # --- every socket a test opened ends with the test ----------------------------------------------
 # A consumer still running when the test's event loop shuts down is cancelled by the loop, and a
 # cancelled channels-redis receive may never finish: the shutdown then waits for good (it hung CI).
 # So each WebsocketCommunicator is noted, and after an async test any that still runs is told
 # "disconnect", as daphne does when a client goes, and given a bounded time to end.
-import asyncio  # noqa: E402
-import inspect  # noqa: E402
-
-from channels.testing import WebsocketCommunicator  # noqa: E402
-
 _sockets: list[WebsocketCommunicator] = []
 _communicator_init = WebsocketCommunicator.__init__
 
