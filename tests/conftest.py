@@ -125,5 +125,9 @@ async def _sockets_end_with_their_test() -> Any:
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
-        if inspect.iscoroutinefunction(getattr(item, "function", None)):
+        # (not with the live hub: its sockets are real ones, and its session fixture must start
+        # outside a running event loop)
+        if inspect.iscoroutinefunction(getattr(item, "function", None)) and "live_hub" not in getattr(
+            item, "fixturenames", ()
+        ):
             item.fixturenames.append("_sockets_end_with_their_test")  # type: ignore[attr-defined]
