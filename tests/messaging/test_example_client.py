@@ -5,6 +5,7 @@ after a dropped connection catches up on exactly what it missed."""
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import datetime as dt
 import importlib.util
 import json
@@ -59,7 +60,23 @@ async def until(predicate: Any, timeout: float = 10) -> None:
         await asyncio.sleep(0.05)
 
 
-async def test_example_client_posts_follows_and_catches_up(live_hub):
+def in_own_thread(coroutine_function: Any, *args: Any) -> Any:
+    """Run an async check in a thread with its own event loop, as the example client runs as a program.
+    (A session-scoped Playwright leaves its loop marked running on the main thread, where pytest-asyncio
+    then refuses to start one: these tests failed only when a browser test had run first.)"""
+    with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(asyncio.run, coroutine_function(*args)).result(timeout=120)
+
+
+def test_example_client_posts_follows_and_catches_up(live_hub):
+    in_own_thread(posts_follows_and_catches_up, live_hub)
+
+
+def test_example_client_stops_on_a_bad_token(live_hub):
+    in_own_thread(stops_on_a_bad_token, live_hub)
+
+
+async def posts_follows_and_catches_up(live_hub: Any) -> None:
     hub_client = load_client()
     operation = json.loads((live_hub.var_dir / "demo-credentials.json").read_text())["operation"]
     officer = next(name for name, user in live_hub.users.items() if user["role"] == "officer")
@@ -121,7 +138,7 @@ async def test_example_client_posts_follows_and_catches_up(live_hub):
         await asyncio.gather(*tasks, return_exceptions=True)
 
 
-async def test_example_client_stops_on_a_bad_token(live_hub):
+async def stops_on_a_bad_token(live_hub: Any) -> None:
     hub_client = load_client()
     hub = hub_client.Hub(live_hub.base_url, "cct_not-a-real-token", "ANY-OP")
     with pytest.raises(hub_client.Stopped, match="4401|HTTP 403"):
