@@ -207,6 +207,7 @@ INSTALLED_APPS = [
     "messaging",
     "results",
     "reports",
+    "records",
     "hub",
     "frontend",
 ]

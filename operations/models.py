@@ -29,6 +29,9 @@ def validate_time_zone(name: str) -> None:
 
 _TIME_ZONES = frozenset(available_timezones())
 
+# Records are kept five years after an operation closes unless it says otherwise (records/retention.py).
+DEFAULT_RETENTION_DAYS = 5 * 365
+
 
 class Administration(models.Model):
     """A national customs administration."""
@@ -188,6 +191,15 @@ class Operation(models.Model):
         Administration, through="Participation", related_name="operations"
     )
     created_at = models.DateTimeField(auto_now_add=True)
+    # Bumped in the transaction of every change of who may see what (memberships, rooms' members,
+    # roles): a live hint carries it, and a socket re-checks its access only when it moved.
+    access_epoch = models.PositiveBigIntegerField(default=0)
+    # Records: kept this many days after the close, then shredded unless a legal hold stands.
+    retention_days = models.PositiveIntegerField(
+        default=DEFAULT_RETENTION_DAYS, validators=[MinValueValidator(1), MaxValueValidator(36500)]
+    )
+    closed_at = models.DateTimeField(null=True, blank=True)
+    shredded_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-window_start"]
@@ -211,6 +223,31 @@ class Operation(models.Model):
         first = self.window_start.astimezone(dt.UTC).date()
         last = (self.window_end - dt.timedelta(microseconds=1)).astimezone(dt.UTC).date()
         return [first + dt.timedelta(days=n) for n in range((last - first).days + 1)]
+
+
+class LegalHold(models.Model):
+    """A hold on an operation's records: while one is not lifted, retention shreds nothing of it."""
+
+    operation = models.ForeignKey(Operation, on_delete=models.CASCADE, related_name="legal_holds")
+    reason = models.CharField(max_length=500)
+    set_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+")
+    set_at = models.DateTimeField(default=timezone.now)
+    lifted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    lifted_at = models.DateTimeField(null=True, blank=True)
+    lift_reason = models.CharField(max_length=500, blank=True)
+
+    class Meta:
+        ordering = ["-set_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["operation"], condition=models.Q(lifted_at__isnull=True), name="legal_hold_one_standing"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"hold on {self.operation.code}: {self.reason}"
 
 
 class OperationTransition(models.Model):
