@@ -30,7 +30,10 @@ ROOT = Path(__file__).resolve().parent.parent
 PYTHON = str(ROOT / ".venv" / "bin" / "python")
 DAPHNE = str(ROOT / ".venv" / "bin" / "daphne")
 PG_ADMIN_URL = os.environ.get("CENCOMM_BENCH_PG", "postgres://postgres@127.0.0.1:5432")
+# The Redis of the benchmarks that do not start their own (idle sockets); the fan-out, storm and outage
+# benchmarks start a redis-server of their own on a free port (``own_redis``) unless this is set.
 REDIS_URL = os.environ.get("CENCOMM_BENCH_REDIS", "redis://127.0.0.1:6379/0")
+REDIS_SERVER = os.environ.get("CENCOMM_BENCH_REDIS_SERVER", "redis-server")
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 
 
@@ -153,6 +156,12 @@ class Server:
         text = os.pread(fd, os.fstat(fd).st_size, 0).decode(errors="replace")
         return text[-tail:] if tail else text
 
+    def kill(self) -> None:
+        """SIGKILL, as a crash: no clean shutdown, no goodbye to the clients."""
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait(timeout=10)
+
     def stop(self) -> None:
         if self.proc is None or self.proc.poll() is not None:
             return
@@ -196,6 +205,31 @@ def python_server(name: str, module: str, port: int, env: dict[str, str] | None 
     return Server(name, [PYTHON, "-m", module, str(port)], port, env or {})
 
 
+def redis_server(port: int) -> Server:
+    """A throw-away redis-server of the benchmark's own (no persistence), never the machine's."""
+    argv = [REDIS_SERVER, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"]
+    return Server(f"redis-server :{port}", [*argv, "--maxclients", "20000", "--loglevel", "warning"], port)
+
+
+@contextlib.contextmanager
+def own_redis() -> Iterator[tuple[str, Server | None]]:
+    """(URL, server): a redis-server started here on a free port, or CENCOMM_BENCH_REDIS (server None)."""
+    if os.environ.get("CENCOMM_BENCH_REDIS"):
+        yield REDIS_URL, None
+        return
+    server = redis_server(free_port())
+    with serving(server):
+        yield f"redis://127.0.0.1:{server.port}/0", server
+
+
+def query_count(path: str) -> int:
+    """The running total of a hub process's statements (``CENCOMM_BENCH_QUERY_FILE``, bench/hub_settings.py)."""
+    try:
+        return int(Path(path).read_text() or 0)
+    except FileNotFoundError:
+        return 0
+
+
 # --- the hub in a throw-away database -------------------------------------------------------------
 
 
@@ -208,8 +242,14 @@ class HubEnv:
     redis_prefix: str = ""
 
     def env(
-        self, port: int | None = None, *, redis: bool = False, origins: Sequence[int] = ()
+        self,
+        port: int | None = None,
+        *,
+        redis: bool | str = False,
+        origins: Sequence[int] = (),
+        count_queries: bool = False,
     ) -> dict[str, str]:
+        """``redis``: True for REDIS_URL, or the URL of a Redis; ``count_queries``: see query_file()."""
         env = {
             "DJANGO_SETTINGS_MODULE": "bench.hub_settings",
             "DATABASE_URL": f"{PG_ADMIN_URL}/{self.database}",
@@ -223,11 +263,16 @@ class HubEnv:
             ),
             "PYTHONUNBUFFERED": "1",
         }
-        env.pop("REDIS_URL", None)
+        env["REDIS_URL"] = ""  # empty is unset (cencomm/settings.py): not the caller's own REDIS_URL
         if redis:
-            env["REDIS_URL"] = REDIS_URL
+            env["REDIS_URL"] = redis if isinstance(redis, str) else REDIS_URL
             env["CENCOMM_CHANNEL_PREFIX"] = self.redis_prefix
+        if count_queries and port:
+            env["CENCOMM_BENCH_QUERY_FILE"] = self.query_file(port)
         return env
+
+    def query_file(self, port: int) -> str:
+        return os.path.join(self.var_dir, f"queries-{port}")
 
 
 def _admin_sql(statement: str) -> None:

@@ -2,6 +2,9 @@
 
 - WebSocket ``/recv/`` joins one group; every text frame sent to ``/send/`` is relayed to that group
   with Channels' ``group_send`` (no authentication, no database, no schema: only the relay).
+- With ``CENCOMM_BENCH_RELAY_REDIS`` (a Redis URL) the relay runs on channels-redis, configured as the
+  hub configures it (cencomm/settings.py ``redis_channel_layer``: same pool size, timeouts, capacity,
+  expiry), so that several relay processes can be compared with the hub on several processes.
 - HTTP ``POST /ingest/`` inserts the JSON body as one row (one INSERT through Django's connection),
   with the database settings the hub uses (the pool unless CENCOMM_BENCH_CONN_MAX_AGE).
 
@@ -28,6 +31,24 @@ def _database() -> dict:
     return config
 
 
+def _channel_layer() -> dict:
+    url = os.environ.get("CENCOMM_BENCH_RELAY_REDIS")
+    if not url:
+        return {"BACKEND": "channels.layers.InMemoryChannelLayer", "CONFIG": {"capacity": 1000}}
+    host = {
+        "address": url,
+        "max_connections": 2000,
+        "socket_timeout": 15,
+        "socket_connect_timeout": 5,
+        "socket_keepalive": True,
+    }
+    config = {"hosts": [host], "prefix": os.environ.get("CENCOMM_CHANNEL_PREFIX", "bench-relay")}
+    return {
+        "BACKEND": "channels_redis.core.RedisChannelLayer",
+        "CONFIG": {**config, "capacity": 1000, "expiry": 30},
+    }
+
+
 if not settings.configured:
     settings.configure(
         DEBUG=False,
@@ -37,7 +58,7 @@ if not settings.configured:
         INSTALLED_APPS=["channels"],
         MIDDLEWARE=[],
         DATABASES={"default": _database()} if os.environ.get("DATABASE_URL") else {},
-        CHANNEL_LAYERS={"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}},
+        CHANNEL_LAYERS={"default": _channel_layer()},
         USE_TZ=True,
         LOGGING_CONFIG=None,
     )
