@@ -4,12 +4,19 @@ from operations.models import (
     Administration,
     CommodityCategory,
     EntryPoint,
+    LegalHold,
     Membership,
     Operation,
     OperationTransition,
     Participation,
 )
-from operations.services import membership_add, membership_remove, operation_announce
+from operations.services import (
+    legal_hold_lift,
+    legal_hold_set,
+    membership_add,
+    membership_remove,
+    operation_announce,
+)
 
 
 class ParticipationInline(admin.TabularInline):
@@ -35,9 +42,25 @@ class MembershipInline(admin.TabularInline):
 @admin.register(Operation)
 class OperationAdmin(admin.ModelAdmin):
     list_display = ["code", "name", "state", "window_start", "window_end"]
-    readonly_fields = ["state"]  # the lifecycle moves through operation_transition, with its history
+    # The lifecycle moves through operation_transition, with its history; the access epoch only
+    # through operations.services.access_epoch_bump (a saved stale value would undo a bump).
+    readonly_fields = ["state", "access_epoch"]
     inlines = [ParticipationInline, MembershipInline]
     filter_horizontal = ["target_categories"]
+
+    def get_readonly_fields(self, request, obj=None):  # type: ignore[no-untyped-def]
+        # Retention is chosen on the add form; then it changes through operation_retention_set
+        # (audited: the operation's page, the API, load_operation). The close and the shredding
+        # are written by the lifecycle and by apply_retention only.
+        kept = ["closed_at", "shredded_at", *(["retention_days"] if obj is not None else [])]
+        return [*super().get_readonly_fields(request, obj), *kept]
+
+    def save_model(self, request, obj, form, change):  # type: ignore[no-untyped-def]
+        if not change:
+            super().save_model(request, obj, form, change)
+            return
+        fields = [f.name for f in obj._meta.concrete_fields if f.name not in ("id", "access_epoch")]
+        obj.save(update_fields=fields)
 
     def save_related(self, request, form, formsets, change):  # type: ignore[no-untyped-def]
         super().save_related(request, form, formsets, change)
@@ -83,3 +106,34 @@ class MembershipAdmin(admin.ModelAdmin):
     def delete_queryset(self, request, queryset):  # type: ignore[no-untyped-def]
         for membership in queryset:
             membership_remove(membership=membership, actor=request.user)
+
+
+@admin.register(LegalHold)
+class LegalHoldAdmin(admin.ModelAdmin):
+    """A hub administrator sets a hold (add: operation and reason) and lifts it (change: the lift
+    reason), both through the audited services; a hold is never deleted."""
+
+    list_display = ["operation", "reason", "set_by", "set_at", "lifted_by", "lifted_at"]
+    list_filter = ["lifted_at"]
+
+    def get_fields(self, request, obj=None):  # type: ignore[no-untyped-def]
+        if obj is None:
+            return ["operation", "reason"]
+        return ["operation", "reason", "set_by", "set_at", "lift_reason", "lifted_by", "lifted_at"]
+
+    def get_readonly_fields(self, request, obj=None):  # type: ignore[no-untyped-def]
+        if obj is None:
+            return []
+        done = ["lift_reason"] if obj.lifted_at else []
+        return ["operation", "reason", "set_by", "set_at", "lifted_by", "lifted_at", *done]
+
+    def save_model(self, request, obj, form, change):  # type: ignore[no-untyped-def]
+        if not change:
+            obj.pk = legal_hold_set(
+                operation=obj.operation, reason=obj.reason, actor=request.user, membership=None
+            ).pk
+        elif obj.lifted_at is None and obj.lift_reason.strip():
+            legal_hold_lift(operation=obj.operation, reason=obj.lift_reason, actor=request.user, membership=None)
+
+    def has_delete_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
+        return False

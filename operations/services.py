@@ -11,18 +11,20 @@ from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
+from django.db.models import F
 from django.utils import timezone
 
-from cencomm.errors import Refused
+from cencomm.errors import NotFound, Refused
 from cencomm.formats import exact_or_none
 from cencomm.live import publish_on_commit, user_group
 from cencomm.models import ApiToken
 from cencomm.principal import TOKEN_PREFIX, token_digest
-from operations import audit
+from operations import audit, selectors
 from operations.models import (
     Administration,
     CommodityCategory,
     EntryPoint,
+    LegalHold,
     Membership,
     Operation,
     OperationCategory,
@@ -54,17 +56,53 @@ def operation_hold_state(operation: Operation) -> Operation:
     table = Operation._meta.db_table
     lock = " FOR SHARE" if connection.vendor == "postgresql" else ""  # SQLite: one writer at a time
     with connection.cursor() as cursor:
-        cursor.execute(f"SELECT state FROM {table} WHERE id = %s{lock}", [operation.pk])  # noqa: S608
+        cursor.execute(
+            f"SELECT state, access_epoch FROM {table} WHERE id = %s{lock}",  # noqa: S608
+            [operation.pk],
+        )
         row = cursor.fetchone()
     if row is None:
         raise Operation.DoesNotExist
-    operation.state = row[0]
+    # The access epoch read under the same lock: a change of who may see what (which bumps it with
+    # an UPDATE, see access_epoch_bump) queues behind this transaction or is already in the value.
+    operation.state, operation.access_epoch = row
     return operation
+
+
+def access_epoch_bump(*, operation_id: int) -> None:
+    """Who may see what in the operation changes in the caller's transaction: bump its access epoch.
+
+    Every live hint carries the epoch its write read under ``operation_hold_state``; a socket that
+    checked its access at an older epoch checks again before it delivers anything (docs/protocol.md).
+    Called first in the transaction, so the operation's row is locked before any other row, as the
+    writers that hold its state do.
+    """
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("access_epoch_bump must run inside a transaction")
+    Operation.objects.filter(pk=operation_id).update(access_epoch=F("access_epoch") + 1)
+
+
+def user_access_changed_receiver(
+    *, instance: AbstractBaseUser, update_fields: Any = None, **kwargs: Any
+) -> None:
+    """``post_save`` of a user: a deactivated account loses every operation at once (its sockets'
+    next hint carries a new epoch, so they check again). A save that only touches other fields
+    (``last_login`` at sign-in) changes nothing here."""
+    if instance.is_active or (update_fields is not None and "is_active" not in update_fields):
+        return
+    with transaction.atomic():
+        for operation_id in Membership.objects.filter(user_id=instance.pk).values_list(
+            "operation_id", flat=True
+        ):
+            access_epoch_bump(operation_id=operation_id)
 
 
 @transaction.atomic
 def operation_transition(*, operation: Operation, to_state: str, actor: AbstractBaseUser | None) -> Operation:
     operation = Operation.objects.select_for_update(no_key=True).get(pk=operation.pk)
+    access_epoch_bump(operation_id=operation.pk)  # an archived operation is no one's any more
+    if operation.shredded_at is not None:
+        raise Refused("This operation's records were shredded: it stays as it is.", field="state")
     if to_state not in TRANSITIONS.get(operation.state, set()):
         raise Refused(
             f"An operation in state {operation.get_state_display()!r} cannot move to {to_state!r}.",
@@ -72,7 +110,12 @@ def operation_transition(*, operation: Operation, to_state: str, actor: Abstract
         )
     from_state = operation.state
     operation.state = to_state
-    operation.save(update_fields=["state"])
+    # Retention counts from the close; reopening for follow-up starts the count again at the next one.
+    if to_state == State.CLOSED:
+        operation.closed_at = timezone.now()
+    elif from_state == State.CLOSED and to_state != State.ARCHIVED:
+        operation.closed_at = None
+    operation.save(update_fields=["state", "closed_at"])
     OperationTransition.objects.create(
         operation=operation, from_state=from_state, to_state=to_state, by=actor
     )
@@ -109,6 +152,7 @@ def membership_add(
     if entry_point is not None:
         membership.administration = entry_point.administration
     membership.full_clean(exclude=["operation", "user"])
+    access_epoch_bump(operation_id=operation.pk)
     participating = operation.participations.filter(administration_id=membership.administration_id).first()
     if membership.administration_id and participating is None:
         raise ValidationError({"administration": "This administration does not take part."})
@@ -129,6 +173,7 @@ def membership_add(
 @transaction.atomic
 def membership_remove(*, membership: Membership, actor: AbstractBaseUser | None) -> None:
     operation, user_id = membership.operation, membership.user_id
+    access_epoch_bump(operation_id=operation.pk)
     audit.membership_removed(membership=membership, actor=actor)
     membership.delete()
     publish_on_commit(user_group(user_id), {"type": "access.changed", "operation": operation.pk})
@@ -166,10 +211,18 @@ def operation_load(data: dict[str, Any], *, actor: AbstractBaseUser | None = Non
     operation.window_start = _parse_time(data["window_start"], "window_start")
     operation.window_end = _parse_time(data["window_end"], "window_end")
     created = operation.pk is None
+    retention = data.get("retention_days")
+    if created and retention is not None:  # set when created; a reload changes it as a coordinator would
+        operation.retention_days = retention
     operation.full_clean(exclude=["state"] if created else None)
-    operation.save()
+    if created:
+        operation.save()
+    else:  # never the access epoch read above: a bump committed since would be undone
+        operation.save(update_fields=["name", "objectives", "window_start", "window_end"])
     if created:
         audit.operation_created(operation=operation, actor=actor)
+    elif retention is not None and retention != operation.retention_days:
+        operation = operation_retention_set(operation=operation, retention_days=retention, actor=actor)
     _operation_categories_start(operation, listed, created=created)
 
     targets = data.get("target_categories", [])
@@ -211,11 +264,102 @@ def operation_load(data: dict[str, Any], *, actor: AbstractBaseUser | None = Non
     return operation
 
 
+# --- retention and legal hold --------------------------------------------------------------------
+
+
+def _validated_days(value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, int | str):
+        raise ValidationError({"retention_days": "Give a whole number of days."})
+    try:
+        days = int(value)
+    except ValueError:
+        raise ValidationError({"retention_days": "Give a whole number of days."}) from None
+    try:
+        Operation._meta.get_field("retention_days").run_validators(days)
+    except ValidationError as exc:
+        raise ValidationError({"retention_days": exc.messages}) from None
+    return days
+
+
+def _reason(value: Any, field: str) -> str:
+    reason = str(value or "").strip()
+    if not reason:
+        raise ValidationError({field: "Give the reason."})
+    if len(reason) > 500:
+        raise ValidationError({field: "A reason has at most 500 characters."})
+    return reason
+
+
+@transaction.atomic
+def operation_retention_set(
+    *,
+    operation: Operation,
+    retention_days: Any,
+    actor: AbstractBaseUser | None,
+    membership: Membership | None = None,
+) -> Operation:
+    """How many days after its close the operation's records are kept (then retention shreds them).
+
+    ``membership``: the asking member's, checked (a coordinator); None for the loader and the admin.
+    """
+    if membership is not None and not selectors.may_change_retention(membership):
+        raise NotFound("operation")
+    days = _validated_days(retention_days)
+    locked = Operation.objects.select_for_update(no_key=True).get(pk=operation.pk)
+    if locked.shredded_at is not None:
+        raise Refused("This operation's records were shredded already.", field="retention_days")
+    if days != locked.retention_days:
+        from_days = locked.retention_days
+        Operation.objects.filter(pk=locked.pk).update(retention_days=days)
+        operation.retention_days = locked.retention_days = days
+        audit.retention_changed(operation=locked, actor=actor, from_days=from_days)
+    return operation
+
+
+@transaction.atomic
+def legal_hold_set(
+    *, operation: Operation, reason: Any, actor: AbstractBaseUser, membership: Membership | None
+) -> LegalHold:
+    """Stop retention from shredding the operation until the hold is lifted (coordinator or hub admin)."""
+    if not selectors.may_hold(actor, membership):
+        raise NotFound("operation")
+    text = _reason(reason, "reason")
+    # The operation's row lock orders a hold and a shredding run (records.services.operation_shred).
+    locked = Operation.objects.select_for_update(no_key=True).get(pk=operation.pk)
+    if locked.shredded_at is not None:
+        raise Refused("This operation's records were shredded already.", field="reason")
+    if selectors.standing_hold(locked) is not None:
+        raise Refused("A legal hold already stands on this operation.", field="reason")
+    hold = LegalHold.objects.create(operation=locked, reason=text, set_by=actor)
+    audit.legal_hold_set(hold=hold, actor=actor)
+    return hold
+
+
+@transaction.atomic
+def legal_hold_lift(
+    *, operation: Operation, reason: Any, actor: AbstractBaseUser, membership: Membership | None
+) -> LegalHold:
+    """Lift the standing hold, saying why; retention shreds the operation at its next run if it is due."""
+    if not selectors.may_hold(actor, membership):
+        raise NotFound("operation")
+    text = _reason(reason, "lift_reason")
+    locked = Operation.objects.select_for_update(no_key=True).get(pk=operation.pk)
+    hold = selectors.standing_hold(locked)
+    if hold is None:
+        raise Refused("No legal hold stands on this operation.", field="lift_reason")
+    hold.lifted_by, hold.lifted_at, hold.lift_reason = actor, timezone.now(), text
+    hold.save(update_fields=["lifted_by", "lifted_at", "lift_reason"])
+    audit.legal_hold_lifted(hold=hold, actor=actor)
+    return hold
+
+
 @transaction.atomic
 def operation_announce(*, operation: Operation) -> None:
     """Tell the apps above (rooms) that the operation or its participants changed, in this
     transaction: they make what the operation needs now (its rooms), so reads never write.
-    Called by the services here, and by the admin after it saves participations."""
+    Called by the services here, and by the admin after it saves participations (an administration
+    added or removed changes who may see which room: the access epoch moves)."""
+    access_epoch_bump(operation_id=operation.pk)
     operation_changed.send(sender=Operation, operation=operation)
 
 
@@ -298,6 +442,7 @@ def api_token_revoke(*, token: ApiToken, actor: AbstractBaseUser) -> ApiToken:
     """Revoked at once for the API; the sockets opened with it close once this commits."""
     if token.revoked_at is None:
         token.revoked_at = timezone.now()
+        access_epoch_bump(operation_id=token.operation_id)
         token.save(update_fields=["revoked_at"])
         audit.token_revoked(token=token, actor=actor)
         publish_on_commit(
