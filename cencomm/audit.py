@@ -78,6 +78,7 @@ def audit_verify(operation_id: int | None) -> int | None:
 class CencommAction(models.TextChoices):
     OTP_ENROL = "otp.enrol", "Authenticator set up"
     OTP_BACKUP_CODES = "otp.backup_codes", "Backup codes made"
+    SEARCH_REINDEX = "search.reindex", "Search index rebuilt"
 
 
 def otp_enrolled(*, user: AbstractBaseUser) -> AuditEvent:
@@ -86,3 +87,21 @@ def otp_enrolled(*, user: AbstractBaseUser) -> AuditEvent:
 
 def backup_codes_made(*, user: AbstractBaseUser) -> AuditEvent:
     return audit_record(action=CencommAction.OTP_BACKUP_CODES, actor=user, data={"user": user.pk})
+
+
+def search_index_rebuilt(
+    *,
+    operation: models.Model,
+    actor: AbstractBaseUser | None,
+    key_version: int | None,
+    documents: int,
+    tokens: int,
+) -> AuditEvent:
+    """An operation's search index rebuilt (``key_version``: under a new search key; None: the same)."""
+    return audit_record(
+        action=CencommAction.SEARCH_REINDEX,
+        actor=actor,
+        operation=operation,
+        target=operation,
+        data={"key_version": key_version, "documents": documents, "tokens": tokens},
+    )

@@ -88,3 +88,66 @@ class ApiToken(models.Model):
 
     def __str__(self) -> str:
         return f"{self.prefix}… ({self.name})"
+
+
+class SearchDocument(models.Model):
+    """One searchable document of an operation (a message, or a result's current version) in the
+    search index: what access filtering and the answer's link need, and no word of it.
+
+    Its words are in :class:`SearchToken`, each a keyed hash under the operation's search key
+    (``cencomm.search``). References are plain ids, not foreign keys: the index sits below the apps
+    whose records it points to, and those apps write and remove their own documents.
+    """
+
+    class Kind(models.TextChoices):
+        MESSAGE = "message", "Message"
+        FEEDBACK = "feedback", "Feedback"
+        WARNING = "warning", "Warning"
+        ALERT = "alert", "Alert"
+        RESULT = "result", "Result"
+
+    operation = models.ForeignKey("operations.Operation", on_delete=models.CASCADE, related_name="+")
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    at = models.DateTimeField()  # a message's posting time, a result's inspection time
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    entry_point_id = models.BigIntegerField(null=True, blank=True)  # the author's, or the result's
+    administration_id = models.BigIntegerField(null=True, blank=True)  # likewise
+    room_id = models.BigIntegerField(null=True, blank=True)  # messages
+    message_id = models.BigIntegerField(null=True, blank=True)
+    seq = models.BigIntegerField(null=True, blank=True)  # the message's number in its room (its anchor)
+    result_id = models.BigIntegerField(null=True, blank=True)
+    version = models.PositiveIntegerField(default=1)  # the version indexed
+    voided = models.BooleanField(default=False)  # a voided result stays findable, marked
+    tokens = models.PositiveIntegerField(default=0)  # how many distinct tokens (ranking, the bench)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["message_id"], condition=models.Q(message_id__isnull=False), name="search_one_per_message"
+            ),
+            models.UniqueConstraint(
+                fields=["result_id"], condition=models.Q(result_id__isnull=False), name="search_one_per_result"
+            ),
+        ]
+        indexes = [models.Index(fields=["operation", "at"], name="search_operation_at")]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.message_id or self.result_id} in operation {self.operation_id}"
+
+
+class SearchToken(models.Model):
+    """One word of one document: a 64-bit keyed hash (``cencomm.search.token_hash``), never the word.
+
+    ``sealed``: the word occurs only in fields sealed for the document's own administration (a
+    result's notes, reference, parties, brands), so only its members find the document by it.
+    """
+
+    pk = models.CompositePrimaryKey("token", "document")
+    token = models.BigIntegerField()
+    document = models.ForeignKey(SearchDocument, on_delete=models.CASCADE, related_name="+")
+    sealed = models.BooleanField(default=False)  # (the foreign key's own index serves removals)
+
+    def __str__(self) -> str:
+        return f"token of document {self.document_id}"
