@@ -34,6 +34,13 @@ log = logging.getLogger(__name__)
 CLEANUP_SECONDS = 30  # the database part of a socket's clean-up (it queues behind other sockets' reads)
 LAYER_SECONDS = 5  # one channel-layer call of a socket (joining, leaving groups), at most
 LAYER_RETRY_SECONDS = (0.5, 5.0)  # a socket's receive from a failed layer: first and longest pause
+# Shedding at connect: daphne drops a handshake the application has not accepted in time
+# (--websocket_connect_timeout), so a socket that cannot be served soon is told to come back later
+# (an ``overloaded`` error frame with ``retry_after``, then close 4503) instead of timing out.
+CONNECTS_IN_FLIGHT = 200  # sockets of this process between connect and their first frame, at most
+CONNECT_SECONDS = 3.0  # the access check at connect, at most, before the socket is shed
+RETRY_AFTER_SECONDS = (2, 10)  # the retry_after told to a shed socket: a random whole second in this range
+_connecting = 0  # sockets of this process in connect now
 
 
 class TokenBucket:
@@ -236,13 +243,41 @@ class HubConsumer(AsyncWebsocketConsumer):
         await self.accept()
         await self.close(code=code)
 
+    async def shed(self) -> None:
+        """Too much to do now: accepted, told when to come back, closed with 4503 (the page's
+        back-off waits at least that long, spread by jitter)."""
+        self.refused = True
+        metrics.REFUSALS.labels("socket", "overloaded").inc()
+        await self.accept()
+        retry_after = random.randint(*RETRY_AFTER_SECONDS)
+        await self.send(
+            text_data=json.dumps(
+                {
+                    **protocol.error_frame("overloaded", "The hub is busy; connect again later."),
+                    "retry_after": retry_after,
+                }
+            )
+        )
+        await self.close(code=protocol.CLOSE_OVERLOADED)
+
     async def connect(self) -> None:
+        global _connecting
         self.user = self.scope.get("user")
         principal = self.scope.get("principal")
         verified = self.scope.get("otp_device") is not None or getattr(principal, "token_id", None)
         if not getattr(self.user, "is_authenticated", False) or principal is None or not verified:
             await self.refuse(protocol.CLOSE_UNAUTHENTICATED)
             return
+        if _connecting >= getattr(settings, "CENCOMM_WS_CONNECTS_IN_FLIGHT", CONNECTS_IN_FLIGHT):
+            await self.shed()
+            return
+        _connecting += 1
+        try:
+            await self._connect(principal)
+        finally:
+            _connecting -= 1
+
+    async def _connect(self, principal: Principal) -> None:
         self.principal = principal
         self.bucket = TokenBucket(
             getattr(settings, "CENCOMM_WS_FRAMES_PER_SECOND", 10),
@@ -250,7 +285,13 @@ class HubConsumer(AsyncWebsocketConsumer):
         )
         self.invalid_frames = 0
         self.checked_at_handshake = True
-        if not await self.authorize():
+        checking = asyncio.ensure_future(self.authorize())
+        await asyncio.wait([checking], timeout=CONNECT_SECONDS)
+        if not checking.done():  # the database queue is long: come back later, before daphne gives up
+            checking.add_done_callback(lambda task: task.cancelled() or task.exception())
+            await self.shed()
+            return
+        if not checking.result():
             await self.refuse(self.refusal_code())
             return
         await self.join(user_group(self.user.pk))

@@ -28,6 +28,7 @@ CLOSE_TOO_LARGE = 4413  # a frame over the size limit
 CLOSE_BAD_FRAMES = 4400  # too many invalid frames
 CLOSE_RATE_LIMITED = 4429  # too many frames too fast
 CLOSE_SLOW_CONSUMER = 4408  # the client does not read what it is sent
+CLOSE_OVERLOADED = 4503  # shed at connect (too many connecting at once): retry after `retry_after` s
 
 CLIENT_ID_PATTERN = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
 #: A client ID in schemas (API bodies and frames): a UUID string, stored lower-cased.

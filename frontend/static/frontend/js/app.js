@@ -14,6 +14,18 @@
     return data;
   }
 
+  // The pause before reconnecting: "full jitter" (anywhere from 0 to the capped exponential step), so
+  // a thousand pages dropped at once (a deploy, a network blip) come back spread out, not in waves;
+  // a server that shed load (an "overloaded" error frame with retry_after seconds, then close 4503)
+  // is asked again no sooner than it said, spread over as long again.
+  const RECONNECT_BASE_MS = 500, RECONNECT_CAP_MS = 30000;
+  function reconnectDelay(attempt, retryAfterSeconds) {
+    const step = Math.min(RECONNECT_CAP_MS, RECONNECT_BASE_MS * 2 ** attempt);
+    const floor = Math.min(RECONNECT_CAP_MS, (retryAfterSeconds || 0) * 1000);
+    return floor + Math.random() * Math.max(step, floor);
+  }
+  const FINAL_CLOSES = [4401, 4403, 4404]; // sign in again / another site / not a member: do not retry
+
   // A socket that reconnects with backoff; onOpen runs on every (re)connect, so callers can catch up.
   function liveSocket(path, { onOpen, onFrame, onState } = {}) {
     let socket = null, attempt = 0, stopped = false, timer = null;
@@ -22,13 +34,20 @@
     function connect() {
       setState("connecting");
       socket = new WebSocket(url);
-      socket.onopen = () => { attempt = 0; setState("online"); onOpen && onOpen(send); };
-      socket.onmessage = (event) => { try { onFrame && onFrame(JSON.parse(event.data), send); } catch (e) { console.error(e); } };
+      let heard = false, retryAfter = 0;
+      socket.onopen = () => { setState("online"); onOpen && onOpen(send); };
+      socket.onmessage = (event) => {
+        let frame;
+        try { frame = JSON.parse(event.data); } catch (e) { console.error(e); return; }
+        if (frame.type === "error" && frame.code === "overloaded") { retryAfter = frame.retry_after || 0; return; }
+        // Served (not refused or shed right after the handshake): the back-off starts over.
+        if (!heard) { heard = true; attempt = 0; }
+        try { onFrame && onFrame(frame, send); } catch (e) { console.error(e); }
+      };
       socket.onclose = (event) => {
         setState(event.code === 4401 ? "signed-out" : "offline");
-        if (stopped || event.code === 4401 || event.code === 4404) return;
-        const delay = Math.min(30000, 500 * 2 ** attempt++) * (0.5 + Math.random());
-        timer = setTimeout(connect, delay);
+        if (stopped || FINAL_CLOSES.includes(event.code)) return;
+        timer = setTimeout(connect, reconnectDelay(attempt++, retryAfter));
       };
     }
     function send(frame) {
@@ -56,7 +75,7 @@
   }
 
   const fmt = new Intl.NumberFormat("en-GB");
-  window.Hub = { api, liveSocket, uuid, csrf, t, formatNumber: (n) => fmt.format(n) };
+  window.Hub = { api, liveSocket, reconnectDelay, uuid, csrf, t, formatNumber: (n) => fmt.format(n) };
 
   // The language picker in the top bar applies on choosing (without scripts, its button does).
   document.getElementById("language-select")?.addEventListener("change", (event) => event.target.form.submit());

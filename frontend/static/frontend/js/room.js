@@ -280,6 +280,7 @@
       case "presence": renderOnline(frame.online); break;
       case "rooms": location.reload(); break; // what I may see changed
       case "error": {
+        if (frame.code === "beyond_head" && rooms[frame.room]) { resyncFromHead(frame); break; }
         showError(frame.message);
         break;
       }
@@ -307,6 +308,21 @@
     });
     socket.send({ type: "subscribe", ref: "all", rooms: cursors });
     hubOutbox.flush(); // connected again: what waits goes now
+  }
+
+  // The server's room is behind what this page holds (another server's data, a restored database):
+  // what the page shows cannot be trusted. Drop it and start again from the server's head, as a
+  // first load does (the last 50 messages; older ones by scrolling back).
+  function resyncFromHead(frame) {
+    const room = rooms[frame.room];
+    room.messages.clear(); room.cursor = null; room.seq = frame.seq; room.rev = frame.rev;
+    room.read = Math.min(room.read || 0, frame.seq);
+    if (frame.room === current) {
+      for (const node of list.querySelectorAll("article.msg[data-seq]")) node.remove();
+      oldestLoaded = null; historyComplete = false;
+    }
+    socket.send({ type: "subscribe", ref: "resync", rooms: [{ room: frame.room, after_seq: Math.max(0, frame.seq - 50), after_rev: frame.rev }] });
+    updateUnread();
   }
 
   function showError(message) { const p = $("composer-error"); if (p) { p.textContent = message; p.hidden = !message; } }
