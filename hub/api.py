@@ -18,6 +18,7 @@ from cencomm.uploads import UploadRejected
 from messaging.api import router as messaging_router
 from operations.api import router as operations_router
 from products.api import router as products_router
+from records.search_api import router as search_router
 from reports.api import router as reports_router
 from results.api import router as results_router
 from results.rightholders import router as rightholders_router
@@ -104,5 +105,6 @@ for _router in (
     results_router,
     rightholders_router,
     reports_router,
+    search_router,
 ):
     api.add_router("/", _router)

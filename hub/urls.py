@@ -7,6 +7,7 @@ from cencomm.health import healthz
 from cencomm.metrics import metrics_view
 from hub.api import api
 from products import views as products_views
+from records.search_views import search_page
 from results.rightholders import seizures_page
 
 urlpatterns = [
@@ -19,6 +20,7 @@ urlpatterns = [
     path("operations/<str:code>/rooms/", include("messaging.urls")),
     path("operations/<str:code>/results/", include("results.urls")),
     path("operations/<str:code>/reports/", include("reports.urls")),
+    path("operations/<str:code>/search/", search_page, name="search"),
     path("products/seizures/", seizures_page, name="product-seizures"),
     path("products/", include("products.urls")),
     path("", products_views.home, name="start"),  # a right holder starts on their products

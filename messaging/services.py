@@ -21,7 +21,7 @@ from cencomm.errors import NotFound, Refused
 from cencomm.live import publish_on_commit, room_group, user_group
 from cencomm.protocol import ClientIdReused
 from cencomm.uploads import check_upload
-from messaging import audit, events
+from messaging import audit, events, indexing
 from messaging.models import (
     EDIT_WINDOW,  # noqa: F401 - the pages' and the socket's
     MAX_ATTACHMENTS_PER_MESSAGE,
@@ -219,6 +219,7 @@ def message_post(
     for attachment in attachments:
         attachment.message = message
         attachment.save(update_fields=["message"])
+    indexing.message_index(message, text=text, author=membership)
     audit.message_posted(message=message, actor=membership.user, attachments=attachments)
     metrics.count_on_commit(metrics.MESSAGES_POSTED.labels(message.kind))
     publish_on_commit(room_group(room.pk), events.message_posted(message))
@@ -263,6 +264,7 @@ def message_remind(*, membership: Membership, message: Message, client_id: uuid.
         reminder_of=root,
     )
     reminder.recipients.set(missing)
+    indexing.message_index(reminder, text=open_message(root), author=membership)
     audit.message_posted(message=reminder, actor=membership.user, attachments=[])
     publish_on_commit(room_group(room.pk), events.message_posted(reminder))
     publish_on_commit(events.alerts_group(room.operation_id), events.alerts_changed(reminder))
@@ -438,6 +440,7 @@ def message_edit(*, membership: Membership, message: Message, text: str) -> Mess
     message.edited_at = timezone.now()
     message.save(update_fields=["rev", "version", "body", "edited_at"])
     MessageVersion.objects.create(message=message, version=message.version, body=message.body)
+    indexing.message_index(message, text=text, author=membership)  # the new version's words only
     audit.message_edited(message=message, actor=membership.user)
     _publish_changed(room, message)
     return message
@@ -451,6 +454,7 @@ def message_withdraw(*, membership: Membership, message: Message) -> Message:
     _bump(room, message)
     message.withdrawn_at = timezone.now()
     message.save(update_fields=["rev", "withdrawn_at"])
+    indexing.message_unindex(message)  # shown to no one any more: found by no one
     audit.message_withdrawn(message=message, actor=membership.user)
     _publish_changed(room, message)
     return message

@@ -25,7 +25,7 @@ from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
-from django.utils.translation import gettext
+from django.utils.translation import gettext, gettext_noop
 
 from cencomm.models import SearchDocument, SearchToken
 from cencomm.search import Hasher, Kind, Query, query_parse, token_spans
@@ -223,6 +223,10 @@ class Answer:
     author: str | None = None
     extra: dict[str, Any] = field(default_factory=dict)
 
+    @property
+    def kind_label(self) -> str:
+        return gettext(KIND_LABELS[Kind(self.kind)])
+
     def as_json(self) -> dict[str, Any]:
         return {
             "kind": self.kind,
@@ -276,11 +280,11 @@ def _answer(membership: Membership, row: SearchDocument, tokens: set[str]) -> An
 
 
 KIND_LABELS = {
-    Kind.MESSAGE: "Message",
-    Kind.FEEDBACK: "Feedback",
-    Kind.WARNING: "Warning",
-    Kind.ALERT: "Alert",
-    Kind.RESULT: "Result",
+    Kind.MESSAGE: gettext_noop("Message"),
+    Kind.FEEDBACK: gettext_noop("Feedback"),
+    Kind.WARNING: gettext_noop("Warning"),
+    Kind.ALERT: gettext_noop("Alert"),
+    Kind.RESULT: gettext_noop("Result"),
 }
 
 
