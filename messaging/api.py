@@ -17,7 +17,7 @@ from cencomm.errors import NotFound
 from cencomm.principal import principal_of
 from cencomm.protocol import ClientId, ClientIdReused
 from cencomm.uploads import read_upload
-from messaging import selectors, services
+from messaging import acknowledgements, rendering, selectors, services
 from messaging.frames import HandlingCode, MessageDraft
 from messaging.models import MAX_TEXT_CHARS, Attachment
 from messaging.sealing import open_attachment
@@ -168,7 +168,7 @@ def messages_list(
         "room": room.pk,
         "seq": room.last_seq,
         "rev": room.last_rev,
-        "messages": selectors.with_acknowledgements(membership, selectors.render_messages(room, page)),
+        "messages": acknowledgements.with_acknowledgements(membership, rendering.render_messages(room, page)),
     }
 
 
@@ -192,7 +192,9 @@ def message_post(request: HttpRequest, code: str, room_id: int, payload: Message
         return Status(
             409, {"detail": exc.message, "errors": {"client_id": [exc.message]}, "id": exc.stored_id}
         )
-    rendered = selectors.with_acknowledgements(membership, selectors.render_messages(room, [message]))[0]
+    (rendered,) = acknowledgements.with_acknowledgements(
+        membership, rendering.render_messages(room, [message])
+    )
     return Status(201 if created else 200, rendered)
 
 
@@ -209,14 +211,14 @@ def _message(request: HttpRequest, code: str, message_id: int) -> tuple[Any, Any
 def message_edit(request: HttpRequest, code: str, message_id: int, payload: EditIn) -> dict[str, Any]:
     membership, message = _message(request, code, message_id)
     message = services.message_edit(membership=membership, message=message, text=payload.text)
-    return selectors.render_messages(message.room, [message])[0]
+    return rendering.render_messages(message.room, [message])[0]
 
 
 @router.delete("/operations/{code}/messages/{message_id}", response=MessageOut)
 def message_withdraw(request: HttpRequest, code: str, message_id: int) -> dict[str, Any]:
     membership, message = _message(request, code, message_id)
     message = services.message_withdraw(membership=membership, message=message)
-    return selectors.render_messages(message.room, [message])[0]
+    return rendering.render_messages(message.room, [message])[0]
 
 
 @router.post("/operations/{code}/messages/{message_id}/ack", response=AckOut)
@@ -246,8 +248,8 @@ def message_remind(request: HttpRequest, code: str, message_id: int, payload: Re
         return Status(
             409, {"detail": exc.message, "errors": {"client_id": [exc.message]}, "id": exc.stored_id}
         )
-    rendered = selectors.with_acknowledgements(
-        membership, selectors.render_messages(reminder.room, [reminder])
+    rendered = acknowledgements.with_acknowledgements(
+        membership, rendering.render_messages(reminder.room, [reminder])
     )[0]
     return Status(201 if created else 200, rendered)
 
@@ -257,7 +259,7 @@ def message_acknowledgements(request: HttpRequest, code: str, message_id: int) -
     membership, message = _message(request, code, message_id)
     if not selectors.may_review_acknowledgements(membership):
         raise NotFound("message")
-    return selectors.acknowledgement_status(message)
+    return acknowledgements.acknowledgement_status(message)
 
 
 @router.get("/operations/{code}/pending", response=list[MessageOut])
@@ -266,9 +268,9 @@ def pending_list(request: HttpRequest, code: str) -> list[dict[str, Any]]:
     ``pending``; what a page reads again on the heartbeat, in case a live hint was lost)."""
     membership = access_membership(principal_of(request), operation_code=code)
     rendered: list[dict[str, Any]] = []
-    for message in selectors.pending_acknowledgements(membership):
-        rendered.extend(selectors.render_messages(message.room, [message]))
-    return selectors.with_acknowledgements(membership, rendered)
+    for message in acknowledgements.pending_acknowledgements(membership):
+        rendered.extend(rendering.render_messages(message.room, [message]))
+    return acknowledgements.with_acknowledgements(membership, rendered)
 
 
 @router.get("/operations/{code}/acknowledgements", response=list[AckOverviewOut])
@@ -285,7 +287,7 @@ def acknowledgements_overview(request: HttpRequest, code: str) -> list[dict[str,
             "status": row["status"],
             "reminders": row["reminders"],
         }
-        for row in selectors.acknowledgement_overview(membership)
+        for row in acknowledgements.acknowledgement_overview(membership)
     ]
 
 

@@ -22,7 +22,7 @@ from cencomm import protocol
 from cencomm.consumers import HubConsumer
 from cencomm.errors import NotFound, Refused
 from cencomm.live import room_group
-from messaging import events, selectors, services
+from messaging import acknowledgements, events, rendering, selectors, services
 from messaging.frames import (
     AckFrame,
     EditFrame,
@@ -153,8 +153,8 @@ class RoomsConsumer(HubConsumer):
         """The warnings and alerts this member has yet to acknowledge, as messages, oldest first."""
         assert self.membership is not None
         rendered = []
-        for message in selectors.pending_acknowledgements(self.membership):
-            rendered.extend(self._with_acks(selectors.render_messages(message.room, [message])))
+        for message in acknowledgements.pending_acknowledgements(self.membership):
+            rendered.extend(self._with_acks(rendering.render_messages(message.room, [message])))
         return rendered
 
     @database_sync_to_async
@@ -259,11 +259,11 @@ class RoomsConsumer(HubConsumer):
         if room is None:
             room = self.rooms[room_id] = Room.objects.get(pk=room_id)
         messages = selectors.messages_past(room, seq=seq, rev=rev, limit=SYNC_BATCH, known_rev=known_rev)
-        return self._with_acks(selectors.render_messages(room, messages))
+        return self._with_acks(rendering.render_messages(room, messages))
 
     def _with_acks(self, rendered: list[dict[str, Any]]) -> list[dict[str, Any]]:
         assert self.membership is not None
-        return selectors.with_acknowledgements(self.membership, rendered)
+        return acknowledgements.with_acknowledgements(self.membership, rendered)
 
     @database_sync_to_async
     def _head(self, room_id: int) -> tuple[int, int]:
@@ -402,7 +402,7 @@ class RoomsConsumer(HubConsumer):
         def read() -> list[dict[str, Any]]:
             room = Room.objects.get(pk=frame.room)
             page = selectors.messages_before(room, before_seq=frame.before_seq, limit=frame.limit)
-            return self._with_acks(selectors.render_messages(room, page))
+            return self._with_acks(rendering.render_messages(room, page))
 
         page = await read()
         await self.send_json(

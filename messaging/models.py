@@ -98,7 +98,7 @@ class Message(models.Model):
     warning = models.ForeignKey(
         "self", null=True, blank=True, on_delete=models.PROTECT, related_name="feedback"
     )
-    # Who a warning or alert is addressed to (``selectors.is_addressee``): everyone in the room, or
+    # Who a warning or alert is addressed to (``acknowledgements.is_addressee``): everyone in the room, or
     # the members at these entry points or of these administrations (places), narrowed to these
     # roles; a reminder goes to the listed recipients only.
     entry_points = models.ManyToManyField(EntryPoint, blank=True, related_name="+")

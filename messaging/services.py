@@ -22,6 +22,7 @@ from cencomm.live import publish_on_commit, room_group, user_group
 from cencomm.protocol import ClientIdReused
 from cencomm.uploads import check_upload
 from messaging import audit, events, indexing
+from messaging.acknowledgements import acknowledgement_status, is_addressee
 from messaging.models import (
     EDIT_WINDOW,  # noqa: F401 - the pages' and the socket's
     MAX_ATTACHMENTS_PER_MESSAGE,
@@ -44,9 +45,7 @@ from messaging.sealing import (
     seal_message,
 )
 from messaging.selectors import (
-    acknowledgement_status,
     edit_refusal,
-    is_addressee,
     kinds_for,
     may_open_room,
     may_post_in,
@@ -167,7 +166,7 @@ def message_post(
     """Store a message with the room's next sequence number; ``(message, created)``.
 
     A warning or an alert goes to everyone in the room, or to the members at ``entry_point_ids`` or
-    of ``administration_ids``, narrowed to ``roles`` when given (``selectors.is_addressee``).
+    of ``administration_ids``, narrowed to ``roles`` when given (``acknowledgements.is_addressee``).
 
     A retry with the same client ID and the same draft returns the stored message and stores
     nothing; the same client ID with a different draft raises ClientIdReused (naming the stored one).

@@ -13,7 +13,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from cencomm.errors import NotFound, Refused, validation_messages
 from cencomm.principal import Principal
-from messaging import selectors, services
+from messaging import acknowledgements, selectors, services
 from messaging.models import EDIT_WINDOW, MAX_TEXT_CHARS
 from operations.models import Membership
 from operations.selectors import access_membership, operation_administrations, operation_entry_points
@@ -113,7 +113,7 @@ def acknowledgements_page(request: HttpRequest, code: str) -> HttpResponse:
 def _acknowledgements(
     request: HttpRequest, membership: Membership, *, error: str | None = None, status: int = 200
 ) -> HttpResponse:
-    overview = selectors.acknowledgement_overview(membership)
+    overview = acknowledgements.acknowledgement_overview(membership)
     reminded = request.GET.get("reminded", "")
     return render(
         request,
@@ -123,7 +123,7 @@ def _acknowledgements(
             "membership": membership,
             "tab": "rooms",
             "overview": overview,
-            "grid": selectors.acknowledgement_grid(overview),
+            "grid": acknowledgements.acknowledgement_grid(overview),
             "can_remind": selectors.may_post_in(membership.operation),
             "remind_client_id": uuid.uuid4(),  # a form sent twice reminds once
             "reminded": int(reminded) if reminded.isdigit() else None,

@@ -13,8 +13,8 @@ from typing import Any
 from django.db.models import Count, Max
 
 from cencomm.chain import chain_head
+from messaging.acknowledgements import communication_stats
 from messaging.models import Message
-from messaging.selectors import communication_stats
 from operations.countries import country_name
 from operations.models import Operation
 from operations.selectors import category_labels, operation_administrations, operation_entry_points
@@ -150,7 +150,7 @@ def compliance(operation: Operation) -> dict[str, Any]:
 
 
 def communications(operation: Operation) -> dict[str, Any]:
-    """The messaging figures (``messaging.selectors.communication_stats``), written for the report.
+    """The messaging figures (``messaging.acknowledgements.communication_stats``), written for the report.
 
     "Not acknowledged" is messaging's one meaning: an addressee of a warning or alert (not
     withdrawn) who has not acknowledged it, counted per message and addressee.

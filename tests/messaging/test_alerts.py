@@ -12,7 +12,7 @@ from channels.db import database_sync_to_async
 from django.core.exceptions import ValidationError
 
 from cencomm.live import capture_live_events
-from messaging import events, selectors, services
+from messaging import acknowledgements, events, rendering, services
 from messaging.models import Acknowledgement, Message, Room
 from tests.conftest import verified_client
 from tests.messaging.conftest import open_socket
@@ -36,7 +36,7 @@ def alert(w, text="Hold container MSKU-4410.", *, author=None, kind="alert", **a
 
 
 def asked(w, message):
-    return sorted(s["username"] for s in selectors.acknowledgement_status(message))
+    return sorted(s["username"] for s in acknowledgements.acknowledgement_status(message))
 
 
 def post(client, room_id, body):
@@ -59,8 +59,8 @@ def test_alert_without_addressees_asks_everyone_in_the_room_but_its_author(world
 def test_alert_to_an_entry_point_asks_its_officer_and_their_contact_point_only(world):
     message = alert(world, entry_point_ids=[world.durres.pk])
     assert asked(world, message) == ["ncp-al", "officer-durres"]
-    assert selectors.pending_acknowledgements(membership(world, world.officer_it)) == []
-    assert selectors.pending_acknowledgements(membership(world, world.officer_al)) == [message]
+    assert acknowledgements.pending_acknowledgements(membership(world, world.officer_it)) == []
+    assert acknowledgements.pending_acknowledgements(membership(world, world.officer_al)) == [message]
 
 
 @pytest.mark.django_db
@@ -257,8 +257,8 @@ def test_grid_puts_those_who_have_not_acknowledged_first(world):
     second = alert(world, "second", entry_point_ids=[world.durres.pk])
     services.message_acknowledge(membership=membership(world, world.officer_al), message=first)
     services.message_acknowledge(membership=membership(world, world.officer_al), message=second)
-    grid = selectors.acknowledgement_grid(
-        selectors.acknowledgement_overview(membership(world, world.coordinator))
+    grid = acknowledgements.acknowledgement_grid(
+        acknowledgements.acknowledgement_overview(membership(world, world.coordinator))
     )
     assert [c["message"].pk for c in grid["columns"]] == [second.pk, first.pk]  # newest first
     rows = [
@@ -303,10 +303,10 @@ def test_reminder_is_a_new_linked_alert_to_those_who_have_not_acknowledged_only(
             membership=membership(world, world.coordinator), message=first, client_id=client_id
         )
     assert created and reminder.reminder_of == first and reminder.kind == "alert" and reminder.pk != first.pk
-    assert selectors.message_text(reminder) == "Hold MSKU-4410"
+    assert rendering.message_text(reminder) == "Hold MSKU-4410"
     assert asked(world, reminder) == ["ncp-al", "officer-bari"]
     assert (events.alerts_group(world.op.pk), events.alerts_changed(reminder)) in published
-    assert selectors.pending_acknowledgements(membership(world, world.officer_al)) == []
+    assert acknowledgements.pending_acknowledgements(membership(world, world.officer_al)) == []
     again, created = services.message_remind(
         membership=membership(world, world.coordinator), message=first, client_id=client_id
     )
@@ -318,7 +318,7 @@ def test_reminder_is_a_new_linked_alert_to_those_who_have_not_acknowledged_only(
     assert acked == {first.pk, reminder.pk}
     services.message_acknowledge(membership=membership(world, world.ncp_al), message=first)
     assert Acknowledgement.objects.filter(user=world.ncp_al, message=reminder).exists()
-    overview = selectors.acknowledgement_overview(membership(world, world.coordinator))
+    overview = acknowledgements.acknowledgement_overview(membership(world, world.coordinator))
     assert [(row["message"].pk, row["acknowledged"], row["total"], row["reminders"]) for row in overview] == [
         (first.pk, 3, 3, 1)
     ]
@@ -382,7 +382,7 @@ def test_reminders_are_counted_once_in_the_report_figures(world):
         membership=membership(world, world.coordinator), message=first, client_id=uuid.uuid4()
     )
     services.message_acknowledge(membership=membership(world, world.officer_it), message=reminder)
-    stats = selectors.communication_stats(world.op)
+    stats = acknowledgements.communication_stats(world.op)
     assert (stats["acknowledgements_given"], stats["acknowledgements_missing"]) == (1, 1)
 
 

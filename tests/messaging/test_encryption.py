@@ -10,10 +10,10 @@ from django.core.management import call_command
 from django.db import connection
 
 from cencomm.crypto import DecryptionError, key_cache
-from messaging import selectors, services
+from messaging import rendering, services
 from messaging.models import Message, MessageVersion, Room
+from messaging.rendering import render_cache
 from messaging.sealing import room_data_key
-from messaging.selectors import render_cache
 from operations.models import Membership
 
 pytestmark = pytest.mark.django_db
@@ -32,7 +32,7 @@ def post(world, user, text, **extra):
 def read_all(room: Room) -> list[str]:
     render_cache.clear()
     key_cache.clear()
-    return [m["text"] for m in selectors.render_messages(room, list(room.messages.order_by("seq")))]
+    return [m["text"] for m in rendering.render_messages(room, list(room.messages.order_by("seq")))]
 
 
 def test_raw_database_holds_no_message_text(world):
@@ -65,7 +65,7 @@ def test_ciphertext_moved_to_another_row_does_not_decrypt(world):
     other.refresh_from_db()
     render_cache.clear()
     with pytest.raises(DecryptionError):
-        selectors.message_text(other)
+        rendering.message_text(other)
     # Nor does an older version's ciphertext presented as the current one.
     services.message_edit(
         membership=Membership.objects.get(user=world.coordinator, operation=world.op),
@@ -77,7 +77,7 @@ def test_ciphertext_moved_to_another_row_does_not_decrypt(world):
     Message.objects.filter(pk=secret.pk).update(body=v1.body)
     secret.refresh_from_db()
     with pytest.raises(DecryptionError):
-        selectors.message_text(secret)
+        rendering.message_text(secret)
 
 
 def test_after_room_key_rotation_and_master_rewrap_everything_decrypts(world, settings, tmp_path):
