@@ -202,3 +202,16 @@ def master_key_rewrap(*, new_master: bytes) -> int:
         count += 1
     key_cache.clear()
     return count
+
+
+@transaction.atomic
+def data_keys_destroy(*, scopes: list[str]) -> int:
+    """Delete every version of the data keys of ``scopes`` (retention's shredding); returns how many.
+
+    What they sealed can never be opened again, whatever master key is at hand: the wrapped keys are
+    gone from the database (a backup taken before still holds them: see docs/security.md). This
+    process's cache of unwrapped keys forgets them too.
+    """
+    count, _ = DataKey.objects.filter(scope__in=scopes).delete()
+    key_cache.clear()
+    return count

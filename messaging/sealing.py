@@ -127,3 +127,26 @@ def reseal_room(room: Room) -> tuple[DataKey, int]:
 def room_data_key(room: Room) -> DataKey:
     """The room's active data key (for operators and tests: which key seals this room now)."""
     return DataKey.objects.get(scope=_scope(room.pk), active=True)
+
+
+# --- retention -----------------------------------------------------------------------------------
+
+
+def shred_operation_rooms(operation_id: int) -> tuple[list[str], dict[str, int]]:
+    """Delete every message, version and file of the operation's rooms: ``(key scopes, counts)``.
+
+    The rooms stay (empty, with their counters); the caller destroys the keys of the scopes returned
+    (records.retention.operation_shred, in its transaction). Messages go with what only they mean
+    (versions, acknowledgements, addressees); references between them are cut first, as a warning's
+    feedback or a reply may sit in another room of the same operation.
+    """
+    rooms = list(Room.objects.filter(operation_id=operation_id).values_list("pk", flat=True))
+    messages = Message.objects.filter(room_id__in=rooms)
+    counts = {
+        "messages": messages.count(),
+        "versions": MessageVersion.objects.filter(message__room_id__in=rooms).count(),
+    }
+    counts["attachments"], _ = Attachment.objects.filter(room_id__in=rooms).delete()
+    messages.update(reply_to=None, warning=None, reminder_of=None)
+    messages.delete()
+    return [_scope(room_id) for room_id in rooms], counts

@@ -1,4 +1,4 @@
-"""API: the caller's operations, and personal access tokens."""
+"""API: the caller's operations, their retention and legal holds, and personal access tokens."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from cencomm.errors import NotFound
 from cencomm.models import ApiToken
 from cencomm.principal import principal_of, session_only
 from operations import selectors, services
-from operations.models import Operation
+from operations.models import LegalHold, Membership, Operation
 
 router = Router(tags=["operations"])
 
@@ -48,6 +48,10 @@ class OperationOut(Schema):
     target_categories: list[str]
     administrations: list[AdministrationOut]
     my_membership: MembershipOut
+    retention_days: int
+    closed_at: dt.datetime | None
+    shredded_at: dt.datetime | None
+    legal_hold: bool
 
 
 def _operation_out(operation: Operation, membership) -> OperationOut:  # type: ignore[no-untyped-def]
@@ -84,6 +88,10 @@ def _operation_out(operation: Operation, membership) -> OperationOut:  # type: i
             administration=membership.administration.country if membership.administration else None,
             entry_point_id=membership.entry_point_id,
         ),
+        retention_days=operation.retention_days,
+        closed_at=operation.closed_at,
+        shredded_at=operation.shredded_at,
+        legal_hold=selectors.standing_hold(operation) is not None,
     )
 
 
@@ -122,6 +130,125 @@ def transition_operation(request: HttpRequest, code: str, payload: TransitionIn)
     )
     membership.operation = operation
     return _operation_out(operation, membership)
+
+
+# --- retention and legal hold ---------------------------------------------------------------------
+
+
+class HoldOut(Schema):
+    id: int
+    reason: str
+    set_by: str | None
+    set_at: dt.datetime
+    lifted_by: str | None
+    lifted_at: dt.datetime | None
+    lift_reason: str
+
+
+class RetentionOut(Schema):
+    code: str
+    retention_days: int
+    closed_at: dt.datetime | None
+    due_at: dt.datetime | None = Field(..., description="Close plus the retention period")
+    shredded_at: dt.datetime | None
+    legal_hold: HoldOut | None
+
+
+class RetentionIn(Schema):
+    retention_days: int = Field(..., ge=1, le=36500, description="Days the records are kept after the close")
+
+
+class HoldIn(Schema):
+    reason: str = Field(..., min_length=1, max_length=500)
+
+
+class LiftIn(Schema):
+    lift_reason: str = Field(..., min_length=1, max_length=500)
+
+
+def _hold_out(hold: LegalHold | None) -> HoldOut | None:
+    if hold is None:
+        return None
+    return HoldOut(
+        id=hold.pk,
+        reason=hold.reason,
+        set_by=hold.set_by.get_username() if hold.set_by else None,
+        set_at=hold.set_at,
+        lifted_by=hold.lifted_by.get_username() if hold.lifted_by else None,
+        lifted_at=hold.lifted_at,
+        lift_reason=hold.lift_reason,
+    )
+
+
+def _retention_out(operation: Operation) -> RetentionOut:
+    return RetentionOut(
+        code=operation.code,
+        retention_days=operation.retention_days,
+        closed_at=operation.closed_at,
+        due_at=selectors.retention_due_at(operation),
+        shredded_at=operation.shredded_at,
+        legal_hold=_hold_out(selectors.standing_hold(operation)),
+    )
+
+
+def _retention_reader(request: HttpRequest, code: str) -> tuple[Operation, Membership | None]:
+    """Members read it; a hub administrator too (they set holds on operations they are not in)."""
+    principal = principal_of(request)
+    try:
+        return selectors.access_membership(principal, operation_code=code).operation, None
+    except NotFound:
+        return selectors.access_hold_operation(principal, code)
+
+
+@router.get("/operations/{code}/retention", response=RetentionOut, summary="How long the records are kept")
+def get_retention(request: HttpRequest, code: str) -> RetentionOut:
+    operation, _ = _retention_reader(request, code)
+    return _retention_out(operation)
+
+
+@router.put(
+    "/operations/{code}/retention",
+    response=RetentionOut,
+    summary="Change how many days after the close the records are kept (coordinators)",
+)
+def set_retention(request: HttpRequest, code: str, payload: RetentionIn) -> RetentionOut:
+    principal = principal_of(request)
+    membership = selectors.access_membership(principal, operation_code=code)
+    operation = services.operation_retention_set(
+        operation=membership.operation,
+        retention_days=payload.retention_days,
+        actor=principal.user,
+        membership=membership,
+    )
+    return _retention_out(operation)
+
+
+@router.post(
+    "/operations/{code}/legal-hold",
+    response={201: HoldOut},
+    summary="Set a legal hold: nothing is shredded until it is lifted (coordinators, hub administrators)",
+)
+def set_legal_hold(request: HttpRequest, code: str, payload: HoldIn) -> Status:
+    principal = principal_of(request)
+    operation, membership = selectors.access_hold_operation(principal, code)
+    hold = services.legal_hold_set(
+        operation=operation, reason=payload.reason, actor=principal.user, membership=membership
+    )
+    return Status(201, _hold_out(hold))
+
+
+@router.post(
+    "/operations/{code}/legal-hold/lift",
+    response=HoldOut,
+    summary="Lift the standing legal hold, saying why (coordinators, hub administrators)",
+)
+def lift_legal_hold(request: HttpRequest, code: str, payload: LiftIn) -> HoldOut | None:
+    principal = principal_of(request)
+    operation, membership = selectors.access_hold_operation(principal, code)
+    hold = services.legal_hold_lift(
+        operation=operation, reason=payload.lift_reason, actor=principal.user, membership=membership
+    )
+    return _hold_out(hold)
 
 
 # --- tokens: made and revoked from a signed-in session only -------------------------------------

@@ -12,7 +12,7 @@ from django.db import models
 
 from cencomm.audit import audit_record
 from cencomm.models import ApiToken, AuditEvent
-from operations.models import Membership, Operation
+from operations.models import LegalHold, Membership, Operation
 
 Actor = AbstractBaseUser | None
 
@@ -25,11 +25,50 @@ class OperationsAction(models.TextChoices):
     MEMBERSHIP_REMOVE = "membership.remove", "Member removed"
     TOKEN_CREATE = "token.create", "API token created"
     TOKEN_REVOKE = "token.revoke", "API token revoked"
+    RETENTION_CHANGE = "operation.retention", "Retention period changed"
+    HOLD_SET = "operation.hold", "Legal hold set"
+    HOLD_LIFT = "operation.hold_lift", "Legal hold lifted"
 
 
 def operation_created(*, operation: Operation, actor: Actor) -> AuditEvent:
+    """With the retention period it was created with (records are kept that long after its close)."""
     return audit_record(
-        action=OperationsAction.OPERATION_CREATE, actor=actor, operation=operation, target=operation
+        action=OperationsAction.OPERATION_CREATE,
+        actor=actor,
+        operation=operation,
+        target=operation,
+        data={"retention_days": operation.retention_days},
+    )
+
+
+def retention_changed(*, operation: Operation, actor: Actor, from_days: int) -> AuditEvent:
+    return audit_record(
+        action=OperationsAction.RETENTION_CHANGE,
+        actor=actor,
+        operation=operation,
+        target=operation,
+        data={"from": from_days, "to": operation.retention_days},
+    )
+
+
+def legal_hold_set(*, hold: LegalHold, actor: Actor) -> AuditEvent:
+    """The hold's row keeps its reason; the event names the row (identifiers only, as every event)."""
+    return audit_record(
+        action=OperationsAction.HOLD_SET,
+        actor=actor,
+        operation=hold.operation,
+        target=hold,
+        data={"hold": hold.pk, "set_at": hold.set_at.isoformat()},
+    )
+
+
+def legal_hold_lifted(*, hold: LegalHold, actor: Actor) -> AuditEvent:
+    return audit_record(
+        action=OperationsAction.HOLD_LIFT,
+        actor=actor,
+        operation=hold.operation,
+        target=hold,
+        data={"hold": hold.pk, "lifted_at": hold.lifted_at.isoformat() if hold.lifted_at else None},
     )
 
 

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import datetime as dt
+from typing import Any
+
 from django.db.models import QuerySet
 from django.utils.translation import get_language
 
@@ -11,6 +14,7 @@ from operations.models import (
     Administration,
     CommodityCategory,
     EntryPoint,
+    LegalHold,
     Membership,
     Operation,
     OperationCategory,
@@ -54,6 +58,67 @@ def access_operation(principal: Principal, code: str) -> Operation:
 def may_move_operation(membership: Membership) -> bool:
     """Coordinators move their operation through its lifecycle (``services.TRANSITIONS``)."""
     return membership.role == Role.COORDINATOR
+
+
+# --- retention and legal hold (records/ shreds what is due; these say who may change what) ---------
+
+
+def is_hub_administrator(user: Any) -> bool:
+    """Someone who runs the hub (Django's admin) and was given the legal-hold permission; a superuser
+    has it. Operation roles are not enough: a hub administrator need not belong to the operation."""
+    return bool(
+        user.is_authenticated
+        and user.is_active
+        and user.is_staff
+        and user.has_perm("operations.add_legalhold")
+    )
+
+
+def may_change_retention(membership: Membership) -> bool:
+    """Coordinators set how long their operation's records are kept after it closes."""
+    return membership.role == Role.COORDINATOR and membership.operation.shredded_at is None
+
+
+def may_hold(user: Any, membership: Membership | None) -> bool:
+    """A legal hold is set and lifted by a coordinator of the operation or by a hub administrator."""
+    if membership is not None and membership.role == Role.COORDINATOR:
+        return True
+    return is_hub_administrator(user)
+
+
+def access_hold_operation(principal: Principal, code: str) -> tuple[Operation, Membership | None]:
+    """The operation whose hold the caller may set or lift, with their membership if any, or NotFound.
+
+    A member without the right gets what an outsider gets. A hub administrator reaches any
+    operation, archived ones too (holds matter most once an operation is archived)."""
+    try:
+        membership: Membership | None = access_membership(principal, operation_code=code)
+    except NotFound:
+        membership = None
+    if membership is not None:
+        if may_hold(principal.user, membership):
+            return membership.operation, membership
+        raise NotFound("operation")
+    operation = Operation.objects.filter(code=str(code)).first()
+    if (
+        operation is None
+        or not principal.may_use_operation(operation.pk)
+        or not is_hub_administrator(principal.user)
+    ):
+        raise NotFound("operation")
+    return operation, None
+
+
+def standing_hold(operation: Operation) -> LegalHold | None:
+    """The legal hold that stands on the operation (at most one), or None."""
+    return operation.legal_holds.filter(lifted_at__isnull=True).select_related("set_by").first()
+
+
+def retention_due_at(operation: Operation) -> dt.datetime | None:
+    """When the operation's records fall due for shredding: its close plus its retention period."""
+    if operation.closed_at is None:
+        return None
+    return operation.closed_at + dt.timedelta(days=operation.retention_days)
 
 
 def require_role(membership: Membership, *roles: str, what: str = "object") -> Membership:

@@ -324,7 +324,7 @@ def legal_hold_set(
     if not selectors.may_hold(actor, membership):
         raise NotFound("operation")
     text = _reason(reason, "reason")
-    # The operation's row lock orders a hold and a shredding run (records.services.operation_shred).
+    # The operation's row lock orders a hold and a shredding run (records.retention.operation_shred).
     locked = Operation.objects.select_for_update(no_key=True).get(pk=operation.pk)
     if locked.shredded_at is not None:
         raise Refused("This operation's records were shredded already.", field="reason")

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext
@@ -14,7 +17,13 @@ from cencomm.errors import NotFound, Refused, validation_messages
 from cencomm.models import ApiToken
 from cencomm.principal import Principal
 from operations import selectors, services
-from operations.models import Operation
+from operations.models import Membership, Operation
+
+MAX_RETENTION_DAYS = next(
+    v.limit_value
+    for v in Operation._meta.get_field("retention_days").validators
+    if isinstance(v, MaxValueValidator)
+)
 
 
 def home(request: HttpRequest) -> HttpResponse:
@@ -27,7 +36,12 @@ def home(request: HttpRequest) -> HttpResponse:
 
 
 def operation_detail(request: HttpRequest, code: str) -> HttpResponse:
-    membership = selectors.access_membership(Principal(request.user), operation_code=code)
+    return _detail_page(request, selectors.access_membership(Principal(request.user), operation_code=code))
+
+
+def _detail_page(
+    request: HttpRequest, membership: Membership, errors: dict[str, list[str]] | None = None
+) -> HttpResponse:
     operation = membership.operation
     administrations = [
         {"administration": a, "entry_points": entry_points}
@@ -46,10 +60,68 @@ def operation_detail(request: HttpRequest, code: str) -> HttpResponse:
                 (state, Operation.State(state).label)
                 for state in sorted(services.TRANSITIONS[operation.state])
             ]
-            if selectors.may_move_operation(membership)
+            if selectors.may_move_operation(membership) and operation.shredded_at is None
             else [],
+            "hold": selectors.standing_hold(operation),
+            "may_hold": selectors.may_hold(request.user, membership) and operation.shredded_at is None,
+            "may_change_retention": selectors.may_change_retention(membership),
+            "due_at": selectors.retention_due_at(operation),
+            "max_retention_days": MAX_RETENTION_DAYS,
+            "errors": errors or {},
             "tab": "overview",
         },
+        status=422 if errors else 200,
+    )
+
+
+def _changed(request: HttpRequest, code: str, change: Callable[[Membership], object]) -> HttpResponse:
+    """A form of the overview page: done, back to the page; refused, the page with the messages."""
+    membership = selectors.access_membership(Principal(request.user), operation_code=code)
+    try:
+        change(membership)
+    except ValidationError as exc:
+        return _detail_page(request, membership, validation_messages(exc))
+    except Refused as exc:
+        return _detail_page(request, membership, {exc.field or "__all__": [exc.message]})
+    return redirect("operation", code=code)
+
+
+@require_POST
+def operation_retention(request: HttpRequest, code: str) -> HttpResponse:
+    return _changed(
+        request,
+        code,
+        lambda m: services.operation_retention_set(
+            operation=m.operation,
+            retention_days=request.POST.get("retention_days", ""),
+            actor=request.user,
+            membership=m,
+        ),
+    )
+
+
+@require_POST
+def operation_hold(request: HttpRequest, code: str) -> HttpResponse:
+    return _changed(
+        request,
+        code,
+        lambda m: services.legal_hold_set(
+            operation=m.operation, reason=request.POST.get("reason", ""), actor=request.user, membership=m
+        ),
+    )
+
+
+@require_POST
+def operation_hold_lift(request: HttpRequest, code: str) -> HttpResponse:
+    return _changed(
+        request,
+        code,
+        lambda m: services.legal_hold_lift(
+            operation=m.operation,
+            reason=request.POST.get("lift_reason", ""),
+            actor=request.user,
+            membership=m,
+        ),
     )
 
 

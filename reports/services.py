@@ -85,6 +85,8 @@ def report_request(
     start_worker: bool = True,
 ) -> Report:
     """Queue a report; a worker picks it up after commit."""
+    if Operation.objects.filter(pk=operation.pk, shredded_at__isnull=False).exists():  # nothing left to build on
+        raise ValidationError({"edition": ["This operation's records were shredded: no new report."]})
     _validate(edition, format, audience)
     report = Report.objects.create(
         operation=operation,

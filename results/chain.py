@@ -45,7 +45,11 @@ def results_chain_name(operation_id: int) -> str:
 
 
 def ciphertext_digest(blob: Any) -> str | None:
-    """A sealed value is hashed by its ciphertext's SHA-256 (the chain never sees plaintext)."""
+    """A sealed value is hashed by its ciphertext's SHA-256 (the chain never sees plaintext).
+
+    Once retention has shredded the operation, the ciphertext is gone and the digest it had is kept
+    beside it (``Hashed.kept``): the link hashes the same digest, so the chain still verifies.
+    """
     return hashlib.sha256(bytes(blob)).hexdigest() if blob is not None else None
 
 
@@ -91,6 +95,8 @@ class Kind:
 
     python: Callable[[Any], Any]
     sql: Callable[[str], str]
+    # The SQL of the value when a column keeps it once the stored one is gone (a shredded digest).
+    sql_kept: Callable[[str, str], str] | None = None
 
 
 INT = Kind(lambda v: v, _sql_number)
@@ -100,7 +106,11 @@ MOMENT = Kind(lambda v: v.isoformat(), _sql_iso)
 MONEY = Kind(lambda v: None if v is None else f"{v:.2f}", lambda c: _sql_json(f"{c}::text"))
 AMOUNT = Kind(lambda v: f"{v:.3f}", lambda c: _sql_json(f"{c}::text"))
 UUID = Kind(lambda v: None if v is None else str(v), lambda c: _sql_json(f"{c}::text"))
-DIGEST = Kind(ciphertext_digest, lambda c: _sql_json(f"encode(sha256({c}), 'hex')"))
+DIGEST = Kind(
+    ciphertext_digest,
+    lambda c: _sql_json(f"encode(sha256({c}), 'hex')"),
+    lambda c, k: _sql_json(f"COALESCE(encode(sha256({c}), 'hex'), NULLIF({k}, ''))"),
+)
 COUNTRIES = Kind(list, _sql_countries)
 
 
@@ -112,6 +122,9 @@ class Hashed:
     # Left out of the payload while false: for fields added after chains existed, so that every
     # version stored before the field keeps its bytes, and its link stays valid.
     only_if_true: bool = False
+    # A column that holds the value once ``column`` is emptied (a sealed value shredded by
+    # retention keeps its ciphertext's digest here); empty there means there was no value.
+    kept: str = ""
 
 
 VERSION: tuple[Hashed, ...] = (
@@ -140,9 +153,9 @@ VERSION: tuple[Hashed, ...] = (
     Hashed("currency", "currency", TEXT),
     Hashed("handling_code", "handling_code", TEXT),
     Hashed("answers_warning", "answers_warning", UUID),
-    Hashed("notes", "notes_sealed", DIGEST),
-    Hashed("reference", "reference_sealed", DIGEST),
-    Hashed("parties", "parties_sealed", DIGEST),
+    Hashed("notes", "notes_sealed", DIGEST, kept="notes_digest"),
+    Hashed("reference", "reference_sealed", DIGEST, kept="reference_digest"),
+    Hashed("parties", "parties_sealed", DIGEST, kept="parties_digest"),
     # "voided" only when true: every version before voids existed (all of them false) hashes as before.
     Hashed("voided", "voided", FLAG, only_if_true=True),
 )
@@ -150,7 +163,7 @@ LINE: tuple[Hashed, ...] = (
     Hashed("position", "position", INT),
     Hashed("category", "category_id", INT),
     Hashed("description", "description", TEXT),
-    Hashed("brand", "brand_sealed", DIGEST),
+    Hashed("brand", "brand_sealed", DIGEST, kept="brand_digest"),
     Hashed("gtin", "gtin", TEXT),
     Hashed("hs_code", "hs_code", TEXT),
     Hashed("quantity", "quantity", AMOUNT),
@@ -162,14 +175,23 @@ NOT_HASHED = {
     "line": {"id", "version"},
 }
 #: The columns of a version row for the Python check (the table's, plus the link's own).
-ROW_COLUMNS = ("pk", "chain_seq", "prev_hash", "hash", *(f.column for f in VERSION))
-LINE_COLUMNS = ("version_id", *(f.column for f in LINE))
+ROW_COLUMNS = (
+    "pk",
+    "chain_seq",
+    "prev_hash",
+    "hash",
+    *(f.column for f in VERSION),
+    *(f.kept for f in VERSION if f.kept),
+)
+LINE_COLUMNS = ("version_id", *(f.column for f in LINE), *(f.kept for f in LINE if f.kept))
 
 
 def _build(fields: Iterable[Hashed], value: Callable[[str], Any]) -> dict[str, Any]:
     out = {}
     for f in fields:
         item = f.kind.python(value(f.column))
+        if item is None and f.kept:
+            item = value(f.kept) or None
         if f.only_if_true and not item:
             continue
         out[f.key] = item
@@ -208,9 +230,16 @@ def _sql_column(column: str, alias: str) -> str:
     return f"{alias}.{column}"
 
 
+def _sql_value(f: Hashed, alias: str) -> str:
+    column = _sql_column(f.column, alias)
+    if f.kept and f.kind.sql_kept is not None:
+        return f.kind.sql_kept(column, _sql_column(f.kept, alias))
+    return f.kind.sql(column)
+
+
 def _sql_object(fields: Iterable[Hashed], alias: str, extra: dict[str, str] | None = None) -> str:
     """SQL writing ``_build(fields)`` as canonical JSON (keys sorted, no spaces)."""
-    parts = [(f.key, f.kind.sql(_sql_column(f.column, alias)), f) for f in fields]
+    parts = [(f.key, _sql_value(f, alias), f) for f in fields]
     parts += [(key, expr, None) for key, expr in (extra or {}).items()]
     parts.sort(key=lambda p: p[0])
     if parts[0][2] is not None and parts[0][2].only_if_true:

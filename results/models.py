@@ -179,6 +179,11 @@ class ResultVersion(models.Model):
     notes_sealed = models.BinaryField(null=True, blank=True)
     reference_sealed = models.BinaryField(null=True, blank=True)
     parties_sealed = models.BinaryField(null=True, blank=True)
+    # Once retention shreds the operation (records.retention.operation_shred) the ciphertexts above
+    # are deleted and only their SHA-256 stays here, which is all the results chain hashes of them.
+    notes_digest = models.CharField(max_length=64, blank=True)
+    reference_digest = models.CharField(max_length=64, blank=True)
+    parties_digest = models.CharField(max_length=64, blank=True)
 
     # Link in the operation's results hash chain ("results:<operation id>").
     chain_seq = models.PositiveBigIntegerField()
@@ -209,6 +214,7 @@ class GoodsLine(models.Model):
     category = models.ForeignKey("operations.CommodityCategory", on_delete=models.PROTECT)
     description = models.CharField(max_length=300, blank=True)
     brand_sealed = models.BinaryField(null=True, blank=True)
+    brand_digest = models.CharField(max_length=64, blank=True)  # the shredded brand's ciphertext digest
     gtin = models.CharField(max_length=14, blank=True, validators=[validate_gtin])
     hs_code = models.CharField(
         max_length=10,

@@ -9,14 +9,18 @@ files too, through :func:`operation_scope`). Each sealed value is bound to where
 
 So a ciphertext copied to another row, version or field does not open. ``reseal_operation`` gives
 the operation a new data key and re-seals the photos under it; versions keep their ciphertexts (the
-chain hashes them), and older key versions stay to open them.
+chain hashes them), and older key versions stay to open them. ``shred_operation_results`` is
+retention's end of it all: the ciphertexts go, their digests stay for the chain.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from django.db import models
+
 from cencomm.crypto import data_key_rotate, open_sealed, open_text, seal, seal_text
+from results.chain import ciphertext_digest
 from results.models import GoodsLine, Result, ResultPhoto, ResultVersion
 
 SEALED_FIELDS = ("notes", "reference", "parties")
@@ -120,3 +124,47 @@ def reseal_operation(operation_id: int) -> int:
         seal_photo(photo, photo.result, original=original, display=display)
         photo.save(update_fields=["original", "display"])
     return len(opened)
+
+
+# --- retention -----------------------------------------------------------------------------------
+
+
+def shred_operation_results(operation_id: int) -> dict[str, int]:
+    """Delete everything sealed of the operation's results; returns counts. The caller destroys the key.
+
+    Photos are deleted. A version's sealed fields and a goods line's brand are emptied and keep only
+    their ciphertext's SHA-256 (``*_digest``), which is all the results chain hashes of them, so
+    ``results.chain.chain_verify`` passes on what remains. The validator's free-text comment goes too
+    (the chain does not hash it). Runs in the caller's transaction (records.retention.operation_shred).
+    """
+    photos, _ = ResultPhoto.objects.filter(result__operation_id=operation_id).delete()
+    versions = list(
+        ResultVersion.objects.filter(result__operation_id=operation_id)
+        .filter(
+            models.Q(notes_sealed__isnull=False)
+            | models.Q(reference_sealed__isnull=False)
+            | models.Q(parties_sealed__isnull=False)
+        )
+        .only("pk", *(f"{f}_sealed" for f in SEALED_FIELDS))
+    )
+    for version in versions:
+        for f in SEALED_FIELDS:
+            blob = getattr(version, f"{f}_sealed")
+            if blob is not None:
+                setattr(version, f"{f}_digest", ciphertext_digest(blob))
+                setattr(version, f"{f}_sealed", None)
+    ResultVersion.objects.bulk_update(
+        versions, [f"{f}_{part}" for f in SEALED_FIELDS for part in ("sealed", "digest")], batch_size=500
+    )
+    lines = list(
+        GoodsLine.objects.filter(version__result__operation_id=operation_id, brand_sealed__isnull=False).only(
+            "pk", "brand_sealed"
+        )
+    )
+    for line in lines:
+        line.brand_digest, line.brand_sealed = ciphertext_digest(line.brand_sealed) or "", None
+    GoodsLine.objects.bulk_update(lines, ["brand_sealed", "brand_digest"], batch_size=500)
+    Result.objects.filter(operation_id=operation_id).exclude(validation_comment="").update(
+        validation_comment=""
+    )
+    return {"photos": photos, "versions_sealed": len(versions), "brands": len(lines)}

@@ -25,6 +25,7 @@ from operations import services as operations_services
 from operations.audit import OperationsAction
 from operations.models import Administration, EntryPoint, Membership, Participation
 from operations.services import membership_add, operation_load, operation_transition
+from records import retention as records_retention
 from reports import services as reports_services
 from results import services as results_services
 from tests.conftest import make_user, verified_client
@@ -127,6 +128,11 @@ def test_every_stored_audit_action_is_a_named_one_and_the_chain_verifies(world):
     operations_services.membership_remove(
         membership=Membership.objects.get(user=world.observer, operation=world.op), actor=None
     )
+    operations_services.operation_retention_set(
+        operation=world.op, retention_days=400, actor=world.coordinator, membership=coordinator
+    )
+    for change in (operations_services.legal_hold_set, operations_services.legal_hold_lift):
+        change(operation=world.op, reason="court order", actor=world.coordinator, membership=coordinator)
 
     named = {
         "operations": set(OperationsAction.values),
@@ -147,7 +153,8 @@ def test_every_stored_audit_action_is_a_named_one_and_the_chain_verifies(world):
 
 
 @pytest.mark.parametrize(
-    "module", [messaging_services, operations_services, results_services, reports_services, twofactor]
+    "module",
+    [messaging_services, operations_services, results_services, reports_services, twofactor, records_retention],
 )
 def test_services_record_audit_events_only_through_named_functions(module):
     assert "audit_record" not in inspect.getsource(module)
