@@ -6,6 +6,7 @@ import datetime as dt
 import importlib
 import os
 import platform
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -13,6 +14,26 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 DOC = ROOT / "docs" / "performance.md"
 MARK = "<!-- bench:{name} -->"
+
+
+def measured_code() -> str:
+    """The commit the benchmarks ran on (CENCOMM_BENCH_COMMIT for a tree exported without .git)."""
+    if os.environ.get("CENCOMM_BENCH_COMMIT"):
+        return os.environ["CENCOMM_BENCH_COMMIT"]
+    try:
+        git = ["git", "-C", str(ROOT)]
+        commit = subprocess.run(
+            [*git, "rev-parse", "--short", "HEAD"], capture_output=True, text=True, check=True
+        )
+        changed = subprocess.run(
+            [*git, "status", "--porcelain", "--untracked-files=no", "--", ".", ":!docs/performance.md"],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
+    return commit.stdout.strip() + (" with uncommitted changes" if changed.stdout.strip() else "")
 
 
 def main(argv: list[str]) -> int:
@@ -30,7 +51,7 @@ def main(argv: list[str]) -> int:
         )
         stamp = (
             f"\n_Run {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC on {os.cpu_count()} cores, Python "
-            f"{platform.python_version()}, in {time.monotonic() - started:.0f} s: "
+            f"{platform.python_version()}, code at {measured_code()}, in {time.monotonic() - started:.0f} s: "
             f"`make bench` (or `.venv/bin/python -m bench {name}`)._\n"
         )
         section = f"{MARK.format(name=name)}\n## {module.TITLE}\n{stamp}\n{body.strip()}\n{MARK.format(name=name)}\n"
