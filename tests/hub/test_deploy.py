@@ -8,6 +8,7 @@ import os
 import re
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -17,16 +18,16 @@ ROOT = Path(__file__).resolve().parents[2]
 DEPLOY = ROOT / "deploy"
 
 
-def prod_check():  # deploy/ is not a package: load the script as a module
-    spec = importlib.util.spec_from_file_location("prod_check", DEPLOY / "prod_check.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+def prod_check():  # deploy/ is not a package: its prodcheck package is imported from there
+    if str(DEPLOY) not in sys.path:
+        sys.path.insert(0, str(DEPLOY))
+    return importlib.import_module("prodcheck.stack")
 
 
 def test_nginx_accepts_the_configuration_as_prod_check_renders_it(tmp_path: Path) -> None:
     check = prod_check()
-    if not os.path.exists(check.NGINX):
+    nginx = importlib.import_module("prodcheck.common").NGINX
+    if not os.path.exists(nginx):
         if os.environ.get("CENCOMM_REQUIRE_SERVICES") == "true":
             pytest.fail("needs nginx (make system-deps installs it): required in this run")
         pytest.skip("needs nginx (make system-deps installs it)")
@@ -42,7 +43,7 @@ def test_nginx_accepts_the_configuration_as_prod_check_renders_it(tmp_path: Path
         static=tmp_path / "static",
     )
     result = subprocess.run(
-        [check.NGINX, "-t", "-p", str(prefix), "-e", str(prefix / "error.log"), "-c", str(conf)],
+        [nginx, "-t", "-p", str(prefix), "-e", str(prefix / "error.log"), "-c", str(conf)],
         capture_output=True,
         text=True,
         timeout=30,
