@@ -72,12 +72,12 @@ def lock_room(w: Any) -> Callable[[], Any]:
 def lock_result(w: Any) -> Callable[[], Any]:
     """What a correction, validation or photo upload takes first: its result's row."""
     from operations.models import Membership
-    from results import services
+    from results.services.versions import _lock_result
 
     response = post_result(w)
     assert response.status_code == 201, response.content
     membership = Membership.objects.get(operation=w.op, user=w.coordinator)
-    return lambda: services._lock_result(membership, response.json()["uuid"])
+    return lambda: _lock_result(membership, response.json()["uuid"])
 
 
 def post_result(w: Any) -> Any:
