@@ -17,7 +17,7 @@ from django.db.models import Count, Max
 from messaging.models import Acknowledgement, Attachment, Message
 from messaging.rendering import render_messages
 from messaging.selectors import room_members, rooms_for
-from operations.models import Membership, Operation
+from operations.models import EntryPoint, Membership, Operation
 
 Role = Membership.Role
 
@@ -34,7 +34,7 @@ class Audience:
     """Whom a warning or alert asks: its entry points and administrations (places, any of them),
     its roles (narrowing), or, for a reminder, its recipients only. Nothing set: the whole room."""
 
-    __slots__ = ("administrations", "entry_points", "recipients", "roles")
+    __slots__ = ("administrations", "entry_point_administrations", "entry_points", "recipients", "roles")
 
     def __init__(
         self,
@@ -42,11 +42,17 @@ class Audience:
         administrations: Iterable[int] = (),
         roles: Iterable[str] = (),
         recipients: Iterable[int] = (),
+        entry_point_administrations: Iterable[int] | None = None,
     ) -> None:
         self.entry_points = set(entry_points)
         self.administrations = set(administrations)
         self.roles = set(roles)
         self.recipients = set(recipients)
+        # The administrations of ``entry_points``, when already read (``shared_acknowledgements``):
+        # the national contact point's rule then needs no query.
+        self.entry_point_administrations = (
+            None if entry_point_administrations is None else set(entry_point_administrations)
+        )
 
     @classmethod
     def of(cls, message: Message) -> Audience:
@@ -75,12 +81,17 @@ class Audience:
         if membership.entry_point_id:
             return membership.entry_point_id in self.entry_points
         # A national contact point answers for their administration's targeted entry points.
-        return (
-            bool(self.entry_points)
-            and membership.role == Role.NATIONAL_CONTACT
-            and membership.administration is not None
-            and membership.administration.entry_points.filter(pk__in=self.entry_points).exists()
-        )
+        if (
+            not self.entry_points
+            or membership.role != Role.NATIONAL_CONTACT
+            or not membership.administration_id
+        ):
+            return False
+        if self.entry_point_administrations is not None:
+            return membership.administration_id in self.entry_point_administrations
+        return EntryPoint.objects.filter(
+            pk__in=self.entry_points, administration_id=membership.administration_id
+        ).exists()
 
 
 def _asked(
@@ -110,6 +121,63 @@ def with_acknowledgements(membership: Membership, rendered: list[dict[str, Any]]
     for m in rendered:
         m["acked"] = (m["id"] in acked) if m["id"] in asked else None
     return rendered
+
+
+class SharedAcknowledgements:
+    """Who is asked to acknowledge which message of a rendered batch, and who has: read once for every
+    socket of a process (``messaging.fanout``), so that ``acked_for`` a member needs no database."""
+
+    def __init__(
+        self, rendered: list[dict[str, Any]], audiences: dict[int, Audience], acked_by: dict[int, set[int]]
+    ) -> None:
+        self.rendered, self.audiences, self.acked_by = rendered, audiences, acked_by
+
+    def acked_for(self, membership: Membership) -> tuple[bool | None, ...]:
+        """``acked`` of each message for this member, as ``with_acknowledgements`` gives it."""
+        states: list[bool | None] = []
+        for m in self.rendered:
+            audience = self.audiences.get(m["id"])
+            if audience is None or not _asked(
+                m["kind"], m["author"]["id"], m["withdrawn"], audience, membership
+            ):
+                states.append(None)
+            else:
+                states.append(membership.user_id in self.acked_by.get(m["id"], ()))
+        return tuple(states)
+
+
+def shared_acknowledgements(rendered: list[dict[str, Any]]) -> SharedAcknowledgements:
+    """The acknowledgements of the warnings and alerts in ``rendered``, for any member: two queries
+    at most (who acknowledged; the administrations of the targeted entry points), none without any."""
+    asking = [
+        m for m in rendered if m["kind"] in (Message.Kind.WARNING, Message.Kind.ALERT) and not m["withdrawn"]
+    ]
+    if not asking:
+        return SharedAcknowledgements(rendered, {}, {})
+    targeted = {ep for m in asking for ep in m["entry_points"]}
+    administration_of = (
+        dict(EntryPoint.objects.filter(pk__in=targeted).values_list("pk", "administration_id"))
+        if targeted
+        else {}
+    )
+    audiences = {
+        m["id"]: Audience(
+            m["entry_points"],
+            m.get("administrations", ()),
+            m.get("roles", ()),
+            m.get("recipients", ()),
+            entry_point_administrations={
+                administration_of[ep] for ep in m["entry_points"] if ep in administration_of
+            },
+        )
+        for m in asking
+    }
+    acked_by: dict[int, set[int]] = {}
+    for message_id, user_id in Acknowledgement.objects.filter(message_id__in=list(audiences)).values_list(
+        "message_id", "user_id"
+    ):
+        acked_by.setdefault(message_id, set()).add(user_id)
+    return SharedAcknowledgements(rendered, audiences, acked_by)
 
 
 def pending_acknowledgements(membership: Membership) -> list[Message]:

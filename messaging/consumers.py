@@ -1,9 +1,12 @@
 """``/ws/operations/<code>/rooms/``: one socket per operation for all of the member's rooms.
 
-The database is the truth. Live events are hints ("room 7 has seq 42"); on each hint, and on each
-heartbeat, the consumer reads what this client has not had yet from the database, in order, so a
-dropped event or a Redis restart only delays a message. Per room it keeps a cursor (seq, rev): the
-highest sequence number and change number this socket has delivered. See docs/protocol.md.
+The database is the truth. Live events are hints ("room 7 has seq 42, access epoch 9"). A room's
+hints reach this process once (``messaging.fanout``), which reads, renders and encodes the news once
+and hands the frame to every socket of the process in step; a socket that is behind, busy, or whose
+access was checked before the hint's epoch, reads its own catch-up from the database (checking its
+access again first when the epoch moved). The heartbeat fills what a lost hint would have brought.
+Per room a socket keeps a cursor (seq, rev): the highest sequence number and change number it has
+delivered. See docs/protocol.md.
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ from cencomm.consumers import HubConsumer
 from cencomm.errors import NotFound, Refused
 from cencomm.live import room_group
 from messaging import acknowledgements, events, rendering, selectors, services
+from messaging.fanout import rooms_fanout
 from messaging.frames import (
     AckFrame,
     EditFrame,
@@ -57,6 +61,7 @@ class RoomsConsumer(HubConsumer):
 
     membership: Membership | None = None
     room_ids: frozenset[int] = frozenset()
+    access_epoch: int = -1  # the operation's access epoch when this socket's access was last read
 
     # --- access -----------------------------------------------------------------------------------
 
@@ -67,11 +72,14 @@ class RoomsConsumer(HubConsumer):
         if access is None:
             return False
         self.membership, allowed = access
+        # Read in the same statement as the membership (access_membership's join): a change that
+        # commits after it bumps the epoch past this value, and the next hint says so.
+        self.access_epoch = self.membership.operation.access_epoch
         if allowed != self.room_ids:
             previous, self.room_ids = self.room_ids, allowed
             for room_id in set(self.cursors) - allowed:  # lost access to a room: stop at once
                 del self.cursors[room_id]
-                await self.leave(room_group(room_id))
+                await self._unfollow(room_id)
             if previous:
                 await self.send_json({"type": "rooms", "rooms": await self._rooms_info()})
         return True
@@ -94,6 +102,8 @@ class RoomsConsumer(HubConsumer):
         self.sync_lock = asyncio.Lock()  # the heartbeat task and the event handlers both sync
         self.heartbeat: asyncio.Task[None] | None = None
         self.presence_task: asyncio.Task[None] | None = None
+        self.followed: set[int] = set()  # rooms this socket is subscribed to in the process's fan-out
+        self.tasks: set[asyncio.Task[None]] = set()  # catch-ups the fan-out handed to this socket
         self.connection_opened = False
         await super().connect()
 
@@ -112,6 +122,10 @@ class RoomsConsumer(HubConsumer):
         for task in (getattr(self, "heartbeat", None), getattr(self, "presence_task", None)):
             if task is not None:
                 task.cancel()
+        for task in list(getattr(self, "tasks", ())):
+            task.cancel()
+        for room_id in list(getattr(self, "followed", ())):
+            await self._unfollow(room_id)
         if self.membership is not None and getattr(self, "connection_opened", False):
             await database_sync_to_async(services.connection_close)(
                 operation_id=self.membership.operation_id, channel_name=self.channel_name
@@ -297,7 +311,7 @@ class RoomsConsumer(HubConsumer):
                 continue
             # Join first, read second: a message posted in between arrives as a hint and is skipped
             # if the read already delivered it.
-            await self.join(room_group(cursor.room))
+            await self._follow(cursor.room)
             if cursor.after_rev is not None:
                 head_rev = cursor.after_rev
             async with self.sync_lock:
@@ -445,16 +459,6 @@ class RoomsConsumer(HubConsumer):
 
     # --- events from the channel layer (types written by messaging.events, never by clients) ----------
 
-    async def room_message(self, event: dict[str, Any]) -> None:
-        cursor = self.cursors.get(event.get("room"))  # type: ignore[arg-type]
-        if cursor is not None and (event["seq"] > cursor[0] or event["rev"] > cursor[1]):
-            await self._deliver(event["room"], known_rev=event["rev"])
-
-    async def room_changed(self, event: dict[str, Any]) -> None:
-        cursor = self.cursors.get(event.get("room"))  # type: ignore[arg-type]
-        if cursor is not None and event["rev"] > cursor[1]:
-            await self._deliver(event["room"], known_rev=event["rev"])
-
     # What the member is asked to acknowledge, on every page (alerts.js): a ``pending`` frame with
     # the whole list, read again from the database; reviewers get an ``acknowledged`` hint too.
 
@@ -482,8 +486,64 @@ class RoomsConsumer(HubConsumer):
         assert self.membership is not None
         return selectors.may_review_acknowledgements(self.membership)
 
-    async def room_ack(self, event: dict[str, Any]) -> None:
-        if event.get("room") in self.cursors:
-            await self.send_json(
-                {"type": "ack", "room": event["room"], "message": event["message"], "user": event["user"]}
-            )
+    # --- the process's fan-out (messaging.fanout) hands this socket its room's news -----------------
+
+    async def _follow(self, room_id: int) -> None:
+        self.followed.add(room_id)
+        await rooms_fanout().subscribe(room_group(room_id), self)
+
+    async def _unfollow(self, room_id: int) -> None:
+        self.followed.discard(room_id)
+        await rooms_fanout().unsubscribe(room_group(room_id), self)
+
+    def checked_at(self, epoch: int | None) -> bool:
+        """Whether this socket's access was read at ``epoch`` or later (None: unknown, so no)."""
+        return epoch is not None and epoch <= self.access_epoch
+
+    def spawn(self, work: Any) -> None:
+        """Run ``work`` (a coroutine) for this socket; cancelled with it."""
+        task = asyncio.ensure_future(work)
+        self.tasks.add(task)
+        task.add_done_callback(self.tasks.discard)
+
+    async def _access_current(self, epoch: int | None) -> bool:
+        """Check the access again if it was read before ``epoch``; close the socket when it went."""
+        if self.checked_at(epoch):
+            return True
+        if await self.authorize():
+            return True
+        self.cursors.clear()
+        await self.close(code=self.refusal_code())
+        return False
+
+    async def catch_up(self, room_id: int, known_rev: int, epoch: int | None) -> None:
+        """This socket's own delivery of a hint: its access checked first if the epoch moved."""
+        try:
+            if await self._access_current(epoch) and room_id in self.cursors:
+                await self._deliver(room_id, known_rev=known_rev)
+        except Exception:  # a database hiccup: the heartbeat fills the gap
+            log.warning("catch-up failed", exc_info=True)
+
+    async def ack_after_check(self, room_id: int, epoch: int | None, text: str) -> None:
+        if await self._access_current(epoch) and room_id in self.cursors:
+            await self.send(text_data=text)
+
+    async def send_shared(
+        self, room_id: int, cursor: tuple[int, int] | None, reached: tuple[int, int] | None, text: str
+    ) -> None:
+        """Send a frame the fan-out encoded once for many sockets. With ``cursor``, only if this
+        socket is still there (else it catches up on its own), and its cursor moves to ``reached``."""
+        if cursor is None:
+            await self.send(text_data=text)
+            return
+        async with self.sync_lock:
+            current = self.cursors.get(room_id)
+            if current is None:
+                return
+            if (current[0], current[1]) != cursor:
+                assert reached is not None
+                self.spawn(self.catch_up(room_id, reached[1], self.access_epoch))
+                return
+            assert reached is not None
+            current[0], current[1] = max(current[0], reached[0]), max(current[1], reached[1])
+            await self.send(text_data=text)

@@ -56,7 +56,7 @@ from messaging.selectors import (
 )
 from operations.models import Membership, Operation
 from operations.selectors import operation_administrations, operation_entry_points
-from operations.services import operation_hold_state
+from operations.services import access_epoch_bump, operation_hold_state
 
 Role = Membership.Role
 
@@ -106,6 +106,7 @@ def room_create(*, membership: Membership, name: str, user_ids: Sequence[int]) -
     if not 1 <= len(name) <= 120:
         raise ValidationError({"name": "Give the room a name of at most 120 characters."})
     operation = membership.operation
+    access_epoch_bump(operation_id=operation.pk)  # who may see what changes: the sockets check again
     wanted = {int(u) for u in user_ids}
     if any(not 0 < u < 2**31 for u in wanted):  # no such user; and beyond what a database column holds
         raise ValidationError({"members": "Every member must take part in this operation."})
@@ -221,7 +222,7 @@ def message_post(
     indexing.message_index(message, text=text, author=membership)
     audit.message_posted(message=message, actor=membership.user, attachments=attachments)
     metrics.count_on_commit(metrics.MESSAGES_POSTED.labels(message.kind))
-    publish_on_commit(room_group(room.pk), events.message_posted(message))
+    publish_on_commit(room_group(room.pk), events.message_posted(message, epoch=room.operation.access_epoch))
     if message.needs_acknowledgement:  # every page of the operation shows it (alerts.js)
         publish_on_commit(events.alerts_group(room.operation_id), events.alerts_changed(message))
     return message, True
@@ -265,7 +266,7 @@ def message_remind(*, membership: Membership, message: Message, client_id: uuid.
     reminder.recipients.set(missing)
     indexing.message_index(reminder, text=open_message(root), author=membership)
     audit.message_posted(message=reminder, actor=membership.user, attachments=[])
-    publish_on_commit(room_group(room.pk), events.message_posted(reminder))
+    publish_on_commit(room_group(room.pk), events.message_posted(reminder, epoch=room.operation.access_epoch))
     publish_on_commit(events.alerts_group(room.operation_id), events.alerts_changed(reminder))
     return reminder, True
 
@@ -419,7 +420,7 @@ def _bump(room: Room, message: Message) -> None:
 def _publish_changed(room: Room, message: Message) -> None:
     """An edited or withdrawn message: its room's sockets re-read it; for a warning or an alert, every
     page of the operation too (what it asks to acknowledge may have changed)."""
-    publish_on_commit(room_group(room.pk), events.message_changed(message))
+    publish_on_commit(room_group(room.pk), events.message_changed(message, epoch=room.operation.access_epoch))
     if message.needs_acknowledgement:
         publish_on_commit(events.alerts_group(room.operation_id), events.alerts_changed(message))
 
@@ -482,7 +483,10 @@ def message_acknowledge(*, membership: Membership, message: Message) -> Acknowle
         if created:
             audit.message_acknowledged(message=target, actor=membership.user)
             publish_on_commit(
-                room_group(target.room_id), events.message_acknowledged(target, membership.user_id)
+                room_group(target.room_id),
+                events.message_acknowledged(
+                    target, membership.user_id, epoch=membership.operation.access_epoch
+                ),
             )
             publish_on_commit(
                 events.alerts_group(target.room.operation_id),

@@ -60,7 +60,9 @@ def test_post_list_after_seq_and_retry_returns_the_stored_message(world, django_
     with capture_live_events() as published, django_capture_on_commit_callbacks(execute=True):
         first = post(client, room, {"client_id": client_id, "text": "Nil return for Durrës today."})
     assert first.status_code == 201
-    assert published == [(f"room.{room}", {"type": "room.message", "room": room, "seq": 1, "rev": 1})]
+    epoch = world.op.__class__.objects.values_list("access_epoch", flat=True).get(pk=world.op.pk)
+    hint = {"type": "room.message", "room": room, "seq": 1, "rev": 1, "epoch": epoch}
+    assert published == [(f"room.{room}", hint)]
     again = post(client, room, {"client_id": client_id, "text": "Nil return for Durrës today."})
     assert again.status_code == 200 and again.json()["id"] == first.json()["id"]
     post(client, room, {"client_id": str(uuid.uuid4()), "text": "second"})

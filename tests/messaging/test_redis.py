@@ -13,7 +13,7 @@ from django.conf import settings
 from cencomm.live import capture_live_events, room_group
 from messaging import services
 from messaging.models import Room
-from operations.models import Membership
+from operations.models import Membership, Operation
 
 pytestmark = [pytest.mark.redis, pytest.mark.django_db(transaction=True)]
 SECRET = "Falsified Viagra in container MSKU-7731"
@@ -58,11 +58,13 @@ async def test_redis_channel_layer_carries_no_message_text(tworld):
     finally:
         await layer.group_discard(room_group(room.pk), listener)
         await client.aclose()
-    # the room's hint, and the addressees' pending-alerts hint: ids only, never the text
-    assert published[0] == (room_group(room.pk), {"type": "room.message", "room": room.pk, "seq": 1, "rev": 1})
+    # the room's hint (with the access epoch), and the addressees' pending-alerts hint: ids only
+    epoch = await database_sync_to_async(lambda: Operation.objects.get(pk=tworld.op.pk).access_epoch)()
+    hint = {"type": "room.message", "room": room.pk, "seq": 1, "rev": 1, "epoch": epoch}
+    assert published[0] == (room_group(room.pk), hint)
     assert all(set(hint) <= {"type", "room", "seq", "rev", "message"} for _, hint in published[1:]), published
     assert isinstance(event.pop("committed_at"), float)  # for the delivery lag (cencomm.metrics)
-    assert event == {"type": "room.message", "room": room.pk, "seq": 1, "rev": 1}
+    assert event == hint
     assert b"room.message" in raw  # the scan did see the queued event...
     for needle in (b"Viagra", b"MSKU", SECRET.encode()):
         assert needle not in raw  # ...and no text in it
