@@ -28,6 +28,22 @@ import websockets
 OPEN_TIMEOUT = 30.0  # one handshake, hello and subscribe, at most
 
 
+class Overloaded(RuntimeError):
+    """The hub shed this socket: an ``overloaded`` error frame with ``retry_after``, then close 4503."""
+
+    def __init__(self, retry_after: float) -> None:
+        super().__init__(f"overloaded, retry after {retry_after} s")
+        self.retry_after = retry_after
+
+
+def page_delay(attempt: int, retry_after: float = 0.0) -> float:
+    """The page's pause before reconnecting (frontend/static/frontend/js/app.js ``reconnectDelay``):
+    full jitter, 0 to min(30 s, 500 ms × 2^attempt), no sooner than a shed socket's retry_after."""
+    step = min(30.0, 0.5 * 2**attempt)
+    floor = min(30.0, retry_after)
+    return floor + random.random() * max(step, floor)
+
+
 @dataclass
 class Member:
     url: str
@@ -43,6 +59,7 @@ class Member:
     errors: list[str] = field(default_factory=list)  # handshakes and frames that failed
     attempts: int = 0
     top: int = 0  # the highest seq it holds
+    shed: int = 0  # attempts the hub shed (4503)
     on_seq: Callable[[Member, int, float], None] | None = None
 
     @property
@@ -78,6 +95,10 @@ class Member:
         try:
             async with asyncio.timeout(OPEN_TIMEOUT):
                 hello = json.loads(await ws.recv())
+                if hello.get("type") == "error" and hello.get("code") == "overloaded":
+                    await ws.wait_closed()
+                    self.close_codes.append(ws.close_code)
+                    raise Overloaded(float(hello.get("retry_after") or 0))
                 if hello.get("type") != "hello":
                     raise RuntimeError(f"first frame {hello.get('type')!r}, not hello")
                 head = next(r["seq"] for r in hello["rooms"] if r["id"] == self.room)
@@ -90,6 +111,8 @@ class Member:
                 self.ws = ws
                 self.reader = asyncio.ensure_future(self._read(ws))
                 await self.subscribed.wait()
+        except Overloaded:
+            raise
         except BaseException as exc:
             if ws.close_code is not None:
                 self.close_codes.append(ws.close_code)
@@ -149,31 +172,35 @@ async def connect_all(
 ) -> float:
     """Connect every member (``concurrency`` at a time); the seconds it took.
 
-    Without ``backoff`` a failed attempt is tried again a second later. With it, every member
-    waits as the page does (frontend/static/frontend/js/app.js): 500 ms × 2^attempt × (0.5–1.5),
-    at most 30 s, the first wait included (a reconnect after a drop). A member not connected
-    within ``within`` seconds is given up (its errors say why).
+    Without ``backoff`` a failed attempt is tried again a second later (after a shed one, its
+    retry_after). With it, every member waits as the page does (:func:`page_delay`), the first wait
+    included (a reconnect after a drop). A member not connected within ``within`` seconds is given
+    up (its errors say why).
     """
     gate = asyncio.Semaphore(concurrency)
     started = time.monotonic()
     deadline = started + within
 
     async def one(m: Member) -> None:
-        attempt = 0
+        attempt, retry_after = 0, 0.0
         while time.monotonic() < deadline:
             if backoff:
-                await asyncio.sleep(min(30.0, 0.5 * 2**attempt) * (0.5 + random.random()))
-            attempt += 1
+                await asyncio.sleep(page_delay(attempt, retry_after))
+            attempt, retry_after = attempt + 1, 0.0
             try:
                 async with gate:
                     await m.connect()
                 if m.open:
                     return
                 m.errors.append(f"closed while subscribing ({m.close_codes[-1] if m.close_codes else None})")
+            except Overloaded as exc:
+                m.errors.append(f"shed (4503): {exc}")
+                m.shed += 1
+                retry_after = exc.retry_after
             except Exception as exc:
                 m.errors.append(f"{type(exc).__name__}: {str(exc)[:160]}")
             if not backoff:
-                await asyncio.sleep(1.0)
+                await asyncio.sleep(max(1.0, retry_after))
 
     await asyncio.gather(*(one(m) for m in group))
     return time.monotonic() - started
@@ -190,7 +217,7 @@ async def close_all(group: Sequence[Member]) -> None:
 
 
 def first_errors(group: Sequence[Member], limit: int = 3) -> list[str]:
-    counts = Counter(e.split(":")[0] if "closed with" not in e else e for m in group for e in m.errors)
+    counts = Counter(e.split(":")[0] if "closed" not in e else e for m in group for e in m.errors)
     return [f"{n} × `{e}`" for e, n in counts.most_common(limit)]
 
 

@@ -38,6 +38,7 @@ from bench._harness import (
     settle,
     table,
 )
+from bench._rooms import page_delay
 
 TITLE = "Connecting: statements per socket, sockets per second"
 
@@ -63,6 +64,7 @@ class Burst:
     times: list[float] = field(default_factory=list)  # handshake to hello (or open), per socket
     failed: int = 0
     retried: int = 0
+    shed: int = 0  # attempts the hub answered "overloaded" and closed with 4503
     close_codes: Counter[int | None] = field(default_factory=Counter)
     first_error: str = ""
     statements: float = float("nan")  # per socket opened, the burst and its settling
@@ -122,6 +124,7 @@ async def burst(
     c0 = query_count(count_file) if count_file else 0
 
     async def one(url: str, headers: dict[str, str]) -> None:
+        attempt, retry_after = 0, 0.0
         while time.monotonic() < deadline:
             async with gate:
                 t0 = time.perf_counter()
@@ -133,6 +136,10 @@ async def burst(
                         )
                         if hello:
                             frame = json.loads(await ws.recv())
+                            if frame.get("type") == "error" and frame.get("code") == "overloaded":
+                                result.shed += 1
+                                retry_after = float(frame.get("retry_after") or 0)
+                                await ws.wait_closed()
                             if frame.get("type") != "hello":
                                 raise RuntimeError(f"first frame {frame.get('type')}")
                     result.times.append(time.perf_counter() - t0)
@@ -145,7 +152,8 @@ async def burst(
                     if ws is not None:
                         ws.transport.abort()
             result.retried += 1
-            await asyncio.sleep(1.0)
+            await asyncio.sleep(page_delay(attempt, retry_after))  # as the page waits
+            attempt, retry_after = attempt + 1, 0.0
         result.failed += 1
 
     started = time.perf_counter()
@@ -279,6 +287,7 @@ def report(single: Single, bursts: list[Burst]) -> str:
             f"{b.opened:,}",
             f"{b.failed:,}",
             f"{b.retried:,}",
+            f"{b.shed:,}",
             ", ".join(f"{c}: {n}" for c, n in sorted(b.close_codes.items(), key=str)) or "—",
             f"{b.seconds:.1f}",
             f"{b.per_second:,.0f}",
@@ -310,6 +319,7 @@ def report(single: Single, bursts: list[Burst]) -> str:
                     "opened",
                     "not opened",
                     "retried",
+                    "shed (4503)",
                     "closes seen (code: n)",
                     "seconds",
                     "sockets/s",
@@ -335,8 +345,9 @@ Origin) are opened one after another; the count is read 0.3 s after `hello`, 0.3
 `subscribed`, and 1 s after the close (the socket is held 1.5 s, so that what its arrival causes a
 moment later is counted too). *Burst*: {burst:,} sockets, {concurrency} handshakes in flight at
 once, each counted open when its `hello` arrived (the baselines: when the handshake completed); a
-failed handshake is tried again a second later, a socket not open within {within:.0f} s is given
-up. *p50/p99* is per handshake, connect to `hello`; *statements per socket* is the hub's count
+failed or shed attempt (`overloaded`, close 4503) is tried again after the page's pause
+(`reconnectDelay`: full jitter, no sooner than `retry_after`), a socket not open within {within:.0f} s
+is given up. *p50/p99* is per handshake, connect to `hello`; *statements per socket* is the hub's count
 over the burst and its settling divided by the sockets opened. *Hub, 1 process*: the in-memory
 channel layer; *on Redis*: channels-redis on a redis-server of the benchmark's own, as in
 production. Database `cencomm_bench_connect`, dropped afterwards."""

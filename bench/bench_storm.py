@@ -58,6 +58,7 @@ class Storm:
     missing: int = 0
     duplicated: int = 0
     attempts: int = 0  # reconnection handshakes, all sockets
+    shed: int = 0  # of those, shed by the hub (overloaded, 4503)
     close_codes: Counter[int | None] = field(default_factory=Counter)
     errors: list[str] = field(default_factory=list)
 
@@ -84,7 +85,8 @@ async def storm(setup: str, world: dict[str, Any], ports: Sequence[int], servers
         await asyncio.sleep(0.5)
         for m in group:
             m.close_codes.clear()
-            m.attempts = 0
+            m.attempts = m.shed = 0
+            m.errors.clear()
         t0 = time.perf_counter()
         seqs = await api.post_many(AWAY_MESSAGES, parallel=4)
         result.post_seconds = time.perf_counter() - t0
@@ -120,6 +122,7 @@ async def storm(setup: str, world: dict[str, Any], ports: Sequence[int], servers
             result.missing += missing
             result.duplicated += duplicated
             result.attempts += m.attempts
+            result.shed += m.shed
             result.close_codes.update(m.close_codes)
         result.errors = first_errors(group)
     finally:
@@ -172,6 +175,7 @@ def report(results: list[Storm]) -> str:
                 r.missing,
                 r.duplicated,
                 f"{r.attempts:,}",
+                f"{r.shed:,}",
                 ", ".join(f"{c}: {n}" for c, n in sorted(r.close_codes.items(), key=str)) or "—",
                 "yes" if r.caught_up == in_storm and r.all_caught_up_seconds <= TARGET_SECONDS else "**no**",
             ]
@@ -190,6 +194,7 @@ def report(results: list[Storm]) -> str:
         "missing",
         "twice",
         "handshakes",
+        "shed (4503)",
         "closes seen (code: n)",
         f"target (all within {TARGET_SECONDS:.0f} s)",
     ]
@@ -212,15 +217,17 @@ operation room at the head their `hello` gave, and receive {before} messages pos
 (coordinators' bearer tokens). Then every socket's TCP connection is aborted at once (no closing
 handshake: a network blip), and {away} messages are posted through the API, 4 at a time, alternating
 between the processes, while they are away. Then every socket reconnects as the page does
-(`frontend/static/frontend/js/app.js`: a first wait of 500 ms × 0.5–1.5, doubling after each failure,
-at most 30 s), all at once and with no client-side limit on handshakes in flight; on `hello` it
+(`frontend/static/frontend/js/app.js` `reconnectDelay`: full jitter, a first wait anywhere in 0–500 ms,
+the step doubling after each failure up to 30 s, and no sooner than the `retry_after` of a socket the
+hub shed with 4503), with no client-side limit on handshakes in flight; on `hello` it
 sends `subscribe` with `after_seq` = the highest seq it holds and reads until `subscribed`.
 *Caught up*: the socket holds the last posted seq (times from the moment reconnecting was allowed;
 *all caught up s* is the last socket's); a socket not caught up within {within:.0f} s counts as not
 caught up. *Missing* / *twice*: over all sockets, the seqs between each socket's first cursor and the
 head that it never got, and those it got more than once (the check is exact: every seq once). *Handshakes*: reconnection
-attempts of all sockets (1 per socket when none failed); *closes seen*: close codes the sockets
-were given while reconnecting (a shed or refused attempt)."""
+attempts of all sockets (1 per socket when none failed); *shed*: of those, the attempts the hub
+answered `overloaded` and closed with 4503; *closes seen*: close codes the sockets were given while
+reconnecting."""
 
 
 def run() -> str:
