@@ -1,4 +1,5 @@
-"""The Balkan Gate demo: the operation in the current week, its people, their credentials.
+"""The Balkan Gate demo: the operation in the current week, its people, their credentials, and two
+operations of earlier years closed long ago (``records.demo``: one due for shredding, one held).
 
 Running it again changes nothing that is already there: users keep their passwords, TOTP secrets
 and tokens (read back from ``var/demo-credentials.json``); each app's ``demo.seed`` adds its seed
@@ -24,14 +25,15 @@ from django.utils import timezone
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from cencomm.models import ApiToken
-from messaging import demo as messaging_demo
 from cencomm.principal import api_token_authenticate
+from messaging import demo as messaging_demo
 from operations.models import Membership, Operation
 from operations.selectors import operation_administrations, operation_entry_points
 from operations.services import api_token_create, membership_add, operation_load
 from products import demo as products_demo
 from products.models import RIGHT_HOLDER_ROLE
 from products.services import right_holder_member_add
+from records import demo as records_demo
 from results import demo as results_demo
 
 FIXTURE = settings.BASE_DIR / "operations" / "fixtures" / "balkan-gate.yaml"
@@ -177,4 +179,5 @@ def demo_setup() -> tuple[Operation, Path]:
 
     results_demo.seed(operation)
     messaging_demo.seed(operation)
+    records_demo.seed(FIXTURE)  # two operations of earlier years, for retention's dry run
     return operation, path

@@ -199,7 +199,7 @@ def test_dry_run_changes_nothing_and_lists(filled):
     before = sealed_state(filled.op)
     events = AuditEvent.objects.count()
     output = run("--dry-run")
-    assert "Would shred TEST-OP" in output and "1 messages" in output and "keeps 1 public report" in output
+    assert "Would shred TEST-OP" in output and "1 message," in output and "keeps 1 public report," in output
     assert sealed_state(filled.op) == before and AuditEvent.objects.count() == events
 
 

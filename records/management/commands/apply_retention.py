@@ -25,6 +25,10 @@ from records.retention import (
 )
 
 
+def _n(count: int, word: str) -> str:
+    return f"{count} {word}" if count == 1 else f"{count} {word}s"
+
+
 def _when(item: Due) -> str:
     closed = item.operation.closed_at
     return (
@@ -55,14 +59,15 @@ class Command(BaseCommand):
             if dry_run:
                 preview = shred_preview(op)
                 keep = (
-                    f"keeps {preview['public_reports_kept']} public report(s)"
+                    f"keeps {_n(preview['public_reports_kept'], 'public report')}"
                     if preview["public_reports_kept"]
                     else "a public report will be generated and kept"
                 )
                 self.stdout.write(
-                    f"{verb} {op.code} ({_when(item)}): {preview['messages']} messages, "
-                    f"{preview['attachments']} attachments, sealed fields and photos of {preview['results']} "
-                    f"results, {preview['reports_removed']} reports; {keep}, the figures and the chains."
+                    f"{verb} {op.code} ({_when(item)}): {_n(preview['messages'], 'message')}, "
+                    f"{_n(preview['attachments'], 'attachment')}, the sealed fields and photos of "
+                    f"{_n(preview['results'], 'result')}, {_n(preview['reports_removed'], 'other report')}; "
+                    f"{keep}, the figures and the chains."
                 )
                 continue
             try:
@@ -75,10 +80,12 @@ class Command(BaseCommand):
                 continue
             c = done.counts
             self.stdout.write(
-                f"Shredded {op.code} ({_when(item)}): {c['messages']} messages ({c['versions']} versions), "
-                f"{c['attachments']} attachments, {c['versions_sealed']} result versions' sealed fields, "
-                f"{c['brands']} brands, {c['photos']} photos, {c['reports']} reports, "
-                f"{c['search_documents']} search entries; {c['keys']} data keys destroyed."
+                f"Shredded {op.code} ({_when(item)}): {_n(c['messages'], 'message')} "
+                f"({_n(c['versions'], 'version')}), {_n(c['attachments'], 'attachment')}, the sealed fields "
+                f"of {_n(c['versions_sealed'], 'result version')}, {_n(c['brands'], 'brand')}, "
+                f"{_n(c['photos'], 'photo')}, {_n(c['reports'], 'report')}, "
+                f"{_n(c['search_documents'], 'search entry').replace('entrys', 'entries')}; "
+                f"{_n(c['keys'], 'data key')} destroyed."
             )
         for item in plan.held:
             hold = item.hold
