@@ -9,10 +9,13 @@ import platform
 import subprocess
 import sys
 import time
+import traceback
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-DOC = ROOT / "docs" / "performance.md"
+# CENCOMM_BENCH_DOC: write the sections into another file (a run from an exported tree writes into the
+# working tree's docs/performance.md).
+DOC = Path(os.environ.get("CENCOMM_BENCH_DOC") or ROOT / "docs" / "performance.md")
 MARK = "<!-- bench:{name} -->"
 
 
@@ -38,11 +41,18 @@ def measured_code() -> str:
 
 def main(argv: list[str]) -> int:
     names = argv or sorted(p.stem.removeprefix("bench_") for p in (ROOT / "bench").glob("bench_*.py"))
+    failed = []
     for name in names:
-        module = importlib.import_module(f"bench.bench_{name}")
-        print(f"== {module.TITLE}", flush=True)
         started = time.monotonic()
-        body = module.run()
+        try:  # one benchmark that fails does not stop the others (its section keeps its last figures)
+            module = importlib.import_module(f"bench.bench_{name}")
+            print(f"== {module.TITLE}", flush=True)
+            body = module.run()
+        except Exception:
+            traceback.print_exc()
+            print(f"== bench {name} FAILED after {time.monotonic() - started:.0f} s", flush=True)
+            failed.append(name)
+            continue
         # Read the file only now: another benchmark may have written its section while this one ran.
         text = (
             DOC.read_text()
@@ -65,7 +75,9 @@ def main(argv: list[str]) -> int:
         DOC.parent.mkdir(exist_ok=True)
         DOC.write_text(text)
         print(body, flush=True)
-    return 0
+    if failed:
+        print(f"failed: {' '.join(failed)}", file=sys.stderr)
+    return 1 if failed else 0
 
 
 if __name__ == "__main__":
