@@ -12,4 +12,4 @@ trap 'rm -rf "$dir"' EXIT
 git -C "$here" archive "$commit" | tar -x -C "$dir"
 ln -s "$here/.venv" "$dir/.venv"
 cd "$dir"
-CENCOMM_BENCH_COMMIT="$commit" CENCOMM_BENCH_DOC="$here/docs/performance.md" .venv/bin/python -m bench "$@"
+CENCOMM_BENCH_COMMIT="$commit" CENCOMM_BENCH_DOC="${CENCOMM_BENCH_DOC:-$here/docs/performance.md}" .venv/bin/python -m bench "$@"
