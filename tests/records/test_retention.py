@@ -14,7 +14,8 @@ from django.utils import timezone
 
 from cencomm.audit import audit_verify
 from cencomm.crypto import DecryptionError, key_cache, open_sealed
-from cencomm.models import AuditEvent, DataKey
+from cencomm.models import AuditEvent, DataKey, SearchDocument
+from cencomm.search import search_scope
 from messaging import sealing as messaging_sealing
 from messaging.models import Attachment, Message, MessageVersion, Room
 from operations.models import LegalHold, Operation
@@ -42,13 +43,14 @@ def sealed_state(op: Operation) -> dict[str, Any]:
         "brands": GoodsLine.objects.filter(version__result__operation=op, brand_sealed__isnull=False).count(),
         "reports": Report.objects.filter(operation=op).count(),
         "keys": DataKey.objects.filter(scope__in=_scopes(op)).count(),
+        "search": SearchDocument.objects.filter(operation=op).count(),
         "shredded_at": Operation.objects.get(pk=op.pk).shredded_at,
     }
 
 
 def _scopes(op: Operation) -> list[str]:
     rooms = Room.objects.filter(operation=op).values_list("pk", flat=True)
-    return [f"room:{r}" for r in rooms] + [f"operation:{op.pk}"]
+    return [f"room:{r}" for r in rooms] + [f"operation:{op.pk}", search_scope(op.pk)]
 
 
 def test_a_shredded_operations_messages_and_results_cannot_be_opened_with_the_master_key(filled):
@@ -67,6 +69,8 @@ def test_a_shredded_operations_messages_and_results_cannot_be_opened_with_the_ma
     assert messaging_sealing.open_message(message) == "MSKU1234565 again"  # opens before
     assert results_sealing.sealed_fields(version)["notes"] == "found behind the false wall"
 
+    before_state = sealed_state(filled.op)
+    assert before_state["search"] > 0 and before_state["keys"] >= 3  # the index and its key exist
     output = run()
     assert "Shredded TEST-OP" in output
 
@@ -91,6 +95,7 @@ def test_a_shredded_operations_messages_and_results_cannot_be_opened_with_the_ma
         "brands": 0,
         "reports": 1,  # the public edition
         "keys": 0,
+        "search": 0,
         "shredded_at": None,
     }
     assert state["shredded_at"] is not None
@@ -135,6 +140,8 @@ def test_public_report_is_still_served_and_the_pages_say_when_it_was_shredded(fi
         page = verified_client(filled.coordinator).get(path)
         assert page.status_code == 200, path
         assert f"shredded on {shredded_on}" in page.content.decode()
+        assert 'id="report-form"' not in page.content.decode()  # nothing left to build a report from
+        assert 'name="to_state"' not in page.content.decode() and 'name="reason"' not in page.content.decode()
     # The API answers what remains, without a server error.
     client = verified_client(filled.coordinator)
     for path in (
