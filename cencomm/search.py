@@ -176,6 +176,12 @@ class Query:
     def tokens(self) -> set[str]:
         return {t for term in self.terms for t in term.tokens} | set(self.exact)
 
+    @property
+    def ranked(self) -> bool:
+        """Whether answers can hold more or fewer of the tokens (an identifier found whole or in
+        pieces); if not, every answer holds them all and only the date orders them."""
+        return bool(self.exact) or any(len(term.alternatives) > 1 for term in self.terms)
+
 
 def query_parse(text: str) -> Query:
     """What a search box's text asks for, in order, duplicates dropped."""

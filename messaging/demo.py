@@ -1,4 +1,5 @@
-"""The Balkan Gate demo conversation: a briefing, a warning, feedback, an alert being acknowledged.
+"""The Balkan Gate demo conversation: a briefing, warnings, feedback, an alert being acknowledged, a word
+in the Italian room for Italy only.
 
 Idempotent: every message has a fixed client ID (a UUID from the operation and the message's key),
 so a second run, whatever the date, finds what the first one stored; times come from the window.
@@ -12,7 +13,7 @@ import uuid
 from django.db import transaction
 from django.utils import timezone
 
-from messaging import services
+from messaging import indexing, services
 from messaging.models import Acknowledgement, Message, Room
 from operations.models import Membership, Operation
 
@@ -54,6 +55,7 @@ def seed(operation: Operation) -> None:
                 created_at=min(timezone.now(), start + dt.timedelta(hours=hours))
             )
             message.refresh_from_db()
+            indexing.message_index(message, text=text, author=who)  # found under its (demo) time
         return message
 
     def acknowledge(message: Message | None, who: Membership | None, minutes: float) -> None:
@@ -135,6 +137,20 @@ def seed(operation: Operation) -> None:
     )
     acknowledge(alert, durres, 6)
     acknowledge(alert, piraeus, 14)
+    container = say(  # the one the search finds by its number, however it is typed
+        "warning-container",
+        coordinator,
+        everyone,
+        (
+            "WARNING: container TGHU 482913-1 (40' high cube), loaded at Ningbo, transhipped at Piraeus, due "
+            "at Durrës on the next ro-ro from Bari. Declared as 'plastic household goods', 11.2 t; the booking "
+            "was changed twice in 48 hours. Hold it for a full inspection and report the result."
+        ),
+        28,
+        kind=Message.Kind.WARNING,
+        entry_point_ids=[m.entry_point_id for m in (durres, bari, piraeus) if m is not None],
+    )
+    acknowledge(container, durres, 12)
     say(
         "coord-olaf",
         coordinator,
@@ -163,3 +179,22 @@ def seed(operation: Operation) -> None:
                 "Durrës team: attach photos of every detention to the result; I validate tonight.",
                 12,
             )
+    italy = next(
+        (
+            r
+            for r in rooms
+            if r.kind == Room.Kind.ADMINISTRATION and bari and r.administration_id == bari.administration_id
+        ),
+        None,
+    )
+    if italy is not None:  # what only Italy's room (and the coordinators) may find
+        say(
+            "it-consignee",
+            bari,
+            italy,
+            (
+                "Bari team: the consignee of the Ningbo container, Adriatica Import srl, is on the Guardia di "
+                "Finanza's list. Keep the name within Italian customs until the prosecutor agrees."
+            ),
+            29,
+        )

@@ -34,9 +34,9 @@ from messaging.sealing import open_attachment_name, open_message
 from messaging.selectors import rooms_for
 from operations.models import Membership
 from operations.selectors import operation_entry_points
-from results.models import Result
+from results.models import ResultVersion
 from results.sealing import line_brand, sealed_fields
-from results.selectors import current_version, may_see_sealed, visible_results
+from results.selectors import may_see_sealed, visible_results
 
 PAGE_SIZE = 20
 MAX_ANSWERS = 500  # counted and paged up to this many; "500 or more" beyond
@@ -188,6 +188,8 @@ def matching(membership: Membership, query: Query, flt: SearchFilter) -> QuerySe
         for alternative in term.alternatives:
             found |= Q(pk__in=_holding_all([hasher(t) for t in alternative], readable))
         documents = documents.filter(found)
+    if not query.ranked:  # every answer holds every token: the newest come first
+        return documents.annotate(score=Value(len(query.tokens))).order_by("-at", "-pk")
     every = sorted({hasher(t) for t in query.tokens})
     whole = sorted({hasher(t.text) for t in query.terms if t.identifier} | {hasher(t) for t in query.exact})
 
@@ -201,8 +203,7 @@ def matching(membership: Membership, query: Query, flt: SearchFilter) -> QuerySe
         )
         return Coalesce(Subquery(counted, output_field=IntegerField()), Value(0))
 
-    score = held(every) + held(whole) * 2 if whole else held(every)
-    return documents.annotate(score=score).order_by("-score", "-at", "-pk")
+    return documents.annotate(score=held(every) + held(whole) * 2).order_by("-score", "-at", "-pk")
 
 
 # --- answers -------------------------------------------------------------------------------------
@@ -261,7 +262,7 @@ def search(membership: Membership, q: str, flt: SearchFilter = SearchFilter(), p
     start = (page - 1) * PAGE_SIZE
     rows = list(documents[start : start + PAGE_SIZE]) if start < count else []
     tokens = query.tokens
-    answers = [a for a in (_answer(membership, row, tokens) for row in rows) if a is not None]
+    answers = _answers(membership, rows, tokens)
     return Page(
         q=q,
         terms=[t.text for t in query.terms],
@@ -273,10 +274,45 @@ def search(membership: Membership, q: str, flt: SearchFilter = SearchFilter(), p
     )
 
 
-def _answer(membership: Membership, row: SearchDocument, tokens: set[str]) -> Answer | None:
-    if row.message_id is not None:
-        return _message_answer(membership, row, tokens)
-    return _result_answer(membership, row, tokens)
+def _answers(membership: Membership, rows: list[SearchDocument], tokens: set[str]) -> list[Answer]:
+    """The page's documents opened (in a few queries, not a few per answer), in the page's order.
+
+    Each is read again through the member's access (``rooms_for``, ``visible_results``): a document
+    withdrawn or put out of reach since it was indexed is left out."""
+    messages = {
+        m.pk: m
+        for m in Message.objects.filter(
+            pk__in=[r.message_id for r in rows if r.message_id is not None],
+            room__in=rooms_for(membership),
+            withdrawn_at__isnull=True,
+        ).select_related("room", "author")
+    }
+    names: dict[int, list[str]] = {}
+    for attachment in Attachment.objects.filter(message_id__in=list(messages)).order_by("pk"):
+        assert attachment.message_id is not None
+        names.setdefault(attachment.message_id, []).append(open_attachment_name(attachment))
+    results = {
+        r.pk: r
+        for r in visible_results(membership)
+        .filter(pk__in=[r.result_id for r in rows if r.result_id is not None])
+        .select_related("entry_point", "reported_by")
+    }
+    versions = {}
+    for version in ResultVersion.objects.filter(
+        result_id__in=list(results), is_current=True
+    ).prefetch_related("lines"):
+        version.result = results[version.result_id]
+        versions[version.result_id] = version
+    code = membership.operation.code
+    answers = []
+    for row in rows:
+        message = messages.get(row.message_id) if row.message_id is not None else None
+        if message is not None:
+            answers.append(_message_answer(code, row, message, names.get(message.pk, []), tokens))
+        version = versions.get(row.result_id) if row.result_id is not None else None
+        if version is not None:
+            answers.append(_result_answer(membership, code, row, version, tokens))
+    return answers
 
 
 KIND_LABELS = {
@@ -288,20 +324,13 @@ KIND_LABELS = {
 }
 
 
-def _message_answer(membership: Membership, row: SearchDocument, tokens: set[str]) -> Answer | None:
-    message = (
-        Message.objects.filter(pk=row.message_id, room__in=rooms_for(membership), withdrawn_at__isnull=True)
-        .select_related("room", "author")
-        .first()
-    )
-    if message is None:  # withdrawn or moved out of reach since the index said so
-        return None
-    names = [open_attachment_name(a) for a in Attachment.objects.filter(message=message).order_by("pk")]
-    code = membership.operation.code
+def _message_answer(
+    code: str, row: SearchDocument, message: Message, names: list[str], tokens: set[str]
+) -> Answer:
     return Answer(
         kind=row.kind,
         at=message.created_at,
-        title=f"{gettext(KIND_LABELS[Kind(row.kind)])} · {message.room.name} #{message.seq}",
+        title=f"{message.room.name} #{message.seq}",
         snippet=snippet([open_message(message), *names], tokens),
         link=reverse("messaging:room", args=[code, message.room_id])
         + f"#msg-{message.room_id}-{message.seq}",
@@ -312,36 +341,29 @@ def _message_answer(membership: Membership, row: SearchDocument, tokens: set[str
     )
 
 
-def result_texts(membership: Membership, result: Result) -> list[str]:
-    """What of a result's current version the member reads, for its snippet."""
-    version = current_version(result)
-    lines = list(version.lines.order_by("position"))
+def result_texts(membership: Membership, version: ResultVersion) -> list[str]:
+    """What of a result's current version the member reads, for its snippet (as results.indexing
+    indexes it: the sealed fields only for the result's administration)."""
+    lines = sorted(version.lines.all(), key=lambda line: line.position)
     texts = [t for line in lines for t in (line.description, line.gtin, line.hs_code) if t]
     if version.concealment:
         texts.append(version.concealment)
-    if may_see_sealed(membership, result):
+    if may_see_sealed(membership, version.result):
         fields = sealed_fields(version)
         texts += [fields[f] for f in ("reference", "parties", "notes") if fields.get(f)]
         texts += [b for b in (line_brand(version, line) for line in lines) if b]
     return texts
 
 
-def _result_answer(membership: Membership, row: SearchDocument, tokens: set[str]) -> Answer | None:
-    result = (
-        visible_results(membership)
-        .filter(pk=row.result_id)
-        .select_related("entry_point", "reported_by", "operation")
-        .first()
-    )
-    if result is None:
-        return None
-    code = membership.operation.code
-    version = current_version(result)
+def _result_answer(
+    membership: Membership, code: str, row: SearchDocument, version: ResultVersion, tokens: set[str]
+) -> Answer:
+    result = version.result
     return Answer(
         kind=row.kind,
         at=version.inspected_at,
-        title=f"{gettext('Result')} · {result.entry_point.name} · {version.get_outcome_display()}",
-        snippet=snippet(result_texts(membership, result), tokens),
+        title=f"{result.entry_point.name} · {gettext(version.get_outcome_display())}",
+        snippet=snippet(result_texts(membership, version), tokens),
         link=reverse("results:detail", args=[code, result.uuid]),
         score=row.score,  # type: ignore[attr-defined]
         voided=version.voided,

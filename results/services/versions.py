@@ -1,5 +1,6 @@
 """Writing a result's versions: store one as current and append it to the results chain, copy the
-current one with a change (void, restore, reclassification), bump the board and publish what changed.
+current one with a change (void, restore, reclassification), index it for search in place of the
+version before, bump the board and publish what changed.
 
 Locks are always taken in the same order: results (by pk), chain head, board sequence."""
 
@@ -16,6 +17,7 @@ from operations.models import Membership, Operation
 from operations.services import operation_hold_state
 from results import events, sealing
 from results.chain import chain_version
+from results.indexing import version_index
 from results.models import BoardSequence, GoodsLine, Result, ResultVersion
 from results.sealing import SEALED_FIELDS, line_brand, sealed_fields
 from results.selectors import access_result
@@ -31,7 +33,7 @@ def _version_write(
     actor: AbstractBaseUser,
     reason: str,
 ) -> ResultVersion:
-    """Store ``version`` as the result's current one and append it to the chain."""
+    """Store ``version`` as the result's current one, append it to the chain and index it."""
     previous = result.versions.filter(is_current=True).first()
     number = previous.number + 1 if previous else 1
     if previous is not None:
@@ -47,6 +49,7 @@ def _version_write(
         line.brand_sealed = sealing.seal_brand(result, number, line.position, brand)
     GoodsLine.objects.bulk_create([line for line, _ in lines])
     chain_version(version)
+    version_index(result, version, lines=lines, sealed=sealed)  # its words replace the last version's
     return version
 
 

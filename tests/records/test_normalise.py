@@ -39,7 +39,14 @@ def test_normalise_folds_marks_case_and_digits():
 
 @pytest.mark.parametrize(
     "written",
-    ["MSKU1234565", "MSKU 1234565", "MSKU 123456-5", "msku-123456-5", "MSKU.123456.5", "container MSKU1234565."],
+    [
+        "MSKU1234565",
+        "MSKU 1234565",
+        "MSKU 123456-5",
+        "msku-123456-5",
+        "MSKU.123456.5",
+        "container MSKU1234565.",
+    ],
 )
 @pytest.mark.parametrize("searched", ["MSKU1234565", "msku 1234565", "MSKU-123456-5", "1234565"])
 def test_a_container_number_is_found_however_it_is_written_and_typed(written, searched):
