@@ -13,6 +13,7 @@ from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.db.models import F
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from cencomm.errors import NotFound, Refused
 from cencomm.formats import exact_or_none
@@ -102,7 +103,7 @@ def operation_transition(*, operation: Operation, to_state: str, actor: Abstract
     operation = Operation.objects.select_for_update(no_key=True).get(pk=operation.pk)
     access_epoch_bump(operation_id=operation.pk)  # an archived operation is no one's any more
     if operation.shredded_at is not None:
-        raise Refused("This operation's records were shredded: it stays as it is.", field="state")
+        raise Refused(gettext("This operation's records were shredded: it stays as it is."), field="state")
     if to_state not in TRANSITIONS.get(operation.state, set()):
         raise Refused(
             f"An operation in state {operation.get_state_display()!r} cannot move to {to_state!r}.",
@@ -269,11 +270,11 @@ def operation_load(data: dict[str, Any], *, actor: AbstractBaseUser | None = Non
 
 def _validated_days(value: Any) -> int:
     if isinstance(value, bool) or not isinstance(value, int | str):
-        raise ValidationError({"retention_days": "Give a whole number of days."})
+        raise ValidationError({"retention_days": gettext("Give a whole number of days.")})
     try:
         days = int(value)
     except ValueError:
-        raise ValidationError({"retention_days": "Give a whole number of days."}) from None
+        raise ValidationError({"retention_days": gettext("Give a whole number of days.")}) from None
     try:
         Operation._meta.get_field("retention_days").run_validators(days)
     except ValidationError as exc:
@@ -284,9 +285,9 @@ def _validated_days(value: Any) -> int:
 def _reason(value: Any, field: str) -> str:
     reason = str(value or "").strip()
     if not reason:
-        raise ValidationError({field: "Give the reason."})
+        raise ValidationError({field: gettext("Give the reason.")})
     if len(reason) > 500:
-        raise ValidationError({field: "A reason has at most 500 characters."})
+        raise ValidationError({field: gettext("A reason has at most 500 characters.")})
     return reason
 
 
@@ -307,7 +308,7 @@ def operation_retention_set(
     days = _validated_days(retention_days)
     locked = Operation.objects.select_for_update(no_key=True).get(pk=operation.pk)
     if locked.shredded_at is not None:
-        raise Refused("This operation's records were shredded already.", field="retention_days")
+        raise Refused(gettext("This operation's records were shredded already."), field="retention_days")
     if days != locked.retention_days:
         from_days = locked.retention_days
         Operation.objects.filter(pk=locked.pk).update(retention_days=days)
@@ -327,9 +328,9 @@ def legal_hold_set(
     # The operation's row lock orders a hold and a shredding run (records.retention.operation_shred).
     locked = Operation.objects.select_for_update(no_key=True).get(pk=operation.pk)
     if locked.shredded_at is not None:
-        raise Refused("This operation's records were shredded already.", field="reason")
+        raise Refused(gettext("This operation's records were shredded already."), field="reason")
     if selectors.standing_hold(locked) is not None:
-        raise Refused("A legal hold already stands on this operation.", field="reason")
+        raise Refused(gettext("A legal hold already stands on this operation."), field="reason")
     hold = LegalHold.objects.create(operation=locked, reason=text, set_by=actor)
     audit.legal_hold_set(hold=hold, actor=actor)
     return hold
@@ -346,7 +347,7 @@ def legal_hold_lift(
     locked = Operation.objects.select_for_update(no_key=True).get(pk=operation.pk)
     hold = selectors.standing_hold(locked)
     if hold is None:
-        raise Refused("No legal hold stands on this operation.", field="lift_reason")
+        raise Refused(gettext("No legal hold stands on this operation."), field="lift_reason")
     hold.lifted_by, hold.lifted_at, hold.lift_reason = actor, timezone.now(), text
     hold.save(update_fields=["lifted_by", "lifted_at", "lift_reason"])
     audit.legal_hold_lifted(hold=hold, actor=actor)
