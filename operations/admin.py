@@ -1,3 +1,4 @@
+from django import forms
 from django.contrib import admin
 
 from operations.models import (
@@ -10,6 +11,7 @@ from operations.models import (
     OperationTransition,
     Participation,
 )
+from operations.selectors import standing_hold
 from operations.services import (
     legal_hold_lift,
     legal_hold_set,
@@ -108,11 +110,34 @@ class MembershipAdmin(admin.ModelAdmin):
             membership_remove(membership=membership, actor=request.user)
 
 
+class LegalHoldForm(forms.ModelForm):
+    """What the services would refuse, said on the form: a second standing hold, a shredded
+    operation, a lift without a reason."""
+
+    class Meta:
+        model = LegalHold
+        fields = ["operation", "reason", "lift_reason"]
+
+    def clean(self) -> dict:  # type: ignore[type-arg]
+        data = super().clean()
+        operation = data.get("operation") or getattr(self.instance, "operation", None)
+        if self.instance.pk is None and operation is not None:
+            if operation.shredded_at is not None:
+                raise forms.ValidationError("This operation's records were shredded already.")
+            if standing_hold(operation) is not None:
+                raise forms.ValidationError("A legal hold already stands on this operation.")
+        elif self.instance.pk is not None and self.instance.lifted_at is None:
+            if not (data.get("lift_reason") or "").strip():
+                self.add_error("lift_reason", "Give the reason the hold is lifted.")
+        return data
+
+
 @admin.register(LegalHold)
 class LegalHoldAdmin(admin.ModelAdmin):
     """A hub administrator sets a hold (add: operation and reason) and lifts it (change: the lift
     reason), both through the audited services; a hold is never deleted."""
 
+    form = LegalHoldForm
     list_display = ["operation", "reason", "set_by", "set_at", "lifted_by", "lifted_at"]
     list_filter = ["lifted_at"]
 

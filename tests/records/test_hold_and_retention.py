@@ -171,3 +171,29 @@ def test_the_loader_sets_the_retention_period_and_a_reload_changes_it_audited(wo
     assert AuditEvent.objects.get(operation=op, action="operation.retention").data == {"from": 730, "to": 365}
     with pytest.raises(Exception, match="retention_days"):
         operation_load(data | {"code": "BAD-OP", "retention_days": 0})
+
+
+def test_the_admin_sets_and_lifts_a_hold_through_the_audited_services(world):
+    admin = make_user("hub-admin")
+    admin.is_staff = admin.is_superuser = True
+    admin.save()
+    client = verified_client(admin)
+    added = client.post(
+        "/admin/operations/legalhold/add/", {"operation": world.op.pk, "reason": "Audit by the court"}
+    )
+    assert added.status_code == 302, added.content.decode()[:2000]
+    hold = LegalHold.objects.get()
+    assert (hold.reason, hold.set_by) == ("Audit by the court", admin)
+    again = client.post("/admin/operations/legalhold/add/", {"operation": world.op.pk, "reason": "twice"})
+    assert again.status_code == 200 and "already stands" in again.content.decode()
+    no_reason = client.post(f"/admin/operations/legalhold/{hold.pk}/change/", {"lift_reason": " "})
+    assert no_reason.status_code == 200 and LegalHold.objects.get().lifted_at is None
+    lifted = client.post(f"/admin/operations/legalhold/{hold.pk}/change/", {"lift_reason": "Court agrees"})
+    assert lifted.status_code == 302
+    hold.refresh_from_db()
+    assert (hold.lift_reason, hold.lifted_by) == ("Court agrees", admin) and hold.lifted_at is not None
+    assert actions(world.op)[-2:] == ["operation.hold", "operation.hold_lift"]
+    assert client.post(f"/admin/operations/legalhold/{hold.pk}/delete/", {"post": "yes"}).status_code == 403
+    # The retention period is read-only on an existing operation's admin page (the services change it).
+    page = client.get(f"/admin/operations/operation/{world.op.pk}/change/").content.decode()
+    assert 'name="retention_days"' not in page and 'name="closed_at"' not in page

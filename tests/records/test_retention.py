@@ -331,3 +331,28 @@ def test_the_migration_fills_closed_at_from_the_history(world):
     migration.forwards(apps, None)
     assert Operation.objects.get(pk=world.op.pk).closed_at == closed
     assert Operation.objects.get(pk=world.other.pk).closed_at is None  # still active
+
+
+def test_an_error_in_one_operation_leaves_it_whole_and_the_next_is_still_shredded(filled, monkeypatch):
+    from records import retention
+    from reports.selectors import SYSTEM, Audience
+    from reports.services import report_generate_now
+
+    close(filled, filled.other)
+    report_generate_now(operation=filled.other, audience=Audience(SYSTEM), edition="public", format="json")
+    real = retention.shred_operation_results
+
+    def failing(operation_id: int) -> dict[str, int]:
+        if operation_id == filled.op.pk:
+            raise RuntimeError("disk full")
+        return real(operation_id)
+
+    monkeypatch.setattr(retention, "shred_operation_results", failing)
+    before = sealed_state(filled.op)
+    out = StringIO()
+    with pytest.raises(CommandError, match="1 operation"):
+        call_command("apply_retention", stdout=out, stderr=out)
+    assert "TEST-OP failed (RuntimeError)" in out.getvalue() and "disk full" not in out.getvalue()
+    assert "Shredded OTHER-OP" in out.getvalue()
+    assert sealed_state(filled.op) == before
+    assert Operation.objects.get(pk=filled.other.pk).shredded_at is not None

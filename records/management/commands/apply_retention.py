@@ -9,6 +9,7 @@ not due is left alone; one that fails is left as it was, named, and the run ends
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
@@ -23,6 +24,8 @@ from records.retention import (
     retention_plan,
     shred_preview,
 )
+
+log = logging.getLogger(__name__)
 
 
 def _n(count: int, word: str) -> str:
@@ -77,6 +80,13 @@ class Command(BaseCommand):
             except Refused as exc:
                 failed.append(op.code)
                 self.stderr.write(f"Not shredded: {exc.message} It is left as it was.")
+                continue
+            except Exception as exc:  # its transaction rolled back; the next operation still runs
+                failed.append(op.code)
+                log.exception("retention.failed", extra={"operation": op.code})
+                self.stderr.write(
+                    f"Not shredded: {op.code} failed ({type(exc).__name__}). It is left as it was."
+                )
                 continue
             c = done.counts
             self.stdout.write(
