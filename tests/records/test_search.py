@@ -234,7 +234,7 @@ def test_page_finds_and_marks_and_escapes(world):
     assert "<mark>pangolin</mark>" in html
     assert "<script>alert(1)</script>" not in html and "&lt;script&gt;" in html
     assert 'id="operation-search-link"' in html
-    assert "1 answer" in html
+    assert "Answers: 1" in html
     response = client.get("/operations/TEST-OP/search/", {"q": "x", "kind": "poem"})
     assert response.status_code == 422 and 'href="#search-kind"' in response.content.decode()
 

@@ -125,6 +125,20 @@
   }
 
   let stickToBottom = true;
+  // A link to one message (the search page's: #msg-<room>-<seq>): load back to it, show it, mark it.
+  let target = /^#msg-(\d+)-(\d+)$/.exec(location.hash);
+  function revealTarget() {
+    if (!target || Number(target[1]) !== current) return;
+    const node = document.getElementById(location.hash.slice(1));
+    if (node) {
+      target = null; stickToBottom = false;
+      node.classList.add("target"); node.style.outline = "3px solid #f0b429"; node.style.outlineOffset = "2px";
+      node.scrollIntoView({ block: "center" });
+    } else if (oldestLoaded !== null && oldestLoaded > Number(target[2]) && !historyPending && !historyComplete) {
+      historyPending = true;
+      socket.send({ type: "history", ref: "t", room: current, before_seq: oldestLoaded, limit: 100 });
+    }
+  }
   function keepAtBottom() { if (stickToBottom) list.scrollTop = list.scrollHeight; }
 
   function placeMessage(m) {
@@ -239,7 +253,7 @@
           if (m.acked === false && !m.withdrawn) pending.set(m.id, m); else pending.delete(m.id);
           if (frame.room === current) placeMessage(m);
         }
-        renderPending(); markRead(); updateUnread();
+        renderPending(); markRead(); updateUnread(); revealTarget();
         break;
       }
       case "subscribed": {
@@ -259,6 +273,7 @@
         list.scrollTop += list.scrollHeight - before;
         historyComplete = frame.complete;
         $("history-state").textContent = frame.complete ? Hub.t("Start of the room.") : "";
+        revealTarget();
         break;
       }
       case "pending": { // what I have yet to acknowledge, on any page of mine (alerts.js)
