@@ -13,6 +13,7 @@ from __future__ import annotations
 from django.db.models import QuerySet
 
 from cencomm.crypto import open_sealed, seal
+from cencomm.errors import Refused
 from reports.models import Report
 from results.sealing import operation_scope
 
@@ -47,7 +48,15 @@ def kept_after_shredding(operation_id: int) -> QuerySet[Report]:
 
 
 def shred_reports(operation_id: int) -> int:
-    """Delete every report of the operation but those kept (restricted, interim, failed, queued)."""
+    """Delete every report of the operation but those kept (restricted, interim, failed, queued).
+
+    The rows are locked first; one being generated right now refuses the shredding (its worker would
+    store the file it built from the records after they were gone). A queued one is deleted: its
+    worker then finds nothing to claim.
+    """
+    rows = Report.objects.select_for_update().filter(operation_id=operation_id)
+    if Report.State.RUNNING in set(rows.values_list("state", flat=True)):
+        raise Refused("A report of the operation is being generated; it is shredded at the next run.")
     kept = kept_after_shredding(operation_id).values("pk")
     deleted, _ = Report.objects.filter(operation_id=operation_id).exclude(pk__in=kept).delete()
     return deleted

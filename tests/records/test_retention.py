@@ -356,3 +356,26 @@ def test_an_error_in_one_operation_leaves_it_whole_and_the_next_is_still_shredde
     assert "Shredded OTHER-OP" in out.getvalue()
     assert sealed_state(filled.op) == before
     assert Operation.objects.get(pk=filled.other.pk).shredded_at is not None
+
+
+@pytest.mark.postgres
+def test_postgresql_writes_the_same_payloads_as_python_for_shredded_versions(filled):
+    """The fast check (PostgreSQL writes each payload) agrees with Python on the kept digests: it
+    finds no broken link on its own, without falling back to the authoritative check."""
+    from results.chain import fast_first_broken, pg_links, python_links
+
+    run()
+    assert ResultVersion.objects.filter(result__operation=filled.op).exclude(notes_digest="").exists()
+    assert GoodsLine.objects.filter(version__result__operation=filled.op).exclude(brand_digest="").exists()
+    assert list(pg_links(filled.op.pk, 0, 10**9)) == list(python_links(filled.op.pk))
+    assert fast_first_broken(filled.op.pk) is None
+
+
+def test_an_operation_whose_report_is_being_generated_waits_for_the_next_run(filled):
+    Report.objects.filter(pk=filled.restricted.pk).update(state=Report.State.RUNNING)
+    before = sealed_state(filled.op)
+    with pytest.raises(CommandError, match="TEST-OP"):
+        run()
+    assert sealed_state(filled.op) == before
+    Report.objects.filter(pk=filled.restricted.pk).update(state=Report.State.DONE)
+    assert "Shredded TEST-OP" in run()
