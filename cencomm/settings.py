@@ -201,6 +201,8 @@ INSTALLED_APPS = [
     "axes",
     "channels",
     "ninja",  # its static Swagger UI: /api/v1/docs works with no network
+    "django_tasks",  # Django's tasks framework (the backport of Django 6's django.tasks)
+    "django_tasks_db",  # its database backend: the report queue (reports.services)
     "cencomm",
     "operations",
     "products",
@@ -376,9 +378,11 @@ if CENCOMM_METRICS_TOKEN and len(CENCOMM_METRICS_TOKEN) < 32:
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 CENCOMM_UPLOAD_MAX_BYTES = env_int("CENCOMM_UPLOAD_MAX_BYTES", 10 * 1024 * 1024, minimum=1024)
-# Reports: a thread in the web process generates queued reports (the demo needs no other process);
-# in production run `manage.py run_report_worker` instead (see reports/services.py).
+# Reports: a thread in the web process runs the queued report tasks (the demo needs no other
+# process); in production run `manage.py db_worker --queue-name reports` instead (reports/services.py).
 CENCOMM_REPORT_THREAD = env_bool("CENCOMM_REPORT_THREAD", not PRODUCTION and not TESTING)
+# The tasks framework: report jobs are rows in this database (django_tasks_db), run by db_worker.
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["reports"]}}
 
 
 # --- static files, time, language --------------------------------------------------------------

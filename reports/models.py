@@ -1,7 +1,8 @@
 """Report jobs: what was asked for, by whom, how far generation got, and the file it produced.
 
-A job is a row: the page, the API and the command all queue one, and a worker (a thread in the
-demo server, or ``manage.py run_report_worker``) claims it. The finished file is stored in the row,
+A job is a row: the page, the API and the command all queue one, with a task of Django's tasks
+framework that a worker (``manage.py db_worker --queue-name reports``, or a thread in the demo
+server) runs; the task claims the row (``reports.services``). The finished file is stored in the row,
 sealed under the operation's data key when the edition is restricted, together with the state of
 the record it was built from (``inputs``) so that it can be reproduced and checked.
 """
@@ -59,7 +60,10 @@ class Report(models.Model):
     heartbeat_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
     attempts = models.PositiveSmallIntegerField(default=0)
-    worker = models.CharField(max_length=120, blank=True)
+    worker = models.CharField(max_length=120, blank=True)  # the framework's worker id
+    # The tasks framework's task (django_tasks_db's DBTaskResult) running this attempt; None when
+    # the job is generated in the asking process (``manage.py report``).
+    task_id = models.UUIDField(null=True, blank=True, editable=False)
     error = models.CharField(max_length=500, blank=True)
 
     # The state of the record the report was built from: chain head, counts, operation state.

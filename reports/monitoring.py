@@ -1,7 +1,9 @@
 """What ``/metrics`` says about the report queue: jobs by state, generation times, the oldest wait.
 
 Read from the database when Prometheus scrapes, so every web process shows the same queue whichever
-process or worker ran the jobs (the figures are defined in ``cencomm.metrics``).
+process or worker ran the jobs (the figures are defined in ``cencomm.metrics``). The source is the
+``Report`` rows, not the tasks framework's task rows: a job's state there is what its page shows,
+and a job given back after its worker died is queued again there while its dead task is failed.
 """
 
 from __future__ import annotations

@@ -1,11 +1,22 @@
-"""Writes: ask for a report, claim a queued job, generate and store it.
+"""Writes: ask for a report, run its job, generate and store it; give back a job whose worker died.
 
-The queue is the ``Report`` table itself (no broker). A worker claims the oldest queued job with
-``SELECT ... FOR UPDATE SKIP LOCKED`` on PostgreSQL (SQLite serialises writers, which is enough for
-the demo), marks it running, and generates it: progress goes to the row in small separate writes,
-so the page polling it sees each stage. Workers are ``manage.py run_report_worker`` or, when
-``CENCOMM_REPORT_THREAD`` is on (the default outside production), a thread this process starts
-after the request commits, so ``make demo`` generates reports with no other process.
+The queue is Django's tasks framework (``django-tasks`` with the ``django-tasks-db`` database
+backend): asking for a report stores the ``Report`` row and enqueues one ``report_job`` task in the
+same transaction (the database backend enqueues by inserting a row, so both commit or neither). A
+worker, ``manage.py db_worker --queue-name reports``, takes each task once (``SELECT ... FOR UPDATE
+SKIP LOCKED``) and runs it. The task claims its ``Report`` row (``report_claim``: queued to
+running, one more attempt, the worker's id) and generates it: stages and progress go to the row in
+small separate writes, with a heartbeat, so the page polling it sees each stage.
+
+What the framework does not do is notice a worker that died mid-task: its task stays "running"
+for ever, with no heartbeat and no retry. That is the hand-written part kept here: ``report_recover``
+gives such a job back (a new task) or fails it after ``MAX_ATTEMPTS``; the worker's unit runs it at
+start for its own worker id (its earlier run died) and a timer runs it for jobs silent longer than
+``STALE_AFTER`` (``manage.py report_recover``, deploy/systemd/).
+
+When ``CENCOMM_REPORT_THREAD`` is on (the default outside production), a thread of this process runs
+the framework's worker after the request commits, until the queue is empty, so ``make demo``
+generates reports with no other process.
 """
 
 from __future__ import annotations
@@ -23,8 +34,13 @@ from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
+from django.db.models import Q
 from django.utils import timezone, translation
 from django.utils.translation import gettext_noop
+from django_tasks import DEFAULT_TASK_BACKEND_ALIAS, TaskContext, TaskResultStatus, task
+from django_tasks_db.management.commands.db_worker import Worker
+from django_tasks_db.models import DBTaskResult
+from django_tasks_db.utils import exclusive_transaction
 
 from cencomm.logging import work_id
 from operations.models import Membership, Operation
@@ -39,6 +55,8 @@ HTML_CASE_LIMIT = 100
 #: A running job whose worker has not written for this long is given back to the queue.
 STALE_AFTER = dt.timedelta(minutes=10)
 MAX_ATTEMPTS = 3
+#: The tasks framework's queue the report jobs go to (``manage.py db_worker --queue-name reports``).
+REPORTS_QUEUE = "reports"
 
 CONTENT_TYPES = {
     Report.Format.PDF: ("application/pdf", "pdf"),
@@ -82,10 +100,14 @@ def report_request(
     audience: Audience,
     edition: str,
     format: str,
-    start_worker: bool = True,
+    enqueue: bool = True,
 ) -> Report:
-    """Queue a report; a worker picks it up after commit."""
-    if Operation.objects.filter(pk=operation.pk, shredded_at__isnull=False).exists():  # nothing left to build on
+    """Queue a report: its row and its task, committed together; a worker runs it after commit.
+
+    ``enqueue=False``: the row only, for a caller that claims and generates it itself."""
+    if Operation.objects.filter(
+        pk=operation.pk, shredded_at__isnull=False
+    ).exists():  # nothing left to build on
         raise ValidationError({"edition": ["This operation's records were shredded: no new report."]})
     _validate(edition, format, audience)
     report = Report.objects.create(
@@ -102,9 +124,18 @@ def report_request(
     audit.report_requested(report=report, actor=requested_by)
     # The asking request's line names the job; the worker's lines carry request_id "report-<id>".
     log.info("report.queued", extra={"report_id": report.pk, "format": format})
-    if start_worker and settings.CENCOMM_REPORT_THREAD:
-        transaction.on_commit(start_thread_worker)
+    if enqueue:
+        _enqueue(report)
+        if settings.CENCOMM_REPORT_THREAD:
+            transaction.on_commit(start_thread_worker)
     return report
+
+
+def _enqueue(report: Report) -> None:
+    """The job's task, in the caller's transaction; its id kept to find it again (``report_recover``)."""
+    result = report_job.enqueue(report_id=report.pk)
+    report.task_id = result.id
+    Report.objects.filter(pk=report.pk).update(task_id=result.id)
 
 
 def report_request_for_member(*, membership: Membership, edition: str, format: str) -> Report:
@@ -118,22 +149,36 @@ def report_request_for_member(*, membership: Membership, edition: str, format: s
 
 
 def _worker_name() -> str:
-    return f"{socket.gethostname()}:{os.getpid()}:{threading.current_thread().name}"[:120]
+    return f"{socket.gethostname()}:{os.getpid()}:{threading.current_thread().name}"[:64]
+
+
+@task(queue_name=REPORTS_QUEUE, takes_context=True)
+def report_job(context: TaskContext, report_id: int) -> bool:
+    """The framework's task for one job: claim the row, generate it. False: nothing to do (the job
+    was given back to another task, is finished, or is being claimed elsewhere)."""
+    worker_ids = context.task_result.worker_ids
+    report = report_claim(report_id=report_id, worker=worker_ids[-1] if worker_ids else _worker_name())
+    if report is None:
+        return False
+    report_generate(report=report)
+    return True
 
 
 @transaction.atomic
-def report_claim(*, report_id: int | None = None) -> Report | None:
-    """Take the oldest queued job (or that one), or None; concurrent workers never take the same one."""
-    queued = Report.objects.select_for_update(skip_locked=True).filter(state=Report.State.QUEUED)
-    if report_id is not None:
-        queued = queued.filter(pk=report_id)
-    report = queued.order_by("requested_at", "pk").defer("content").first()
+def report_claim(*, report_id: int, worker: str) -> Report | None:
+    """Take this queued job for ``worker``, or None; concurrent callers never take the same one."""
+    report = (
+        Report.objects.select_for_update(skip_locked=True)
+        .filter(pk=report_id, state=Report.State.QUEUED)
+        .defer("content")
+        .first()
+    )
     if report is None:
         return None
     now = timezone.now()
     report.state, report.started_at, report.heartbeat_at = Report.State.RUNNING, now, now
     report.worker, report.attempts, report.progress, report.stage = (
-        _worker_name(),
+        worker[:120],
         report.attempts + 1,
         1,
         gettext_noop("Started"),
@@ -144,15 +189,31 @@ def report_claim(*, report_id: int | None = None) -> Report | None:
     return report
 
 
+class WorkerLost(Exception):
+    """What a dead worker's task is failed with in the framework's table (``report_recover``)."""
+
+
 @transaction.atomic
-def report_requeue_stale(*, older_than: dt.timedelta = STALE_AFTER) -> int:
-    """Give jobs of a worker that died back to the queue (or fail them after MAX_ATTEMPTS)."""
-    cutoff = timezone.now() - older_than
-    stale = Report.objects.select_for_update(skip_locked=True).filter(
-        state=Report.State.RUNNING, heartbeat_at__lt=cutoff
-    )
+def report_recover(*, worker: str | None = None, older_than: dt.timedelta = STALE_AFTER) -> int:
+    """Jobs whose worker died, given back to the queue with a new task, or failed after MAX_ATTEMPTS.
+
+    A job died with its worker when it is running and silent for ``older_than`` (no progress, no
+    heartbeat), or when it is running under ``worker`` while that worker is only starting (its earlier
+    run, under the same id, died). Its task, left "running" by the framework, is marked failed.
+    """
+    dead = Q(heartbeat_at__lt=timezone.now() - older_than)
+    if worker:
+        dead |= Q(worker=worker)
+    stale = Report.objects.select_for_update(skip_locked=True).filter(dead, state=Report.State.RUNNING)
     count = 0
     for report in stale.defer("content"):
+        lost = (
+            DBTaskResult.objects.filter(id=report.task_id, status=TaskResultStatus.RUNNING).first()
+            if report.task_id
+            else None
+        )
+        if lost is not None:
+            lost.set_failed(WorkerLost(f"the worker {report.worker} of report {report.pk} stopped answering"))
         if report.attempts >= MAX_ATTEMPTS:
             report.state, report.error, report.finished_at = (
                 Report.State.FAILED,
@@ -162,6 +223,9 @@ def report_requeue_stale(*, older_than: dt.timedelta = STALE_AFTER) -> int:
         else:
             report.state, report.stage = Report.State.QUEUED, gettext_noop("Queued again")
         report.save(update_fields=["state", "error", "finished_at", "stage"])
+        if report.state == Report.State.QUEUED:
+            _enqueue(report)
+        log.warning("report.recovered", extra={"report_id": report.pk, "state": report.state})
         count += 1
     return count
 
@@ -262,17 +326,39 @@ def _store(report: Report, data: dict[str, Any], content: bytes, elapsed_ms: int
     audit.report_generated(report=report, integrity=data["integrity"])
 
 
-def report_run_pending(*, limit: int | None = None) -> int:
-    """Claim and generate queued jobs until none is left (or ``limit``); returns how many ran."""
-    done = 0
-    report_requeue_stale()
-    while limit is None or done < limit:
-        report = report_claim()
-        if report is None:
-            break
-        report_generate(report=report)
-        done += 1
-    return done
+def report_run_pending(*, limit: int | None = None, worker: str | None = None) -> int:
+    """This process as a worker of the framework until the reports queue is empty (or ``limit`` tasks);
+    returns how many tasks ran. Dead workers' jobs are given back first.
+
+    ``db_worker --batch``'s loop (take a ready task under SKIP LOCKED, claim it, run it with the
+    framework's ``Worker.run_task``) without its signal handlers, which only a main thread may set,
+    and its closing of connections, which would end a test's transaction.
+    """
+    worker = worker or _worker_name()
+    report_recover(worker=worker)
+    runner = Worker(
+        queue_names=[REPORTS_QUEUE],
+        interval=0,
+        batch=True,
+        backend_name=DEFAULT_TASK_BACKEND_ALIAS,
+        startup_delay=False,
+        max_tasks=limit,
+        worker_id=worker,
+        excluded_queue_names=[],
+    )
+    ready = DBTaskResult.objects.ready().filter(
+        backend_name=DEFAULT_TASK_BACKEND_ALIAS, queue_name=REPORTS_QUEUE
+    )
+    ran = 0
+    while limit is None or ran < limit:
+        with exclusive_transaction(ready.db):
+            job = ready.get_locked()
+            if job is None:
+                break
+            job.claim(worker)
+        runner.run_task(job)
+        ran += 1
+    return ran
 
 
 _thread_lock = threading.Lock()
@@ -305,33 +391,29 @@ def report_generate_now(
     format: str,
     requested_by: AbstractBaseUser | None = None,
 ) -> Report:
-    """The command line's path: queue, claim this very job and generate it in this process."""
+    """The command line's path: the job's row (no task: no worker will take it), claimed and generated
+    in this process."""
     report = report_request(
         operation=operation,
         requested_by=requested_by,
         audience=audience,
         edition=edition,
         format=format,
-        start_worker=False,
+        enqueue=False,
     )
-    claimed = report_claim(report_id=report.pk)
-    if claimed is not None:
-        return report_generate(report=claimed)
-    # a worker took it first: wait for it
-    while not report.finished:
-        time.sleep(0.2)
-        report.refresh_from_db(fields=["state"])
-    report.refresh_from_db()
-    return report
+    claimed = report_claim(report_id=report.pk, worker=_worker_name())
+    assert claimed is not None  # nothing else knows of this row yet
+    return report_generate(report=claimed)
 
 
 __all__ = [
     "report_claim",
     "report_generate",
     "report_generate_now",
+    "report_job",
+    "report_recover",
     "report_request",
     "report_request_for_member",
-    "report_requeue_stale",
     "report_run_pending",
     "start_thread_worker",
 ]

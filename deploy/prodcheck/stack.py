@@ -103,11 +103,12 @@ def read_env_file(path: Path) -> dict[str, str]:
     return values
 
 
-def exec_start(unit: str, **substitutions: str) -> list[str]:
-    """The unit's ExecStart, with the installed paths replaced by this checkout's."""
+def exec_start(unit: str, directive: str = "ExecStart", **substitutions: str) -> list[str]:
+    """The unit's ExecStart (or ``directive``: ExecStartPre), with the installed paths replaced by
+    this checkout's and ``substitutions`` made (systemd's specifiers: ``%i``, ``%H``)."""
     text = (DEPLOY / "systemd" / unit).read_text()
-    line = next(x for x in text.splitlines() if x.startswith("ExecStart="))
-    command = line.removeprefix("ExecStart=").replace("/srv/cencomm/app/.venv/bin/", f"{VENV_BIN}/")
+    line = next(x for x in text.splitlines() if x.startswith(f"{directive}="))
+    command = line.removeprefix(f"{directive}=").replace("/srv/cencomm/app/.venv/bin/", f"{VENV_BIN}/")
     for old, new in substitutions.items():
         command = command.replace(old, new)
     return command.split()

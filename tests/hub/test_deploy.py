@@ -59,13 +59,28 @@ def test_units_run_commands_that_exist() -> None:
     daphne = check.exec_start("cencomm-daphne@.service", **{"%i": "8001"})
     assert Path(daphne[0]).name == "daphne" and Path(daphne[0]).exists()
     assert daphne[-1] == "asgi:application" and "127.0.0.1" in daphne
-    worker = check.exec_start("cencomm-report-worker.service")
-    assert worker[1:3] == ["manage.py", "run_report_worker"] and "run_report_worker" in get_commands()
-    for unit in ("cencomm-daphne@.service", "cencomm-report-worker.service"):
+    worker = check.exec_start("cencomm-report-worker.service", **{"%H": "hub-1"})
+    assert (
+        worker[1:5] == ["manage.py", "db_worker", "--queue-name", "reports"] and "db_worker" in get_commands()
+    )
+    assert "--no-reload" in worker and worker[worker.index("--worker-id") + 1] == "hub-1-reports"
+    recover = check.exec_start("cencomm-report-worker.service", "ExecStartPre", **{"%H": "hub-1"})
+    assert recover[1:] == ["manage.py", "report_recover", "--worker-id", "hub-1-reports"]
+    assert "report_recover" in get_commands()
+    timed = check.exec_start("cencomm-report-recover.service")
+    assert timed[1:] == ["manage.py", "report_recover"]
+    for unit in (
+        "cencomm-daphne@.service",
+        "cencomm-report-worker.service",
+        "cencomm-report-recover.service",
+    ):
         text = (DEPLOY / "systemd" / unit).read_text()
         assert "EnvironmentFile=/etc/cencomm/cencomm.env" in text and "User=cencomm" in text
     target = (DEPLOY / "systemd" / "cencomm.target").read_text()
-    assert "cencomm-daphne@8001.service cencomm-daphne@8002.service cencomm-report-worker.service" in target
+    assert (
+        "cencomm-daphne@8001.service cencomm-daphne@8002.service cencomm-report-worker.service"
+        " cencomm-report-recover.timer" in target
+    )
 
 
 def test_env_file_sets_only_documented_settings_and_no_secret_values() -> None:
@@ -85,7 +100,13 @@ def test_systemd_accepts_the_units(tmp_path: Path) -> None:
     for unit in (DEPLOY / "systemd").iterdir():
         shutil.copy(unit, tmp_path / unit.name)
     shutil.copy(tmp_path / "cencomm-daphne@.service", tmp_path / "cencomm-daphne@8001.service")
-    names = ["cencomm-daphne@8001.service", "cencomm-report-worker.service", "cencomm.target"]
+    names = [
+        "cencomm-daphne@8001.service",
+        "cencomm-report-worker.service",
+        "cencomm-report-recover.service",
+        "cencomm-report-recover.timer",
+        "cencomm.target",
+    ]
     result = subprocess.run(
         [analyze, "verify", "--man=no", *(str(tmp_path / n) for n in names)],
         capture_output=True,

@@ -1,4 +1,5 @@
-"""The database-only queue: claim, progress, stale jobs, and workers that never take the same job."""
+"""The report queue on Django's tasks framework: one task per job, taken by one worker once, stages
+and progress on the job's row, and a dead worker's job given back, then failed after its attempts."""
 
 from __future__ import annotations
 
@@ -6,12 +7,23 @@ import datetime as dt
 import threading
 
 import pytest
-from django.db import connection
+from django.db import connection, transaction
 from django.utils import timezone
+from django_tasks_db.models import DBTaskResult
 
+from reports import writers
 from reports.models import Report
 from reports.selectors import SYSTEM, Audience
-from reports.services import report_claim, report_request, report_requeue_stale, report_run_pending
+from reports.services import (
+    MAX_ATTEMPTS,
+    REPORTS_QUEUE,
+    report_claim,
+    report_generate_now,
+    report_recover,
+    report_request,
+    report_run_pending,
+)
+from tests.conftest import verified_client
 
 
 def _queue(world, n=1, fmt="json"):
@@ -23,30 +35,96 @@ def _queue(world, n=1, fmt="json"):
     ]
 
 
+def _task(report: Report) -> DBTaskResult:
+    report.refresh_from_db(fields=["task_id"])
+    return DBTaskResult.objects.get(id=report.task_id)
+
+
+def _die_while_running(report: Report, worker: str) -> None:
+    """What a worker that took the job and died leaves: its task and the job both running."""
+    task = _task(report)
+    task.claim(worker)
+    assert report_claim(report_id=report.pk, worker=worker) is not None
+
+
 @pytest.mark.django_db
-def test_jobs_run_oldest_first_and_record_the_inputs_state(world):
+def test_each_job_is_one_task_run_once_and_records_its_inputs(world):
     first, second = _queue(world, 2)
-    assert report_claim().pk == first.pk
-    assert Report.objects.get(pk=first.pk).state == "running"
-    assert report_run_pending() == 1  # only the second is still queued
-    second.refresh_from_db()
-    assert second.state == "done" and second.progress == 100 and second.stage == "Done"
+    assert [_task(r).status for r in (first, second)] == ["READY", "READY"]
+    assert {_task(r).queue_name for r in (first, second)} == {REPORTS_QUEUE}
+    assert report_run_pending(worker="worker-1") == 2
+    assert report_run_pending(worker="worker-2") == 0  # nothing left: each task was taken once
+    for report in (first, second):
+        report.refresh_from_db()
+        task = _task(report)
+        assert report.state == "done" and report.progress == 100 and report.stage == "Done"
+        assert report.attempts == 1 and report.worker == "worker-1"
+        assert task.status == "SUCCESSFUL" and task.return_value is True and task.worker_ids == ["worker-1"]
     assert second.inputs["chain"] == f"results:{world.op.pk}" and second.inputs["results"] == 0
     assert second.sha256 and second.size and second.generation_ms is not None
 
 
 @pytest.mark.django_db
-def test_a_job_whose_worker_died_is_queued_again_then_failed(world):
+def test_the_task_is_enqueued_in_the_asking_transaction(world):
+    with pytest.raises(RuntimeError), transaction.atomic():
+        _queue(world)
+        assert DBTaskResult.objects.count() == 1
+        raise RuntimeError("the request fails after asking")
+    assert Report.objects.count() == 0 and DBTaskResult.objects.count() == 0
+
+
+@pytest.mark.django_db
+def test_stages_and_progress_are_on_the_page_while_the_job_runs(world, monkeypatch):
+    client = verified_client(world.coordinator)
+    report_id = client.post(
+        "/api/v1/operations/TEST-OP/reports",
+        {"edition": "public", "format": "json"},
+        content_type="application/json",
+    ).json()["id"]
+    seen = []
+    write_json = writers.write_json
+
+    def writing(data):
+        seen.append(client.get(f"/api/v1/operations/TEST-OP/reports/{report_id}").json())
+        return write_json(data)
+
+    monkeypatch.setattr("reports.services.writers.write_json", writing)
+    assert report_run_pending() == 1
+    (during,) = seen
+    assert during["state"] == "running" and 1 < during["progress"] < 100 and during["stage"]
+    done = client.get(f"/api/v1/operations/TEST-OP/reports/{report_id}").json()
+    assert done["state"] == "done" and done["progress"] == 100
+
+
+@pytest.mark.django_db
+def test_a_job_whose_worker_died_is_given_back_then_failed_after_its_attempts(world):
     (report,) = _queue(world)
-    report_claim()
+    _die_while_running(report, "worker-a")
+    lost = _task(report)
+    assert report_recover() == 0  # still beating: not dead yet
+    assert report_recover(worker="worker-a") == 1  # worker-a starting again: its earlier run died
+    report.refresh_from_db()
+    assert report.state == "queued" and report.stage == "Queued again" and report.attempts == 1
+    lost.refresh_from_db()
+    assert lost.status == "FAILED" and lost.exception_class_path.endswith("WorkerLost")
+    assert _task(report).status == "READY"  # a new task for the next attempt
+
+    # The next worker dies silently: after STALE_AFTER without a heartbeat it is given back too.
+    _die_while_running(report, "worker-b")
     Report.objects.filter(pk=report.pk).update(heartbeat_at=timezone.now() - dt.timedelta(hours=1))
-    assert report_requeue_stale() == 1
-    assert Report.objects.get(pk=report.pk).state == "queued"
-    Report.objects.filter(pk=report.pk).update(
-        state="running", attempts=3, heartbeat_at=timezone.now() - dt.timedelta(hours=1)
-    )
-    report_requeue_stale()
-    assert Report.objects.get(pk=report.pk).state == "failed"
+    assert report_recover() == 1
+    assert report_run_pending(worker="worker-c") == 1
+    report.refresh_from_db()
+    assert report.state == "done" and report.attempts == 3 and report.worker == "worker-c"
+
+    (again,) = _queue(world)
+    for attempt in range(MAX_ATTEMPTS):
+        _die_while_running(again, f"worker-{attempt}")
+        assert report_recover(worker=f"worker-{attempt}") == 1
+    again.refresh_from_db()
+    assert again.state == "failed" and again.error == "The worker stopped answering."
+    assert again.attempts == MAX_ATTEMPTS and _task(again).status == "FAILED"
+    assert report_run_pending() == 0  # no task left for it
 
 
 @pytest.mark.django_db
@@ -55,32 +133,44 @@ def test_a_failing_generation_is_recorded_not_raised(world, monkeypatch):
     monkeypatch.setattr("reports.services.writers.write_json", lambda data: 1 / 0)
     assert report_run_pending() == 1
     report.refresh_from_db()
-    assert report.state == "failed" and "ZeroDivisionError" in report.error
+    assert report.state == "failed" and "ZeroDivisionError" in report.error and report.attempts == 1
+
+
+@pytest.mark.django_db
+def test_the_command_lines_report_makes_no_task(world):
+    report = report_generate_now(
+        operation=world.op, audience=Audience(SYSTEM), edition="public", format="json"
+    )
+    assert report.state == "done" and report.task_id is None
+    assert DBTaskResult.objects.count() == 0
 
 
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
-def test_concurrent_workers_never_claim_the_same_job(tworld):
+def test_concurrent_workers_never_run_the_same_job(tworld):
     assert connection.vendor == "postgresql"
     _queue(tworld, 6)
-    claimed: list[int] = []
+    ran: list[int] = []
     barrier = threading.Barrier(3)
 
-    def worker() -> None:
+    def worker(name: str) -> None:
         barrier.wait()
         try:
-            while (report := report_claim()) is not None:
-                claimed.append(report.pk)
+            ran.append(report_run_pending(worker=name))
         finally:
             connection.close()
 
-    threads = [threading.Thread(target=worker) for _ in range(3)]
+    threads = [threading.Thread(target=worker, args=(f"worker-{n}",)) for n in range(3)]
     for t in threads:
         t.start()
     for t in threads:
         t.join()
-    assert sorted(claimed) == sorted(Report.objects.values_list("pk", flat=True))
-    assert len(set(claimed)) == 6
+    assert sum(ran) == 6
+    assert set(Report.objects.values_list("state", "attempts")) == {("done", 1)}
+    tasks = list(DBTaskResult.objects.all())
+    assert len(tasks) == 6 and all(t.status == "SUCCESSFUL" and len(t.worker_ids) == 1 for t in tasks)
+    for report in Report.objects.all():
+        assert report.worker == DBTaskResult.objects.get(id=report.task_id).worker_ids[0]
 
 
 @pytest.mark.django_db(transaction=True)
@@ -92,3 +182,4 @@ def test_the_thread_worker_generates_after_commit(tworld, settings):
     services._thread.join(timeout=30)
     report.refresh_from_db()
     assert report.state == "done"
+    assert _task(report).status == "SUCCESSFUL"
