@@ -55,6 +55,8 @@ HTML_CASE_LIMIT = 100
 #: A running job whose worker has not written for this long is given back to the queue.
 STALE_AFTER = dt.timedelta(minutes=10)
 MAX_ATTEMPTS = 3
+#: A queued job with no task for this long gets one (``report_recover``).
+ORPHAN_AFTER = dt.timedelta(minutes=1)
 #: The tasks framework's queue the report jobs go to (``manage.py db_worker --queue-name reports``).
 REPORTS_QUEUE = "reports"
 
@@ -200,12 +202,23 @@ def report_recover(*, worker: str | None = None, older_than: dt.timedelta = STAL
     A job died with its worker when it is running and silent for ``older_than`` (no progress, no
     heartbeat), or when it is running under ``worker`` while that worker is only starting (its earlier
     run, under the same id, died). Its task, left "running" by the framework, is marked failed.
+
+    A job queued for ORPHAN_AFTER with no task (asked for before the queue was on the tasks
+    framework, or by a ``manage.py report`` that stopped before it claimed the job) gets one.
     """
-    dead = Q(heartbeat_at__lt=timezone.now() - older_than)
+    now = timezone.now()
+    orphans = Report.objects.select_for_update(skip_locked=True).filter(
+        state=Report.State.QUEUED, task_id__isnull=True, requested_at__lt=now - ORPHAN_AFTER
+    )
+    count = 0
+    for report in orphans.defer("content"):
+        _enqueue(report)
+        log.warning("report.recovered", extra={"report_id": report.pk, "state": report.state})
+        count += 1
+    dead = Q(heartbeat_at__lt=now - older_than)
     if worker:
         dead |= Q(worker=worker)
     stale = Report.objects.select_for_update(skip_locked=True).filter(dead, state=Report.State.RUNNING)
-    count = 0
     for report in stale.defer("content"):
         lost = (
             DBTaskResult.objects.filter(id=report.task_id, status=TaskResultStatus.RUNNING).first()
@@ -218,7 +231,7 @@ def report_recover(*, worker: str | None = None, older_than: dt.timedelta = STAL
             report.state, report.error, report.finished_at = (
                 Report.State.FAILED,
                 "The worker stopped answering.",
-                timezone.now(),
+                now,
             )
         else:
             report.state, report.stage = Report.State.QUEUED, gettext_noop("Queued again")

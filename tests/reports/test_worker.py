@@ -128,6 +128,25 @@ def test_a_job_whose_worker_died_is_given_back_then_failed_after_its_attempts(wo
 
 
 @pytest.mark.django_db
+def test_a_job_queued_without_a_task_gets_one(world):
+    """Asked for before the queue was on the tasks framework: the first recovery enqueues its task."""
+    old = Report.objects.create(
+        operation=world.op,
+        edition="public",
+        format="json",
+        kind="interim",
+        requested_at=timezone.now() - dt.timedelta(hours=1),
+    )
+    # One just stored by report_generate_now, about to be claimed by its own process, is left alone.
+    Report.objects.create(operation=world.op, edition="public", format="json", kind="interim")
+    assert report_recover() == 1 and _task(old).status == "READY"
+    assert report_recover() == 0
+    assert report_run_pending() == 1
+    old.refresh_from_db()
+    assert old.state == "done" and old.attempts == 1
+
+
+@pytest.mark.django_db
 def test_a_failing_generation_is_recorded_not_raised(world, monkeypatch):
     (report,) = _queue(world)
     monkeypatch.setattr("reports.services.writers.write_json", lambda data: 1 / 0)
