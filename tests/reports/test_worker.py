@@ -4,7 +4,13 @@ and progress on the job's row, and a dead worker's job given back, then failed a
 from __future__ import annotations
 
 import datetime as dt
+import os
+import subprocess
+import sys
 import threading
+import time
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 from django.db import connection, transaction
@@ -190,6 +196,40 @@ def test_concurrent_workers_never_run_the_same_job(tworld):
     assert len(tasks) == 6 and all(t.status == "SUCCESSFUL" and len(t.worker_ids) == 1 for t in tasks)
     for report in Report.objects.all():
         assert report.worker == DBTaskResult.objects.get(id=report.task_id).worker_ids[0]
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_db_worker_killed_mid_job_leaves_it_running_until_it_is_given_back(tworld):
+    """A real ``manage.py db_worker`` killed (SIGKILL) while it generates: the framework leaves the
+    task running for ever; the recovery its unit runs at restart gives the job back."""
+    parts = urlsplit(os.environ["DATABASE_URL"])
+    env = dict(
+        os.environ, DATABASE_URL=urlunsplit(parts._replace(path=f"/{connection.settings_dict['NAME']}"))
+    )
+    (report,) = _queue(tworld, fmt="pdf")
+    worker = subprocess.Popen(  # noqa: S603
+        [sys.executable, "manage.py", "db_worker", "--queue-name", "reports", "--worker-id", "doomed"]
+        + ["--no-reload", "--no-startup-delay", "--interval", "0.1"],
+        cwd=Path(__file__).resolve().parents[2],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while Report.objects.get(pk=report.pk).state == "queued" and time.monotonic() < deadline:
+            time.sleep(0.02)
+    finally:
+        worker.kill()
+        worker.wait(timeout=10)
+    report.refresh_from_db()
+    assert (report.state, report.worker, report.attempts) == ("running", "doomed", 1)
+    assert _task(report).status == "RUNNING"  # what the framework leaves: no heartbeat, no retry
+    assert report_recover(worker="doomed") == 1
+    assert report_run_pending(worker="survivor") == 1
+    report.refresh_from_db()
+    assert (report.state, report.worker, report.attempts) == ("done", "survivor", 2)
 
 
 @pytest.mark.django_db(transaction=True)
