@@ -197,3 +197,11 @@ def test_the_admin_sets_and_lifts_a_hold_through_the_audited_services(world):
     # The retention period is read-only on an existing operation's admin page (the services change it).
     page = client.get(f"/admin/operations/operation/{world.op.pk}/change/").content.decode()
     assert 'name="retention_days"' not in page and 'name="closed_at"' not in page
+
+
+def test_the_retention_field_holds_a_plain_number_in_every_language(world):
+    """A number input takes no thousands separator: 1825, never 1,825 or 1 825."""
+    client = verified_client(world.coordinator)
+    for language in ("en", "fr", "ar"):
+        page = client.get("/operations/TEST-OP/", HTTP_ACCEPT_LANGUAGE=language).content.decode()
+        assert 'max="36500" value="1825"' in page, language
