@@ -6,6 +6,7 @@ import datetime as dt
 import importlib
 import os
 import platform
+import signal
 import subprocess
 import sys
 import time
@@ -80,6 +81,14 @@ def main(argv: list[str]) -> int:
     return 1 if failed else 0
 
 
+def _stop(signum: int, frame: object) -> None:
+    # SIGTERM (and SIGINT, which a shell ignores for a command run in the background) end the run
+    # through the benchmarks' finally blocks: servers stopped, their databases dropped.
+    raise SystemExit(128 + signum)
+
+
 if __name__ == "__main__":
+    signal.signal(signal.SIGTERM, _stop)
+    signal.signal(signal.SIGINT, _stop)
     sys.path.insert(0, str(ROOT))
     raise SystemExit(main(sys.argv[1:]))

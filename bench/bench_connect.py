@@ -45,7 +45,7 @@ TITLE = "Connecting: statements per socket, sockets per second"
 SINGLES = 8  # rooms sockets opened one after another on a quiet hub, for the statement count
 BURST = int(os.environ.get("CENCOMM_BENCH_CONNECT_BURST") or 1000)
 CONCURRENCY = 100  # handshakes in flight at once in the burst
-WITHIN = 90.0  # seconds; a socket not open by then counts as not opened
+WITHIN = 60.0  # seconds; a socket not open by then counts as not opened
 
 
 @dataclass

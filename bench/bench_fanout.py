@@ -54,7 +54,7 @@ RETRIES = 5  # a refused or timed-out handshake is tried again after a second (r
 CONCURRENCY = 50  # handshakes in flight at once
 # The hub's receivers not connected by then are left out (reported); CENCOMM_BENCH_CONNECT_WITHIN
 # (seconds, every size) waits longer.
-CONNECT_WITHIN = {100: 60.0, 1000: 90.0, 5000: 150.0}
+CONNECT_WITHIN = {100: 30.0, 1000: 60.0, 5000: 120.0}
 TIMEOUT = 20.0  # a message not delivered to every client within this counts the rest as missing
 PAD = "x" * 400  # the baselines' frames are about the size of the hub's rendered message frame
 

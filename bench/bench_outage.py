@@ -137,7 +137,7 @@ async def drill(world: dict[str, Any], ports: list[int], servers: list[Any], red
         redis[0].start()
         for server in servers:
             server.start()
-        await connect_all(group, concurrency=50, within=120.0)
+        await connect_all(group, concurrency=50, within=90.0)
         result.connected = sum(m.open for m in group)
         group = [m for m in group if m.open]
         log(f"outage drill: {result.connected}/{SOCKETS} subscribed")
