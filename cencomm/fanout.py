@@ -86,14 +86,25 @@ class Fanout:
         return await asyncio.shield(join)
 
     async def unsubscribe(self, group: str, subscriber: Hashable) -> None:
+        if self.forget(group, subscriber):
+            await self.release(group)
+
+    def forget(self, group: str, subscriber: Hashable) -> bool:
+        """Take ``subscriber`` out of ``group`` here and now (no await: it is handed nothing more);
+        True when nobody here follows the group any more (then ``release`` it)."""
         members = self.subscribers.get(group)
         if members is None or subscriber not in members:
-            return
+            return False
         del members[subscriber]
         if members:
-            return
+            return False
         del self.subscribers[group]
         self.joins.pop(group, None)
+        return True
+
+    async def release(self, group: str) -> None:
+        """The layer's side of a group nobody here follows: leave it, and stop receiving if nothing
+        is followed any more (bounded)."""
         await self._group_discard(group)
         if group in self.subscribers and group not in self.joins:  # someone joined meanwhile
             self.joins[group] = asyncio.ensure_future(self._group_add(group))

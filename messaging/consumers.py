@@ -22,6 +22,7 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from cencomm import protocol
+from cencomm.batching import Batcher
 from cencomm.consumers import HubConsumer
 from cencomm.errors import NotFound, Refused
 from cencomm.live import room_group
@@ -46,6 +47,10 @@ SYNC_BATCH = 100
 DEGRADED_HEARTBEAT_SECONDS = 2.0  # the heartbeat's gap-fill while the channel layer is down
 
 
+def _connections_open(opened: list[tuple[Membership, str]]) -> None:
+    services.connections_open(opened=opened)
+
+
 class RoomsConsumer(HubConsumer):
     frames = {
         "subscribe": (SubscribeFrame, "handle_subscribe"),
@@ -62,16 +67,19 @@ class RoomsConsumer(HubConsumer):
     membership: Membership | None = None
     room_ids: frozenset[int] = frozenset()
     access_epoch: int = -1  # the operation's access epoch when this socket's access was last read
+    hello_rooms: list[dict[str, Any]] | None = None  # read with the access at connect, for hello
+    opening: asyncio.Future[None] | None = None  # this socket's presence row, being written
 
     # --- access -----------------------------------------------------------------------------------
 
     async def authorize(self) -> bool:
+        at_connect = self.checked_at_handshake
         if not await super().authorize():
             return False
-        access = await self._load_access()
+        access = await self._load_access(with_rooms=at_connect)
         if access is None:
             return False
-        self.membership, allowed = access
+        self.membership, allowed, self.hello_rooms = access
         # Read in the same statement as the membership (access_membership's join): a change that
         # commits after it bumps the epoch past this value, and the next hint says so.
         self.access_epoch = self.membership.operation.access_epoch
@@ -85,14 +93,21 @@ class RoomsConsumer(HubConsumer):
         return True
 
     @database_sync_to_async
-    def _load_access(self) -> tuple[Membership, frozenset[int]] | None:
+    def _load_access(
+        self, *, with_rooms: bool
+    ) -> tuple[Membership, frozenset[int], list[dict[str, Any]] | None] | None:
+        """The membership and the rooms it may see; at connect the rooms with their heads and read
+        positions too (what hello says), read once."""
         try:
             membership = access_membership(
                 self.principal, operation_code=self.scope["url_route"]["kwargs"]["code"]
             )
         except NotFound:
             return None
-        return membership, frozenset(selectors.rooms_for(membership).values_list("pk", flat=True))
+        if with_rooms:
+            rooms = selectors.rooms_info(membership)
+            return membership, frozenset(r["id"] for r in rooms), rooms
+        return membership, frozenset(selectors.rooms_for(membership).values_list("pk", flat=True)), None
 
     # --- lifecycle ----------------------------------------------------------------------------------
 
@@ -124,18 +139,28 @@ class RoomsConsumer(HubConsumer):
                 task.cancel()
         for task in list(getattr(self, "tasks", ())):
             task.cancel()
-        for room_id in list(getattr(self, "followed", ())):
-            await self._unfollow(room_id)
-        if self.membership is not None and getattr(self, "connection_opened", False):
-            await database_sync_to_async(services.connection_close)(
-                operation_id=self.membership.operation_id, channel_name=self.channel_name
-            )
+        fan = rooms_fanout()  # handed nothing more from now on; the layer's side after the row
+        emptied = [g for g in map(room_group, getattr(self, "followed", ())) if fan.forget(g, self)]
+        self.followed = set()
+        try:
+            if self.opening is not None:  # the row's write first, or the delete could come before it
+                await asyncio.wait([self.opening])
+            if self.membership is not None and getattr(self, "connection_opened", False):
+                await database_sync_to_async(services.connection_close)(
+                    operation_id=self.membership.operation_id, channel_name=self.channel_name
+                )
+        finally:
+            for group in emptied:
+                await fan.release(group)
 
-    @database_sync_to_async
-    def _open_connection(self) -> None:
-        assert self.membership is not None  # self.room_ids: set by authorize() just before
+    async def _open_connection(self) -> None:
+        """The socket's presence row, written in one statement with those of the other sockets of
+        this process that open meanwhile (a burst writes a handful of statements, not one each)."""
+        assert self.membership is not None
         self.connection_opened = True
-        services.connection_open(membership=self.membership, channel_name=self.channel_name)
+        writer = Batcher.current("connections", _connections_open)
+        self.opening = asyncio.ensure_future(writer.add((self.membership, self.channel_name)))
+        await self.opening
 
     @database_sync_to_async
     def _hello(self) -> dict[str, Any]:
@@ -147,12 +172,12 @@ class RoomsConsumer(HubConsumer):
             "protocol": protocol.PROTOCOL_VERSION,
             "me": {
                 "id": m.user_id,
-                "username": m.user.username,
+                "username": self.user.username,
                 "role": m.role,
                 "entry_point": m.entry_point.name if m.entry_point else None,
                 "entry_point_id": m.entry_point_id,
             },
-            "rooms": selectors.rooms_info(m),
+            "rooms": self.hello_rooms if self.hello_rooms is not None else selectors.rooms_info(m),
             "pending": rendered,
             "online": selectors.online_members(m.operation_id, max_age=0),
             "heartbeat_seconds": self.heartbeat_seconds,

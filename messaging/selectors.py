@@ -14,8 +14,7 @@ import time
 from collections.abc import Iterable
 from typing import Any
 
-from django.contrib.auth.models import AbstractBaseUser
-from django.db.models import Q, QuerySet
+from django.db.models import OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext_noop
 
@@ -249,11 +248,6 @@ def messages_changed(room: Room, *, after_rev: int, up_to_seq: int, limit: int =
     return list(room.messages.filter(rev__gt=after_rev, seq__lte=up_to_seq).order_by("rev")[:limit])
 
 
-def read_position(room: Room, user: AbstractBaseUser) -> int:
-    position = ReadPosition.objects.filter(room=room, user_id=user.pk).values_list("seq", flat=True).first()
-    return position or 0
-
-
 # --- presence -----------------------------------------------------------------------------------------
 
 _presence_cache: dict[int, tuple[float, list[dict[str, Any]]]] = {}
@@ -265,12 +259,8 @@ def online_members(operation_id: int, *, max_age: float = 2.0) -> list[dict[str,
     if hit and time.monotonic() - hit[0] < max_age:
         return hit[1]
     since = timezone.now() - timezone.timedelta(seconds=ONLINE_SECONDS)
-    user_ids = set(
-        Connection.objects.filter(operation_id=operation_id, seen_at__gte=since).values_list(
-            "user_id", flat=True
-        )
-    )
-    online = [
+    user_ids = Connection.objects.filter(operation_id=operation_id, seen_at__gte=since).values("user_id")
+    online = [  # one statement (the connections a subquery): a connect burst asks it once per socket
         {
             "user": m.user_id,
             "username": m.user.username,
@@ -286,7 +276,8 @@ def online_members(operation_id: int, *, max_age: float = 2.0) -> list[dict[str,
 
 
 def rooms_info(membership: Membership) -> list[dict[str, Any]]:
-    """The member's rooms with their latest numbers and the member's read position."""
+    """The member's rooms with their latest numbers and the member's read position (one statement)."""
+    read = ReadPosition.objects.filter(room=OuterRef("pk"), user_id=membership.user_id).order_by("pk")
     return [
         {
             "id": r.pk,
@@ -294,7 +285,7 @@ def rooms_info(membership: Membership) -> list[dict[str, Any]]:
             "kind": r.kind,
             "seq": r.last_seq,
             "rev": r.last_rev,
-            "read": read_position(r, membership.user),
+            "read": r.read or 0,
         }
-        for r in rooms_for(membership)
+        for r in rooms_for(membership).annotate(read=Subquery(read.values("seq")[:1]))
     ]

@@ -558,26 +558,27 @@ def room_key_rotate(*, room: Room, actor: AbstractBaseUser | None) -> int:
 # --- connections (presence) ----------------------------------------------------------------------
 
 
-@transaction.atomic
 def connection_open(*, membership: Membership, channel_name: str) -> None:
-    """Not audited: a socket opening is not an act on the record.
+    connections_open(opened=[(membership, channel_name)])
 
-    One statement (an upsert on the unique channel name), not update_or_create's five (select,
-    savepoints, insert): a burst of sockets reconnecting at once writes one row each.
-    """
-    row = Connection(
-        channel_name=channel_name,
-        operation_id=membership.operation_id,
-        user_id=membership.user_id,
-        seen_at=timezone.now(),
-    )
+
+def connections_open(*, opened: Sequence[tuple[Membership, str]]) -> None:
+    """The presence rows of sockets that opened: one statement for all of them (an upsert on the
+    unique channel name), however many a burst brings; the sockets of a process hand theirs over
+    together (``cencomm.batching``). Not audited: a socket opening is not an act on the record."""
+    now = timezone.now()
+    rows = [
+        Connection(channel_name=name, operation_id=m.operation_id, user_id=m.user_id, seen_at=now)
+        for m, name in opened
+    ]
     Connection.objects.bulk_create(
-        [row],
+        rows,
         update_conflicts=True,
         unique_fields=["channel_name"],
         update_fields=["operation", "user", "seen_at"],
     )
-    _announce_presence(membership.operation_id)
+    for operation_id in {m.operation_id for m, _ in opened}:
+        _announce_presence(operation_id)
 
 
 @transaction.atomic

@@ -13,6 +13,7 @@ import uuid
 import pytest
 from channels.db import database_sync_to_async
 from channels.layers import channel_layers
+from django.db import connection
 from django.db.backends import utils
 
 from cencomm import live
@@ -30,7 +31,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 # membership with the operation's epoch; rooms with their heads and read positions; pending; who is
 # online; the socket's presence row, written with others' in one statement). It was 13-15 (one read
 # position per room, the rooms read twice, the user again for its name, one upsert per socket).
-CONNECT_STATEMENTS = 15
+CONNECT_STATEMENTS = 8
 
 
 def texts(messages):
@@ -295,3 +296,46 @@ async def test_a_rooms_socket_opens_with_a_handful_of_statements(tworld, monkeyp
     assert not [s for s in statements if s.lstrip().upper().startswith(("UPDATE", "DELETE"))]
     await comm.disconnect()
     await warm.close()
+
+
+async def test_a_burst_of_connects_writes_its_presence_rows_together(tworld, monkeypatch):
+    import asyncio
+
+    from messaging.models import Connection
+
+    users = [
+        tworld.officer_al,
+        tworld.officer_it,
+        tworld.analyst,
+        tworld.observer,
+        tworld.ncp_al,
+        tworld.coordinator,
+    ]
+    clients = [await database_sync_to_async(verified_client)(u) for u in users * 2]
+    inserts: list[int] = []
+    execute = utils.CursorWrapper.execute
+
+    def counted(self, sql, params=None):
+        if sql.lstrip().upper().startswith('INSERT INTO "MESSAGING_CONNECTION"'):
+            inserts.append(sql.count("), ("))
+        return execute(self, sql, params)
+
+    monkeypatch.setattr(utils.CursorWrapper, "execute", counted)
+    sockets = await asyncio.gather(*(open_socket_with(c) for c in clients))
+    monkeypatch.setattr(utils.CursorWrapper, "execute", execute)
+    assert await database_sync_to_async(Connection.objects.count)() == len(clients)
+    assert len(inserts) < len(clients), inserts  # rows of several sockets in one statement
+    online = {p["user"] for p in sockets[-1].hello["online"]}
+    assert tworld.coordinator.pk in online  # a socket's hello sees its own row
+    await close_all(*sockets)
+    assert await database_sync_to_async(Connection.objects.count)() == 0
+    await database_sync_to_async(lambda: connection.close())()  # noqa: PLW0108 - that thread's, so the test database can go
+
+
+async def open_socket_with(client):
+    from tests.messaging.conftest import Socket
+
+    comm = ws_communicator("/ws/operations/TEST-OP/rooms/", client=client)
+    assert (await comm.connect(timeout=10))[0]
+    hello = await comm.receive_json_from(timeout=10)
+    return Socket(comm, hello)
