@@ -16,6 +16,8 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
+from django.db.models import Prefetch
+
 from cencomm.formats import number
 from operations.selectors import category_labels
 from products.selectors import brands_of_gtins
@@ -28,7 +30,7 @@ from results.board import (
     utc_day,
     version_summary,
 )
-from results.models import INTERCEPTED, ResultVersion
+from results.models import INTERCEPTED, GoodsLine, ResultVersion
 
 Event = dict[str, Any]
 EVENT_TYPE = "board.event"
@@ -49,11 +51,11 @@ DIMENSIONS = {
 LINE_KEYED = ("categories", "brands", *DIMENSIONS)
 
 
-def contribution(version: ResultVersion) -> dict[str, Any]:
-    """The aggregated fields of one version, as the board counts them."""
+def contribution(version: ResultVersion, labels: dict[int, str]) -> dict[str, Any]:
+    """The aggregated fields of one version, as the board counts them; ``labels``: the operation's
+    names for its categories (``category_labels``), read once for the event."""
     result = version.result
-    labels = category_labels(result.operation_id)  # the operation's names for its categories
-    lines = list(version.lines.select_related("category").order_by("position"))
+    lines = _lines(version)
     brands = brands_of_gtins(line.gtin for line in lines)  # a GTIN of a right holder's product
     return {
         "uuid": str(result.uuid),
@@ -80,18 +82,34 @@ def contribution(version: ResultVersion) -> dict[str, Any]:
     }
 
 
+def _lines(version: ResultVersion) -> list[GoodsLine]:
+    """The version's goods lines with their categories, in order: prefetched by ``version_changed``
+    (once for the contribution and the summary), else read."""
+    if "lines" in getattr(version, "_prefetched_objects_cache", {}):
+        return list(version.lines.all())
+    return list(version.lines.select_related("category").order_by("position"))
+
+
 def version_changed(*, seq: int, old: ResultVersion | None, new: ResultVersion, kind: str) -> Event:
-    new = ResultVersion.objects.select_related("result__entry_point", "result__administration").get(pk=new.pk)
+    lines = Prefetch("lines", queryset=GoodsLine.objects.select_related("category").order_by("position"))
+    new = (
+        ResultVersion.objects.select_related(
+            "result__entry_point", "result__administration", "result__operation"
+        )
+        .prefetch_related(lines)
+        .get(pk=new.pk)
+    )
     zone = new.result.entry_point.time_zone  # compliance cells are the entry point's local days
     days = [local_day(new.inspected_at, zone)] + ([local_day(old.inspected_at, zone)] if old else [])
     operation = new.result.operation
+    labels = category_labels(operation.pk)
     return {
         "type": EVENT_TYPE,
         "seq": seq,
         "kind": kind,
-        "old": contribution(old) if old else None,
-        "new": contribution(new),
-        "latest": version_summary(new),
+        "old": contribution(old, labels) if old else None,
+        "new": contribution(new, labels),
+        "latest": version_summary(new, labels=labels),
         "compliance": compliance_cells(operation, [(new.result.entry_point_id, d) for d in days]),
         "chain_head": {"seq": new.chain_seq, "hash": new.hash},
     }
