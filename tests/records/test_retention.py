@@ -65,6 +65,7 @@ def test_a_shredded_operations_messages_and_results_cannot_be_opened_with_the_ma
         "brand": bytes(line.brand_sealed),
         "photo": bytes(photo.original),
         "attachment": bytes(Attachment.objects.get(pk=filled.attachment.pk).original),
+        "restricted report": bytes(Report.objects.get(pk=filled.restricted.pk).content),
     }
     assert messaging_sealing.open_message(message) == "MSKU1234565 again"  # opens before
     assert results_sealing.sealed_fields(version)["notes"] == "found behind the false wall"
