@@ -3,7 +3,10 @@
 On connect (and on every ``snapshot`` or ``filter`` frame) the board gets a full snapshot read from
 the database; after that, each board event becomes a ``board.delta`` frame computed for the
 socket's filter from the event alone. A gap in the sequence, or an event that cannot be a delta,
-sends a fresh snapshot instead. See docs/protocol.md, section "Board".
+sends a fresh snapshot instead. An event carries the operation's access epoch (none: unknown);
+a board whose access was read at an older one reads it again before it sends anything, so a member
+removed from the operation or from the board's roles gets no further delta even when the
+``access.changed`` event is lost. See docs/protocol.md, section "Board".
 """
 
 from __future__ import annotations
@@ -56,6 +59,7 @@ class BoardConsumer(HubConsumer):
     membership: Membership
     board_filter: BoardFilter = NO_FILTER
     seq: int = 0
+    access_epoch: int = -1  # the operation's access epoch when the access was last read
     group: str | None = None
 
     async def authorize(self) -> bool:
@@ -69,6 +73,7 @@ class BoardConsumer(HubConsumer):
             self.membership = require_role(membership, *BOARD_ROLES, what="board")
         except NotFound:
             return False
+        self.access_epoch = membership.operation.access_epoch  # read with the membership
         return True
 
     async def opened(self) -> None:
@@ -121,6 +126,10 @@ class BoardConsumer(HubConsumer):
     async def board_event(self, event: dict[str, Any]) -> None:
         if event["seq"] <= self.seq:
             return  # already in the snapshot this board started from
+        epoch = event.get("epoch")
+        if not (isinstance(epoch, int) and epoch <= self.access_epoch) and not await self.authorize():
+            await self.close(code=self.refusal_code())
+            return
         frame = board_delta(event, self.board_filter) if event["seq"] == self.seq + 1 else None
         if frame is None:
             await self.send_snapshot()

@@ -106,6 +106,7 @@ def version_changed(*, seq: int, old: ResultVersion | None, new: ResultVersion, 
     return {
         "type": EVENT_TYPE,
         "seq": seq,
+        "epoch": operation.access_epoch,  # held by the write (operation_hold_state): see BoardConsumer
         "kind": kind,
         "old": contribution(old, labels) if old else None,
         "new": contribution(new, labels),
@@ -116,10 +117,16 @@ def version_changed(*, seq: int, old: ResultVersion | None, new: ResultVersion, 
 
 
 def validation_changed(*, seq: int, version: ResultVersion) -> Event:
-    version = ResultVersion.objects.select_related("result__entry_point", "result__administration").get(
-        pk=version.pk
-    )
-    return {"type": EVENT_TYPE, "seq": seq, "kind": "validation", "latest": version_summary(version)}
+    version = ResultVersion.objects.select_related(
+        "result__entry_point", "result__administration", "result__operation"
+    ).get(pk=version.pk)
+    return {
+        "type": EVENT_TYPE,
+        "seq": seq,
+        "epoch": version.result.operation.access_epoch,
+        "kind": "validation",
+        "latest": version_summary(version),
+    }
 
 
 def compliance_changed(*, seq: int, cells: list[dict[str, Any]]) -> Event:

@@ -41,7 +41,14 @@ async def test_board_gets_snapshot_then_delta_after_post(tworld: Any) -> None:
     assert delta["type"] == "board.delta" and delta["seq"] == 1
     assert delta["totals"] == {"units": 250, "kg": 0, "litres": 0, "cases": 1, "results": 1}
     assert delta["categories"] == [
-        {"key": delta["categories"][0]["key"], "label": "Medicines", "units": 250, "kg": 0, "litres": 0, "cases": 1}
+        {
+            "key": delta["categories"][0]["key"],
+            "label": "Medicines",
+            "units": 250,
+            "kg": 0,
+            "litres": 0,
+            "cases": 1,
+        }
     ]
     assert delta["latest"]["uuid"] == response.json()["uuid"]
     assert delta["chain_head"]["seq"] == 1
@@ -62,7 +69,10 @@ async def test_filtered_board_ignores_other_entry_points(tworld: Any) -> None:
     assert filtered["filter"]["entry_point"] == tworld.bari.pk
     await post_as(tworld.officer_al, tworld)
     delta = await comm.receive_json_from(timeout=3)
-    assert delta["totals"] == {"units": 0, "kg": 0, "litres": 0, "cases": 0, "results": 0} and "latest" not in delta
+    assert (
+        delta["totals"] == {"units": 0, "kg": 0, "litres": 0, "cases": 0, "results": 0}
+        and "latest" not in delta
+    )
     await post_as(
         tworld.officer_it, tworld, entry_point=tworld.bari, lines=[{"category": "games-toys", "quantity": 9}]
     )
@@ -90,3 +100,29 @@ async def test_board_socket_refuses_those_without_board_role(tworld: Any, who: s
 async def test_board_socket_needs_a_session(tworld: Any) -> None:
     comm = ws_communicator("/ws/operations/TEST-OP/board/")
     assert await refusal_code(comm) == protocol.CLOSE_UNAUTHENTICATED
+
+
+async def test_a_board_member_removed_gets_no_further_delta_even_with_the_access_event_lost(
+    tworld: Any, monkeypatch: Any
+) -> None:
+    """The ``access.changed`` event is dropped: the next board event carries a newer access epoch
+    than the one the board read its access at, so it checks again, finds the membership gone and
+    closes with 4404 instead of sending the delta."""
+    from cencomm import live
+    from operations.models import Membership
+    from operations.services import membership_remove
+
+    comm, connected, _ = await connect(tworld.analyst)
+    assert connected and (await comm.receive_json_from())["type"] == "board.snapshot"
+    publish = live._publish
+    monkeypatch.setattr(
+        live, "_publish", lambda group, event: None if group.startswith("user.") else publish(group, event)
+    )
+    membership = await database_sync_to_async(Membership.objects.get)(
+        user=tworld.analyst, operation=tworld.op
+    )
+    await database_sync_to_async(membership_remove)(membership=membership, actor=tworld.coordinator)
+    assert (await post_as(tworld.officer_al, tworld)).status_code == 201
+    output = await comm.receive_output(timeout=3)
+    assert output["type"] == "websocket.close" and output["code"] == 4404, output
+    await comm.disconnect()
