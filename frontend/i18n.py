@@ -50,6 +50,7 @@ SCRIPT_STRINGS = [
     _("Start of the room."),
     _("Loading earlier messages…"),
     _("Loading…"),
+    _("Your messages waiting to be sent: {n}"),
     # the post form
     _("Choose…"),
     _("(this device's time, {zone})"),

@@ -1,7 +1,8 @@
 """A real hub for browser tests: daphne serving the demo from a fresh SQLite database.
 
 Session-scoped: migrated and seeded once (``demo_setup``), shared by every browser test. Sign in
-through the real pages with ``sign_in(page, username)``.
+with ``sign_in(page, username)``: through the real pages the first time for each user, then with
+the session that sign-in made (a new browser context gets its cookies).
 """
 
 from __future__ import annotations
@@ -37,6 +38,8 @@ CHROMIUM_ARGS = [  # headless in a container, and nothing of its own on the netw
 PHONE = {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True, "locale": "en-GB"}
 PHONE_OFFICER = "officer-durres"
 PHONE_FORM = "/operations/BALKAN-GATE/results/new/"
+#: What a signed-in browser holds of its session (no language cookie: each context keeps its own).
+SESSION_COOKIES = ("sessionid", "csrftoken")
 
 
 def _free_port() -> int:
@@ -52,6 +55,7 @@ class LiveHub:
     users: dict[str, dict[str, Any]]
     process: subprocess.Popen
     _last_step: dict[str, int] = field(default_factory=dict)
+    _cookies: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # a signed-in session's, by user
 
     def totp(self, username: str) -> str:
         """A fresh code for the user, waiting for the next time step if this one was used."""
@@ -62,7 +66,20 @@ class LiveHub:
         self._last_step[username] = totp.t()
         return f"{totp.token():06d}"
 
-    def sign_in(self, page: Any, username: str, next_path: str = "/") -> None:
+    def sign_in(self, page: Any, username: str, next_path: str = "/", *, through_pages: bool = False) -> None:
+        """Sign ``page``'s browser context in as ``username`` and open ``next_path``.
+
+        The first time for a user (or with ``through_pages``), through the real pages: password,
+        then a TOTP code. After that, the session cookies kept from it: a second code in the same
+        30 s step would be refused as a replay, so signing in again would wait up to 30 s for the
+        next step (most of the browser tests' time, once). The sign-in pages themselves are
+        tests/browser/test_signin_browser.py's; every other test only needs to be signed in.
+        """
+        if not through_pages and username in self._cookies:
+            page.context.add_cookies(self._cookies[username])
+            page.goto(f"{self.base_url}{next_path}")
+            assert page.url == f"{self.base_url}{next_path}", (username, page.url)
+            return
         page.goto(f"{self.base_url}/accounts/login/?next={next_path}")
         page.fill("input[name=username]", username)
         page.fill("input[name=password]", self.users[username]["password"])
@@ -71,6 +88,9 @@ class LiveHub:
         page.fill("input[name=code]", self.totp(username))
         page.click("button[type=submit]")
         page.wait_for_url(f"{self.base_url}{next_path}")
+        self._cookies[username] = [
+            c for c in page.context.cookies(self.base_url) if c["name"] in SESSION_COOKIES
+        ]
 
 
 @pytest.fixture(scope="session")

@@ -198,6 +198,9 @@ def test_alert_reaches_the_post_form_and_results_list_and_the_grid_fills_live(
     phone.reload()
     phone.wait_for_timeout(1_000)
     assert phone.locator(".alert-banner", has_text=text).count() == 0
+    # The Rooms tab's count shows only when there is something to acknowledge (never a "0").
+    pending = phone.evaluate(f"HubAlerts.pending({json.dumps(OPERATION)}).length")
+    assert phone.locator("#operation-tabs .alert-count").first.is_visible() == (pending > 0), pending
     assert not errors, errors
     phone.context.close()
     desk_context.close()
@@ -253,6 +256,7 @@ def test_a_page_in_the_background_notifies_and_vibrates_where_allowed(live_hub: 
     notified = phone.evaluate("window.__notified")[-1]
     assert notified["body"] == text and notified["tag"] == f"hub-alert-{sent['id']}"
     assert OPERATION in notified["title"]
+    assert notified["data"]["url"] == f"{ROOMS}{sent['room']}/"  # where a click leads (the worker's)
     assert phone.evaluate("window.__vibrated.length") >= 1
     # Once per alert, whatever else the socket says.
     phone.reload()
@@ -264,13 +268,51 @@ def test_a_page_in_the_background_notifies_and_vibrates_where_allowed(live_hub: 
     context.close()
 
 
-@pytest.mark.parametrize("language", ["en", "ar"])
-def test_acknowledgements_grid_fits_a_phone(live_hub: Any, browser: Any, language: str) -> None:
-    phone = browser.new_context(**PHONE, locale="en-GB" if language == "en" else language).new_page()
-    live_hub.sign_in(phone, "coordinator", ACKS)
-    phone.wait_for_selector("#ack-grid")
-    fits(phone)
-    # The grid scrolls inside its own region, which the keyboard reaches.
-    region = phone.locator(".ack-grid-wrap").first
-    assert region.get_attribute("tabindex") == "0" and region.get_attribute("role") == "region"
-    phone.context.close()
+# The acknowledgements grid on a phone, in English and Arabic (no wider than the screen, its region
+# reached by the keyboard): tests/browser/test_phone_pages.py, with every coordinator page.
+
+
+# The service worker's notificationclick, run in the real worker with the browser's windows stood in
+# for (a click on a system notification cannot be made in a headless browser, and the worker may
+# focus or open a window only in a real click's handler). Each case: the notification's page, the
+# windows open, and what the worker did.
+CLICKS = """async ([base, cases]) => {
+  const results = [];
+  for (const [target, open] of cases) {
+    const calls = [];
+    Object.defineProperty(self, "clients", { configurable: true, value: {
+      matchAll: async (options) => open.map((path) => ({ url: base + path, focus: async () => { calls.push(["focus", path]); } })),
+      openWindow: async (href) => { calls.push(["open", href]); },
+    } });
+    await notificationClicked({ data: { url: target }, close: () => calls.push(["close"]) });
+    results.push(calls);
+  }
+  delete self.clients;
+  return results;
+}"""
+
+
+def test_a_clicked_alert_notification_brings_the_operation_to_the_front_or_opens_its_room(
+    live_hub: Any, browser: Any
+) -> None:
+    context = browser.new_context(**PHONE, locale="en-GB")
+    phone = context.new_page()
+    live_hub.sign_in(phone, "officer-bar", RESULTS)
+    phone.wait_for_function("navigator.serviceWorker.controller !== null", timeout=15_000)
+    worker = next(w for w in context.service_workers if w.url.endswith("/sw.js"))
+    source = phone.evaluate("fetch('/static/frontend/js/service-worker.js').then(r => r.text())")
+    assert 'addEventListener("notificationclick"' in source
+    room = f"{ROOMS}1/"
+    cases = [
+        (room, [f"/operations/{OPERATION}/results/new/", "/"]),  # a page of the operation: to the front
+        (room, ["/", f"/operations/{OPERATION}/", room]),  # the room itself, first
+        (room, ["/", "/products/"]),  # none of the operation: its room opens
+        ("https://elsewhere.example/phish", []),  # another site's address: the hub's home instead
+    ]
+    assert worker.evaluate(CLICKS, [live_hub.base_url, cases]) == [
+        [["close"], ["focus", f"/operations/{OPERATION}/results/new/"]],
+        [["close"], ["focus", room]],
+        [["close"], ["open", f"{live_hub.base_url}{room}"]],
+        [["close"], ["open", f"{live_hub.base_url}/"]],
+    ]
+    context.close()

@@ -62,6 +62,11 @@ def test_phone_screenshots(live_hub: Any, browser: Any, language: str) -> None:
     page.wait_for_selector("#outbox-page-list .outbox-entry")
     page.wait_for_timeout(400)
     page.screenshot(path=str(folder / f"phone-outbox-waiting-{language}.png"))
+    # The room with no network: its shell, and why it shows no messages (docs/security.md).
+    page.goto(f"{live_hub.base_url}{OP}/rooms/")
+    page.wait_for_selector("#room-offline:not([hidden])", timeout=10_000)
+    page.wait_for_timeout(400)
+    page.screenshot(path=str(folder / f"phone-rooms-offline-{language}.png"))
     context.set_offline(False)
     page.evaluate("window.dispatchEvent(new Event('online'))")
     page.wait_for_selector("#outbox-indicator[data-state=empty]", timeout=20_000)

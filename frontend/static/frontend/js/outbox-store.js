@@ -86,7 +86,9 @@
     const tx = database.transaction(["outbox", "sent"], "readwrite");
     tx.objectStore("outbox").delete(item.clientId);
     const sent = tx.objectStore("sent");
-    sent.put({ clientId: item.clientId, kind: item.kind, op: item.op, user: item.user, label: item.label, data, sentAt: Date.now() });
+    // A chat message sent leaves no text on the device (docs/security.md): only that it went.
+    const kept = item.kind === "message" ? {} : { label: item.label, data };
+    sent.put({ clientId: item.clientId, kind: item.kind, op: item.op, user: item.user, ...kept, sentAt: Date.now() });
     const keys = await sent.index("sentAt").getAllKeys();
     for (const key of keys.slice(0, Math.max(0, keys.length - KEEP_SENT))) sent.delete(key);
     await tx.done;
@@ -127,11 +129,23 @@
   }
 
   // Send what waits for the signed-in user. Resolves to {sent, waiting, refused, problem}.
+  // What is queued while it runs goes in the same run, right after the item on its way (a chat
+  // message typed meanwhile does not wait for this run to end and another to start).
   async function flushNow() {
     const who = await session();
     const outcome = { sent: 0, refused: 0, waiting: 0, problem: null };
     if (!who || !who.user) return outcome;
-    const items = (await list(who.user)).filter((i) => i.state !== "refused");
+    const tried = new Set();
+    for (;;) {
+      const items = (await list(who.user)).filter((i) => i.state !== "refused" && !tried.has(i.clientId));
+      if (!items.length) return outcome;
+      for (const item of items) tried.add(item.clientId);
+      await sendEach(items, who, outcome);
+      if (outcome.problem) return outcome; // the rest waits: the network or the session is the problem
+    }
+  }
+
+  async function sendEach(items, who, outcome) {
     for (const queued of items) {
       const item = await get(queued.clientId); // another flusher may have finished it meanwhile
       if (!item || item.state === "refused") continue;
@@ -161,7 +175,6 @@
       outcome.refused += 1;
       emit({ type: "refused", clientId: item.clientId, kind: item.kind, op: item.op, refusal });
     }
-    return outcome;
   }
 
   function flush() {

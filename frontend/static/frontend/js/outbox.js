@@ -16,14 +16,23 @@
     const cookie = document.cookie.split("; ").find((c) => c.startsWith("csrftoken="));
     return cookie ? decodeURIComponent(cookie.slice("csrftoken=".length)) : Hub.csrf();
   }
-  const ready = HubOutbox.setSession({ user, csrf: csrfToken() }).then(migrateLegacy);
+  // The session the worker flushes with; written again only when the CSRF token changed.
+  let sessionWritten = csrfToken();
+  const ready = HubOutbox.setSession({ user, csrf: sessionWritten }).then(migrateLegacy);
+  function sessionFresh() {
+    const csrf = csrfToken();
+    if (csrf === sessionWritten) return null;
+    sessionWritten = csrf;
+    return HubOutbox.setSession({ user, csrf });
+  }
 
-  // --- flushing: one run at a time in this page; a call during a run gets the next run, which
-  // starts after it (so it sees what was queued meanwhile) -------------------------------------
+  // --- flushing: one run at a time in this page. What is queued during a run goes in that run
+  // (HubOutbox.flush takes what was queued meanwhile, right after the item on its way); a call
+  // during a run also gets the next run, which starts after it, for what the run missed. -------
   let running = null, next = null;
   function run() {
     return ready
-      .then(async () => { await HubOutbox.setSession({ user, csrf: csrfToken() }); render(true); return HubOutbox.flush(); })
+      .then(async () => { await sessionFresh(); render(true); return HubOutbox.flush(); })
       .catch((e) => { console.error(e); return null; })
       .finally(() => { running = null; render(false); });
   }
@@ -34,7 +43,9 @@
   }
 
   // Queue an item (its client ID decides: the same draft is one record however often it is queued),
-  // then try to send it at once. Resolves to the item as it stands after that try (null: sent).
+  // then send it at once, with no timer or Background Sync waited for: the try starts as soon as
+  // the item is stored (stored first, so a failed try keeps it). Resolves to the item as it stands
+  // after that try (null: sent).
   async function queue(item) {
     await ready;
     await HubOutbox.put({ ...item, user });

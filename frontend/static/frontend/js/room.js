@@ -25,8 +25,24 @@
   }
   async function showOutboxItem(clientId) {
     const item = await HubOutbox.get(clientId);
-    if (!item) { document.getElementById(`out-${clientId}`)?.remove(); return; }
+    if (!item) { document.getElementById(`out-${clientId}`)?.remove(); offlineNotice(); return; }
     if (item.kind === "message" && item.op === config.code) renderOutboxItem({ client_id: item.clientId, room: item.room, text: item.body.text, state: stateOf(item), error: errorOf(item) });
+    offlineNotice();
+  }
+
+  // --- with no connection: the room's messages are not kept on this device (docs/security.md:
+  // no message text is stored on a phone), so the page says so, and how many of mine wait to go;
+  // those it shows, from the outbox. ---------------------------------------------------------------
+  let live = false; // a `hello` came on the socket as it is now
+  async function offlineNotice() {
+    const notice = $("room-offline");
+    if (!notice) return;
+    notice.hidden = live;
+    if (live) return;
+    const items = await HubOutbox.list(hubOutbox.user).catch(() => []);
+    const waiting = items.filter((i) => i.kind === "message" && i.op === config.code && i.state !== "refused").length;
+    notice.querySelector(".offline-waiting").textContent = Hub.t("Your messages waiting to be sent: {n}", { n: waiting });
+    if (!rooms[current] || !rooms[current].messages.size) $("history-state").textContent = "";
   }
   HubOutbox.on((event) => {
     if (!event.clientId) return;
@@ -232,6 +248,7 @@
     if (window.HubAlerts) HubAlerts.frame(config.code, frame); // the Rooms tab's count, notifications
     switch (frame.type) {
       case "hello": {
+        live = true; offlineNotice();
         for (const r of frame.rooms) {
           const known = rooms[r.id];
           rooms[r.id] = known || { seq: r.seq, rev: r.rev, read: r.read, name: r.name, messages: new Map(), cursor: null };
@@ -403,11 +420,15 @@
   hubOutbox.ready.then(() => HubOutbox.list(hubOutbox.user)).then((items) => {
     for (const item of items) if (item.kind === "message" && item.op === config.code) showOutboxItem(item.clientId);
   });
+  window.addEventListener("offline", offlineNotice);
 
   const states = { connecting: Hub.t("connecting…"), online: Hub.t("live"), offline: Hub.t("offline — will reconnect"), "signed-out": Hub.t("signed out") };
   socket = Hub.liveSocket(`/ws/operations/${encodeURIComponent(config.code)}/rooms/`, {
     onFrame,
-    onState: (state) => { const s = $("conn-state"); s.textContent = states[state] || state; s.dataset.state = state; },
+    onState: (state) => {
+      const s = $("conn-state"); s.textContent = states[state] || state; s.dataset.state = state;
+      if (state === "offline") { live = false; offlineNotice(); }
+    },
   });
   window.HubRoom = { rooms, outbox: HubOutbox, get socket() { return socket; } };
 })();

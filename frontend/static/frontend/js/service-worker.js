@@ -3,7 +3,8 @@
 //   - precaches the app shell (styles, scripts, icons) with Workbox, by content revision;
 //   - keeps the signed-in pages an officer needs offline (operation overview, results list with
 //     the nil return, post form, rooms, outbox), network first, the last copy seen without network;
-//   - sends the outbox on Background Sync, with the same rules as the pages (outbox-store.js).
+//   - sends the outbox on Background Sync, with the same rules as the pages (outbox-store.js);
+//   - a clicked alert notification brings the operation's window to the front, or opens its room.
 "use strict";
 const { precacheAndRoute, cleanupOutdatedCaches } = workbox.precaching;
 const { registerRoute, setCatchHandler } = workbox.routing;
@@ -87,3 +88,34 @@ self.addEventListener("sync", (event) => {
     if (outcome.problem && outcome.problem.code !== "signin") throw new Error("outbox: try again later");
   }));
 });
+
+// A system notification of a warning or an alert (alerts.js shows it, with the page of its room in
+// `data.url`), clicked: it closes, and the hub's window of that operation comes to the front (every
+// page of the operation shows the alert's banner, to acknowledge there), else the page of
+// the alert's room opens.
+self.addEventListener("notificationclick", (event) => event.waitUntil(notificationClicked(event.notification)));
+
+async function notificationClicked(notification) {
+  notification.close();
+  const url = notificationTarget(notification.data);
+  const windows = await self.clients.matchAll({ type: "window", includeUncontrolled: true });
+  const open = hubWindowFor(windows, url);
+  if (open) return open.focus();
+  return self.clients.openWindow(url.href);
+}
+
+// The page a notification leads to: its own, on this hub only (else the home page).
+function notificationTarget(data) {
+  let url;
+  try { url = new URL((data && data.url) || "/", self.location.origin); } catch (e) { url = null; }
+  return url && url.origin === self.location.origin ? url : new URL("/", self.location.origin);
+}
+
+// An open window showing that page, else one showing any page of the same operation.
+function hubWindowFor(windows, url) {
+  const path = (w) => new URL(w.url).pathname;
+  const operation = url.pathname.match(/^\/operations\/[^/]+\//);
+  return windows.find((w) => path(w) === url.pathname)
+    || (operation && windows.find((w) => path(w).startsWith(operation[0])))
+    || null;
+}
