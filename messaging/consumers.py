@@ -51,6 +51,10 @@ def _connections_open(opened: list[tuple[Membership, str]]) -> None:
     services.connections_open(opened=opened)
 
 
+def _connections_seen(channel_names: list[str]) -> None:
+    services.connections_seen(channel_names=channel_names)
+
+
 class RoomsConsumer(HubConsumer):
     frames = {
         "subscribe": (SubscribeFrame, "handle_subscribe"),
@@ -224,6 +228,7 @@ class RoomsConsumer(HubConsumer):
             pass
 
     async def _beat_once(self) -> None:
+        await Batcher.current("connections_seen", _connections_seen).add(self.channel_name)
         heads, online = await self._heads()
         await self.send_json(
             {
@@ -245,7 +250,6 @@ class RoomsConsumer(HubConsumer):
     @database_sync_to_async
     def _heads(self) -> tuple[dict[int, tuple[int, int]], list[dict[str, Any]]]:
         assert self.membership is not None
-        services.connection_seen(channel_name=self.channel_name)
         return selectors.room_heads(self.cursors), selectors.online_members(self.membership.operation_id)
 
     async def presence_changed(self, event: dict[str, Any]) -> None:

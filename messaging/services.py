@@ -604,5 +604,7 @@ def _announce_presence(operation_id: int) -> None:
     publish_on_commit(events.presence_group(operation_id), events.presence_changed(operation_id))
 
 
-def connection_seen(*, channel_name: str) -> None:
-    Connection.objects.filter(channel_name=channel_name).update(seen_at=timezone.now())
+def connections_seen(*, channel_names: Sequence[str]) -> None:
+    """The sockets' heartbeats: their presence rows are fresh (one statement for those of a process
+    that beat together, ``cencomm.batching``)."""
+    Connection.objects.filter(channel_name__in=list(channel_names)).update(seen_at=timezone.now())
