@@ -7,7 +7,8 @@ term, among those the member may open: messages of the rooms they are in
 a result's sealed fields (notes, reference, parties, brands) counting only for members of its
 administration (``results.selectors.may_see_sealed``). So a member never finds, nor counts, what
 they could not open. Answers are ranked by how many of the query's tokens they hold, whole
-identifiers counting double, newest first among equals; each is opened to show a short snippet with
+identifiers counting double, newest first among equals (when every answer must hold them all, as
+for plain words, the newest simply come first); each is opened to show a short snippet with
 the matching words marked, and links to the message in its room or to the result.
 """
 
@@ -16,7 +17,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -224,7 +225,6 @@ class Answer:
     message: int | None = None
     result: str | None = None
     author: str | None = None
-    extra: dict[str, Any] = field(default_factory=dict)
 
     @property
     def kind_label(self) -> str:
