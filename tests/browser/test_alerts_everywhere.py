@@ -80,7 +80,8 @@ def grid_cell(desk: Any, username: str, message_id: str) -> str:
           const grid = document.getElementById('ack-grid'); if (!grid) return '';
           const heads = [...grid.querySelectorAll('thead th')];
           const col = heads.findIndex((th) => th.dataset.message === id); if (col < 0) return '';
-          const row = [...grid.querySelectorAll('tbody tr')].find((tr) => tr.querySelector('th').textContent.includes(username));
+          // The row whose name is this one (officer-bar's is not officer-bari's).
+          const row = [...grid.querySelectorAll('tbody tr')].find((tr) => tr.querySelector('th bdi').textContent.trim() === username);
           return row ? row.children[col].textContent.trim() : '';
         }""",
         [username, message_id],
