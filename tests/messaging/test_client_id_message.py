@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 
 import pytest
-from channels.db import database_sync_to_async
 
 from cencomm.protocol import CLIENT_ID_MESSAGE, CLIENT_ID_PATTERN
 from tests.conftest import verified_client
