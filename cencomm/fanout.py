@@ -76,6 +76,8 @@ class Fanout:
         """Add ``subscriber`` to ``group``; returns once this process's channel is in the group (so a
         read that follows misses no hint), or False when the layer is down (the heartbeat fills in)."""
         async with self.channel_lock:  # one channel, however many subscribe at once
+            if not self.subscribers and (self.receiver is None or self.receiver.done()):
+                self.layer, self.channel = get_channel_layer(), None  # idle: the layer as configured now
             if self.channel is None:
                 self.channel = await self.layer.new_channel()
         self.subscribers.setdefault(group, {})[subscriber] = None

@@ -108,7 +108,10 @@ async def _deliver_news(room_id: int, events: list[Event], sockets: list[RoomsCo
             if text is None:
                 messages = [m | {"acked": a} for m, a in zip(rendered, acked, strict=True)]
                 text = texts[acked] = encode({"type": "messages", "room": room_id, "messages": messages})
-            await socket.send_shared(room_id, (seq, rev), reached, text)
+            try:
+                await socket.send_shared(room_id, (seq, rev), reached, text)
+            except Exception:  # one socket's failure is not the others': it fills in on its heartbeat
+                log.warning("fan-out to a socket failed", exc_info=True)
 
 
 async def _deliver_ack(room_id: int, event: Event, sockets: list[RoomsConsumer]) -> None:
@@ -118,7 +121,10 @@ async def _deliver_ack(room_id: int, event: Event, sockets: list[RoomsConsumer])
         if room_id not in socket.cursors:
             continue
         if socket.checked_at(epoch):
-            await socket.send_shared(room_id, None, None, text)
+            try:
+                await socket.send_shared(room_id, None, None, text)
+            except Exception:
+                log.warning("fan-out to a socket failed", exc_info=True)
         else:  # someone's access changed: this socket checks its own first
             socket.spawn(socket.ack_after_check(room_id, epoch, text))
 
