@@ -165,6 +165,10 @@ def test_a_rebuild_and_a_key_rotation_re_key_the_index_and_find_the_same(world):
     assert set(SearchToken.objects.values_list("token", flat=True)) == before
     assert rebuilt.documents == 1 and rebuilt.key_version is None
     out = StringIO()
+    call_command("rotate_room_key", "--operation", "TEST-OP", stdout=out)  # says what comes next
+    assert "rotate_search_key TEST-OP" in out.getvalue()
+    assert set(SearchToken.objects.values_list("token", flat=True)) == before  # the rooms' keys only
+    out = StringIO()
     call_command("rotate_search_key", "TEST-OP", stdout=out)
     assert "search key version 2" in out.getvalue()
     key_cache.clear()

@@ -20,3 +20,7 @@ class Command(BaseCommand):
         for r in rooms:
             count = room_key_rotate(room=r, actor=None)
             self.stdout.write(f"room {r.pk} ({r.name}): new data key, {count} records re-sealed")
+        if operation:  # the operation's search index is hashed under a key of its own (records)
+            self.stdout.write(
+                f"next: manage.py rotate_search_key {operation} (a new search key, the index hashed again)"
+            )
