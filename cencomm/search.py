@@ -320,7 +320,7 @@ def _row(document: Document, tokens: int) -> SearchDocument:
     )
 
 
-@transaction.atomic
+@transaction.atomic(savepoint=False)  # in the caller's transaction (no savepoint of its own), or in one
 def index_documents(documents: Sequence[Document]) -> int:
     """Index ``documents`` (all of one operation), replacing what the index held for each; the count
     of tokens written. Runs in the caller's transaction: a rolled-back write leaves the index as it was."""
