@@ -251,3 +251,29 @@ def test_every_operation_page_links_to_its_search(world):
 
 def test_page_is_404_for_outsiders(world):
     assert verified_client(world.outsider).get("/operations/TEST-OP/search/", {"q": "x"}).status_code == 404
+
+
+def test_answers_come_twenty_a_page_up_to_a_cap(world):
+    for n in range(25):
+        send_message(world, world.coordinator, f"pangolin sighting number {n}")
+    first = found(world, world.coordinator, "pangolin")
+    assert (first.count, first.pages, len(first.answers)) == (25, 2, 20)
+    second = search(membership(world, world.coordinator), "pangolin", SearchFilter(), page=2)
+    assert len(second.answers) == 5
+    assert {a.message for a in first.answers}.isdisjoint({a.message for a in second.answers})
+    assert first.answers[0].snippet.endswith("number 24")  # newest first
+    with pytest.raises(Exception) as refused:
+        parse_search(membership(world, world.coordinator), {"q": "pangolin", "page": 26})
+    assert "page" in refused.value.message_dict
+
+
+def test_api_answers_a_programs_bearer_token_as_it_answers_the_page(world):
+    from operations.services import api_token_create
+    from tests.world import bearer
+
+    send_message(world, world.coordinator, WARNING, kind="warning")
+    _, token = api_token_create(user=world.officer_al, operation=world.op, name="t", days=1)
+    client = verified_client(world.outsider)  # the token, not the session, says who asks
+    client.logout()
+    response = client.get("/api/v1/operations/TEST-OP/search", {"q": "ningbo"}, **bearer(token))
+    assert response.status_code == 200 and response.json()["count"] == 1
