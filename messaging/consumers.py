@@ -27,7 +27,7 @@ from cencomm.consumers import HubConsumer
 from cencomm.errors import NotFound, Refused
 from cencomm.live import room_group
 from messaging import acknowledgements, events, rendering, selectors, services
-from messaging.fanout import rooms_fanout
+from messaging.fanout import encode, rooms_fanout
 from messaging.frames import (
     AckFrame,
     EditFrame,
@@ -45,6 +45,9 @@ from operations.selectors import access_membership
 log = logging.getLogger(__name__)
 SYNC_BATCH = 100
 DEGRADED_HEARTBEAT_SECONDS = 2.0  # the heartbeat's gap-fill while the channel layer is down
+
+
+_presence_frames: dict[int, tuple[list[dict[str, Any]], str]] = {}  # operation -> (online, its frame)
 
 
 def _connections_open(opened: list[tuple[Membership, str]]) -> None:
@@ -260,8 +263,14 @@ class RoomsConsumer(HubConsumer):
     async def _send_presence(self) -> None:
         await asyncio.sleep(1.0)
         assert self.membership is not None
-        online = await database_sync_to_async(selectors.online_members)(self.membership.operation_id)
-        await self.send_json({"type": "presence", "online": online})
+        operation_id = self.membership.operation_id
+        online = await database_sync_to_async(selectors.online_members)(operation_id)
+        # The list is the process's cached one (selectors.online_members): encoded once for every
+        # socket of the operation here, not once each (a thousand members make it large).
+        shared = _presence_frames.get(operation_id)
+        if shared is None or shared[0] is not online:
+            shared = _presence_frames[operation_id] = (online, encode({"type": "presence", "online": online}))
+        await self.send(text_data=shared[1])
 
     # --- catching up --------------------------------------------------------------------------------
 
