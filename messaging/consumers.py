@@ -26,7 +26,7 @@ from cencomm.batching import Batcher
 from cencomm.consumers import HubConsumer
 from cencomm.errors import NotFound, Refused
 from cencomm.live import room_group
-from messaging import acknowledgements, events, rendering, selectors, services
+from messaging import acknowledgements, events, presence, rendering, selectors, services
 from messaging.fanout import encode, rooms_fanout
 from messaging.frames import (
     AckFrame,
@@ -51,11 +51,11 @@ _presence_frames: dict[int, tuple[list[dict[str, Any]], str]] = {}  # operation 
 
 
 def _connections_open(opened: list[tuple[Membership, str]]) -> None:
-    services.connections_open(opened=opened)
+    presence.connections_open(opened=opened)
 
 
 def _connections_seen(channel_names: list[str]) -> None:
-    services.connections_seen(channel_names=channel_names)
+    presence.connections_seen(channel_names=channel_names)
 
 
 class RoomsConsumer(HubConsumer):
@@ -153,7 +153,7 @@ class RoomsConsumer(HubConsumer):
             if self.opening is not None:  # the row's write first, or the delete could come before it
                 await asyncio.wait([self.opening])
             if self.membership is not None and getattr(self, "connection_opened", False):
-                await database_sync_to_async(services.connection_close)(
+                await database_sync_to_async(presence.connection_close)(
                     operation_id=self.membership.operation_id, channel_name=self.channel_name
                 )
         finally:

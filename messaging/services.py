@@ -6,7 +6,6 @@ events and live events carry identifiers only.
 
 from __future__ import annotations
 
-import time
 import uuid
 from collections.abc import Sequence
 
@@ -29,7 +28,6 @@ from messaging.models import (
     MAX_TEXT_CHARS,
     Acknowledgement,
     Attachment,
-    Connection,
     Handling,
     Message,
     MessageVersion,
@@ -553,58 +551,3 @@ def room_key_rotate(*, room: Room, actor: AbstractBaseUser | None) -> int:
     key, count = reseal_room(room)
     audit.room_key_rotated(room=room, actor=actor, key_version=key.version, resealed=count)
     return count
-
-
-# --- connections (presence) ----------------------------------------------------------------------
-
-
-def connection_open(*, membership: Membership, channel_name: str) -> None:
-    connections_open(opened=[(membership, channel_name)])
-
-
-def connections_open(*, opened: Sequence[tuple[Membership, str]]) -> None:
-    """The presence rows of sockets that opened: one statement for all of them (an upsert on the
-    unique channel name), however many a burst brings; the sockets of a process hand theirs over
-    together (``cencomm.batching``). Not audited: a socket opening is not an act on the record."""
-    now = timezone.now()
-    rows = [
-        Connection(channel_name=name, operation_id=m.operation_id, user_id=m.user_id, seen_at=now)
-        for m, name in opened
-    ]
-    Connection.objects.bulk_create(
-        rows,
-        update_conflicts=True,
-        unique_fields=["channel_name"],
-        update_fields=["operation", "user", "seen_at"],
-    )
-    for operation_id in {m.operation_id for m, _ in opened}:
-        _announce_presence(operation_id)
-
-
-@transaction.atomic
-def connection_close(*, operation_id: int, channel_name: str) -> None:
-    if Connection.objects.filter(channel_name=channel_name).delete()[0]:
-        _announce_presence(operation_id)
-
-
-PRESENCE_MIN_INTERVAL = 2.0  # seconds between presence hints per operation and process
-_presence_announced: dict[int, float] = {}
-
-
-def _announce_presence(operation_id: int) -> None:
-    """Hint the operation's sockets that presence changed, at most every PRESENCE_MIN_INTERVAL.
-
-    A burst of N sockets connecting would otherwise send N hints to each of N sockets. What a
-    skipped hint would have told arrives with the next hint or heartbeat (which carries `online`).
-    """
-    now = time.monotonic()
-    if now - _presence_announced.get(operation_id, -PRESENCE_MIN_INTERVAL) < PRESENCE_MIN_INTERVAL:
-        return
-    _presence_announced[operation_id] = now
-    publish_on_commit(events.presence_group(operation_id), events.presence_changed(operation_id))
-
-
-def connections_seen(*, channel_names: Sequence[str]) -> None:
-    """The sockets' heartbeats: their presence rows are fresh (one statement for those of a process
-    that beat together, ``cencomm.batching``)."""
-    Connection.objects.filter(channel_name__in=list(channel_names)).update(seen_at=timezone.now())

@@ -112,7 +112,7 @@ def sockets() -> Any:
 def _fresh_caches() -> None:
     from cencomm.crypto import key_cache
     from messaging.selectors import caches_clear
-    from messaging.services import _presence_announced
+    from messaging.presence import _presence_announced
 
     caches_clear()
     key_cache.clear()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from cencomm.live import capture_live_events
-from messaging import services
+from messaging import presence
 from messaging.consumers import RoomsConsumer
 from operations.models import Membership
 from tests.messaging.conftest import open_socket
@@ -38,6 +38,6 @@ def test_a_burst_of_connections_sends_one_presence_hint(world, django_capture_on
     with capture_live_events() as events:
         for n in range(50):
             with django_capture_on_commit_callbacks(execute=True):
-                services.connection_open(membership=membership, channel_name=f"test.channel{n}")
+                presence.connection_open(membership=membership, channel_name=f"test.channel{n}")
     hints = [e for group, e in events if e["type"] == "presence.changed"]
     assert len(hints) == 1
