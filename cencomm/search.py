@@ -245,6 +245,14 @@ def search_key(operation_id: int) -> bytes:
     return key_cache.raw(active_data_key(search_scope(operation_id)))
 
 
+def search_key_if_any(operation_id: int) -> bytes | None:
+    """The operation's search key if it has one, else None: what reading uses, so that a search
+    never makes a key (an operation with no key has nothing indexed; a shredded one must stay
+    without)."""
+    key = DataKey.objects.filter(scope=search_scope(operation_id), active=True).first()
+    return None if key is None else key_cache.raw(key)
+
+
 def token_hash(key: bytes, token: str) -> int:
     """A token's keyed hash as a signed 64-bit integer (what a BIGINT column holds)."""
     digest = hashlib.blake2b(token.encode(), key=key, digest_size=8, person=_PERSON).digest()
@@ -254,8 +262,8 @@ def token_hash(key: bytes, token: str) -> int:
 class Hasher:
     """Hashes tokens under one operation's search key, each token once."""
 
-    def __init__(self, operation_id: int) -> None:
-        self.key = search_key(operation_id)
+    def __init__(self, operation_id: int, key: bytes | None = None) -> None:
+        self.key = search_key(operation_id) if key is None else key
         self._seen: dict[str, int] = {}
 
     def __call__(self, token: str) -> int:

@@ -1,6 +1,6 @@
 """The URL map: the API, the admin, the language switch, and every app's pages.
 
-The rooms' and results' pages of a shredded operation answer with what retention kept
+The rooms', results' and search pages of a shredded operation answer with what retention kept
 (``records.views.unless_shredded``); the reports pages show the kept public report themselves.
 """
 
@@ -13,7 +13,7 @@ from hub.api import api
 from messaging import urls as messaging_urls
 from products import views as products_views
 from records.search_views import search_page
-from records.views import unless_shredded_patterns
+from records.views import unless_shredded, unless_shredded_patterns
 from results import urls as results_urls
 from results.rightholders import seizures_page
 
@@ -33,7 +33,7 @@ urlpatterns = [
         include((unless_shredded_patterns(results_urls.urlpatterns), results_urls.app_name)),
     ),
     path("operations/<str:code>/reports/", include("reports.urls")),
-    path("operations/<str:code>/search/", search_page, name="search"),
+    path("operations/<str:code>/search/", unless_shredded(search_page), name="search"),
     path("products/seizures/", seizures_page, name="product-seizures"),
     path("products/", include("products.urls")),
     path("", products_views.home, name="start"),  # a right holder starts on their products

@@ -29,7 +29,7 @@ from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext, gettext_noop
 
 from cencomm.models import SearchDocument, SearchToken
-from cencomm.search import Hasher, Kind, Query, query_parse, token_spans
+from cencomm.search import Hasher, Kind, Query, query_parse, search_key_if_any, token_spans
 from messaging.models import Attachment, Message
 from messaging.sealing import open_attachment_name, open_message
 from messaging.selectors import rooms_for
@@ -182,9 +182,12 @@ def _filtered(
 def matching(membership: Membership, query: Query, flt: SearchFilter) -> QuerySet[SearchDocument]:
     """The documents the member may open that hold every term of ``query``, ranked (``score``)."""
     documents = _filtered(searchable(membership), flt, dt.UTC)
-    if not query.terms:
+    if not query.terms or membership.operation.shredded_at is not None:
         return documents.none()
-    hasher = Hasher(membership.operation_id)
+    key = search_key_if_any(membership.operation_id)  # reading never makes a key
+    if key is None:
+        return documents.none()
+    hasher = Hasher(membership.operation_id, key)
     readable = readable_tokens(membership)
     for term in query.terms:
         found = Q()

@@ -1,6 +1,7 @@
 """``GET /api/v1/operations/{code}/search``: the operation's search box for programs (``records.search``).
 
-Outsiders get the 404 a missing operation gets; bad filters 422 with a message per field.
+Outsiders get the 404 a missing operation gets; bad filters 422 with a message per field; a shredded
+operation 410 Gone, as its pages (nothing is left to search, and no search key is made for it).
 """
 
 from __future__ import annotations
@@ -8,7 +9,8 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.utils.translation import gettext
 from ninja import Field, Query, Router, Schema
 
 from cencomm.principal import principal_of
@@ -51,6 +53,11 @@ class AnswerOut(Schema):
     author: str | None
 
 
+class GoneOut(Schema):
+    detail: str
+    shredded_at: dt.datetime
+
+
 class SearchOut(Schema):
     q: str
     terms: list[str]
@@ -61,11 +68,21 @@ class SearchOut(Schema):
     answers: list[AnswerOut]
 
 
-@router.get("/operations/{code}/search", response=SearchOut)
-def search_operation(request: HttpRequest, code: str, query: Query[SearchIn]) -> dict[str, Any]:
+@router.get("/operations/{code}/search", response={200: SearchOut, 410: GoneOut})
+def search_operation(
+    request: HttpRequest, code: str, query: Query[SearchIn]
+) -> dict[str, Any] | HttpResponse:
     """Messages of the caller's rooms, results they may see and files' names, ranked, newest first
-    among equals."""
+    among equals. A shredded operation: 410."""
     membership = access_membership(principal_of(request), operation_code=code)
+    if membership.operation.shredded_at is not None:
+        return JsonResponse(
+            {
+                "detail": gettext("This operation's records were shredded already."),
+                "shredded_at": membership.operation.shredded_at.isoformat(),
+            },
+            status=410,
+        )
     q, flt, page = parse_search(membership, query.dict())
     found = search(membership, q, flt, page)
     return {

@@ -1,0 +1,53 @@
+"""The search of a shredded operation: its page is the shredded page (410), its API answers 410, an
+outsider still gets 404, and no search key is made for it by reading."""
+
+from __future__ import annotations
+
+from io import StringIO
+
+from django.core.management import call_command
+
+from cencomm.models import DataKey
+from cencomm.search import search_scope
+from tests.world import membership, verified_client
+
+
+def shred() -> None:
+    call_command("apply_retention", stdout=StringIO(), stderr=StringIO())
+
+
+def keys(op) -> int:
+    return DataKey.objects.filter(scope=search_scope(op.pk)).count()
+
+
+def test_the_search_page_of_a_shredded_operation_is_the_shredded_page_and_makes_no_key(filled):
+    shred()
+    assert keys(filled.op) == 0
+    page = verified_client(filled.officer_it).get("/operations/TEST-OP/search/", {"q": "MSKU1234565"})
+    assert page.status_code == 410
+    assert "shredded on" in page.content.decode()
+    assert keys(filled.op) == 0
+    assert verified_client(filled.outsider).get("/operations/TEST-OP/search/", {"q": "x"}).status_code == 404
+
+
+def test_the_search_api_of_a_shredded_operation_is_410_and_makes_no_key(filled):
+    shred()
+    response = verified_client(filled.coordinator).get(
+        "/api/v1/operations/TEST-OP/search", {"q": "MSKU1234565"}
+    )
+    assert response.status_code == 410
+    assert response.json()["shredded_at"]
+    assert keys(filled.op) == 0
+    outsider = verified_client(filled.outsider).get("/api/v1/operations/TEST-OP/search", {"q": "x"})
+    assert outsider.status_code == 404
+    assert keys(filled.op) == 0
+
+
+def test_searching_never_makes_a_key(filled):
+    # The service itself, whatever route calls it: a shredded operation's search finds nothing.
+    from records.search import search
+
+    shred()
+    found = search(membership(filled, filled.coordinator), "MSKU1234565")
+    assert found.count == 0 and found.answers == []
+    assert keys(filled.op) == 0
