@@ -19,6 +19,7 @@ from django.db import transaction
 
 from cencomm import search
 from cencomm.audit import search_index_rebuilt
+from cencomm.errors import Refused
 from messaging.indexing import operation_message_documents
 from operations.models import Operation
 from results.indexing import operation_result_documents
@@ -38,8 +39,11 @@ def search_index_rebuild(
     *, operation: Operation, actor: AbstractBaseUser | None, rotate_key: bool = False
 ) -> Rebuilt:
     """Drop the operation's index and write it again from its messages and results, under a new
-    search key if ``rotate_key`` (the old key versions destroyed). Audited."""
+    search key if ``rotate_key`` (the old key versions destroyed). Audited. Refused for an operation
+    shredded (its row is read again under the lock: a shredding may have committed meanwhile)."""
     operation = Operation.objects.select_for_update(no_key=True).get(pk=operation.pk)
+    if operation.shredded_at is not None:  # shredded since the caller looked: no index, no key again
+        raise Refused(f"{operation.code} was shredded on {operation.shredded_at:%Y-%m-%d}.")
     search.forget_operation(operation.pk)
     key_version = search.search_key_replace(operation.pk).version if rotate_key else None
     documents = tokens = 0

@@ -51,3 +51,20 @@ def test_searching_never_makes_a_key(filled):
     found = search(membership(filled, filled.coordinator), "MSKU1234565")
     assert found.count == 0 and found.answers == []
     assert keys(filled.op) == 0
+
+
+def test_a_rebuild_or_rotation_of_an_operation_shredded_meanwhile_is_refused_and_makes_no_key(filled):
+    # The commands skip shredded operations, but one shredded between their lookup and the rebuild's
+    # lock is found shredded under the lock.
+    import pytest
+
+    from cencomm.errors import Refused
+    from operations.models import Operation
+    from records.services import search_index_rebuild
+
+    stale = Operation.objects.get(pk=filled.op.pk)  # what a command read before the shredding
+    shred()
+    for rotate in (True, False):
+        with pytest.raises(Refused):
+            search_index_rebuild(operation=stale, actor=None, rotate_key=rotate)
+    assert keys(filled.op) == 0
