@@ -222,8 +222,8 @@ the step doubling after each failure up to 30 s, and no sooner than the `retry_a
 hub shed with 4503), with no client-side limit on handshakes in flight; on `hello` it
 sends `subscribe` with `after_seq` = the highest seq it holds and reads until `subscribed`.
 *Caught up*: the socket holds the last posted seq (times from the moment reconnecting was allowed;
-*all caught up s* is the last socket's); a socket not caught up within {within:.0f} s counts as not
-caught up. *Missing* / *twice*: over all sockets, the seqs between each socket's first cursor and the
+*all caught up s* is the last socket's); a socket not caught up within {within:.0f} s (attempts then under
+way are let finish, at most 30 s more) counts as not caught up. *Missing* / *twice*: over all sockets, the seqs between each socket's first cursor and the
 head that it never got, and those it got more than once (the check is exact: every seq once). *Handshakes*: reconnection
 attempts of all sockets (1 per socket when none failed); *shed*: of those, the attempts the hub
 answered `overloaded` and closed with 4503; *closes seen*: close codes the sockets were given while
