@@ -13,6 +13,7 @@ from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.db.models import F
 from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext
 
 from cencomm.errors import NotFound, Refused
@@ -58,7 +59,7 @@ def operation_hold_state(operation: Operation) -> Operation:
     lock = " FOR SHARE" if connection.vendor == "postgresql" else ""  # SQLite: one writer at a time
     with connection.cursor() as cursor:
         cursor.execute(
-            f"SELECT state, access_epoch FROM {table} WHERE id = %s{lock}",  # noqa: S608
+            f"SELECT state, access_epoch, shredded_at FROM {table} WHERE id = %s{lock}",  # noqa: S608
             [operation.pk],
         )
         row = cursor.fetchone()
@@ -66,7 +67,9 @@ def operation_hold_state(operation: Operation) -> Operation:
         raise Operation.DoesNotExist
     # The access epoch read under the same lock: a change of who may see what (which bumps it with
     # an UPDATE, see access_epoch_bump) queues behind this transaction or is already in the value.
-    operation.state, operation.access_epoch = row
+    # And whether it was shredded: a shredding (which holds the row FOR NO KEY UPDATE) ran meanwhile.
+    operation.state, operation.access_epoch, shredded_at = row
+    operation.shredded_at = parse_datetime(shredded_at) if isinstance(shredded_at, str) else shredded_at
     return operation
 
 

@@ -11,7 +11,9 @@ from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.utils import timezone
+from django.utils.translation import gettext
 
+from cencomm.errors import Refused
 from cencomm.live import board_group, publish_on_commit
 from operations.models import Membership, Operation
 from operations.services import operation_hold_state
@@ -69,9 +71,13 @@ def _publish_version(result: Result, old: ResultVersion | None, new: ResultVersi
 
 
 def _lock_result(membership: Membership, result_uuid: object) -> Result:
-    """The result under lock, its operation's state held first (see operation_hold_state)."""
+    """The result under lock, its operation's state held first (see operation_hold_state); Refused
+    once the operation is shredded (a void, restore, correction or validation would write records
+    again, index them under a new search key, and bring back a validator's comment)."""
     result = access_result(membership, result_uuid)
     operation = operation_hold_state(membership.operation)
+    if operation.shredded_at is not None:  # closed, reviewable by state, but nothing left to change
+        raise Refused(gettext("This operation's records were shredded: it stays as it is."))
     locked = Result.objects.select_for_update(no_key=True, of=("self",)).get(pk=result.pk)
     locked.operation = operation
     membership.operation = operation

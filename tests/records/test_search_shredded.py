@@ -68,3 +68,31 @@ def test_a_rebuild_or_rotation_of_an_operation_shredded_meanwhile_is_refused_and
         with pytest.raises(Refused):
             search_index_rebuild(operation=stale, actor=None, rotate_key=rotate)
     assert keys(filled.op) == 0
+
+
+def test_a_shredded_operations_results_are_not_voided_restored_or_validated(filled):
+    # The operation is closed (review states still let coordinators and NCPs void and validate), but
+    # its records are shredded: nothing may be written to it again, nor a search key made for it.
+    from cencomm.models import SearchDocument
+    from results.models import Result, ResultVersion
+
+    shred()
+    versions = ResultVersion.objects.filter(result__operation=filled.op).count()
+    coordinator = verified_client(filled.coordinator)
+    base = f"/api/v1/operations/TEST-OP/results/{filled.result.uuid}"
+    assert (
+        coordinator.post(f"{base}/void", {"reason": "dup"}, content_type="application/json").status_code
+        == 409
+    )
+    ncp = next(m for m in filled.op.memberships.all() if m.role == "ncp" and m.administration_id)
+    result = Result.objects.get(operation=filled.op, administration_id=ncp.administration_id)
+    answer = verified_client(ncp.user).post(
+        f"/api/v1/operations/TEST-OP/results/{result.uuid}/validation",
+        {"decision": "returned", "comment": "Rossi Srl again"},
+        content_type="application/json",
+    )
+    assert answer.status_code == 409
+    assert ResultVersion.objects.filter(result__operation=filled.op).count() == versions
+    assert not Result.objects.filter(operation=filled.op).exclude(validation_comment="").exists()
+    assert not SearchDocument.objects.filter(operation=filled.op).exists()
+    assert keys(filled.op) == 0
