@@ -160,6 +160,7 @@ class HubConsumer(AsyncWebsocketConsumer):
                     log.warning("socket's channel layer failed (%s); live hints paused", describe(exc))
                 await asyncio.sleep(pause * (0.5 + random.random()))  # jittered: not all at once
                 pause = min(pause * 2, LAYER_RETRY_SECONDS[1])
+                await self._probe_layer()
                 continue
             if self.layer_failed:  # back: join the groups again first (a restarted Redis lost them)
                 self.layer_failed = False
@@ -167,6 +168,19 @@ class HubConsumer(AsyncWebsocketConsumer):
                 self.layer_backlog.append(message)
                 return {"type": "hub.layer_restored"}
             return message
+
+    async def _probe_layer(self) -> None:
+        """A message to this socket's own channel while the layer is failing. A restarted Redis lost
+        the socket's groups, so no hint would arrive to tell the receive it is back, and the groups
+        are joined again only once something arrives: this does (bounded while it is still down)."""
+        try:
+            async with asyncio.timeout(LAYER_SECONDS):
+                await self.channel_layer.send(self.channel_name, {"type": "hub.probe"})
+        except Exception as exc:
+            log.debug("the channel layer is still down: %s", describe(exc))
+
+    async def hub_probe(self, event: dict[str, Any]) -> None:
+        """Its own probe, back through the layer (see ``_probe_layer``): nothing to do."""
 
     async def hub_layer_restored(self, event: dict[str, Any]) -> None:
         """Dispatched by ``_layer_receive`` itself (a client frame never selects a handler)."""

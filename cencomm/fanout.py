@@ -36,6 +36,7 @@ Handler = Callable[[str, list[Event], list[Any]], Awaitable[None]]
 LAYER_SECONDS = 5  # one channel-layer call (joining, leaving a group, the stop message), at most
 RETRY_SECONDS = (0.5, 5.0)  # the receive's pause after a failure: first and longest
 STOP = "fanout.stop"
+PROBE = "fanout.probe"  # sent to its own channel while the layer is failing: its arrival says it is back
 
 _instances: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[str, Fanout]] = (
     weakref.WeakKeyDictionary()
@@ -170,6 +171,7 @@ class Fanout:
                     metrics.CHANNEL_LAYER_ERRORS.labels("receive").inc()
                 await asyncio.sleep(pause * (0.5 + random.random()))  # jittered: not all at once
                 pause = min(pause * 2, RETRY_SECONDS[1])
+                await self._probe()
                 continue
             pause = RETRY_SECONDS[0]
             if self.layer_failed:  # back: join the groups again (a restarted Redis lost them)
@@ -177,6 +179,8 @@ class Fanout:
                 LAYER.answered()
                 for group in list(self.subscribers):
                     self.joins[group] = asyncio.ensure_future(self._group_add(group))
+            if message.get("type") == PROBE:
+                continue
             if message.get("type") == STOP:
                 if not self.subscribers:
                     self.receiver = None  # decided with no await in between: a new subscriber starts anew
@@ -194,6 +198,16 @@ class Fanout:
             worker = self.workers.get(group)
             if worker is None or worker.done():
                 self.workers[group] = asyncio.ensure_future(self._work(group))
+
+    async def _probe(self) -> None:
+        """A message to the receive's own channel. A restarted Redis lost this process's groups, so
+        no hint would ever arrive to say it is back, and the groups are joined again only once
+        something arrives: this does (or fails, bounded, while the layer is still down)."""
+        try:
+            async with asyncio.timeout(LAYER_SECONDS):
+                await self.layer.send(self.channel, {"type": PROBE})
+        except Exception as exc:
+            log.debug("the layer is still down: %s", describe(exc))
 
     async def _work(self, group: str) -> None:
         """Hand the group's hints to the handler, a batch at a time, until none are left."""

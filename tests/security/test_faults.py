@@ -376,6 +376,40 @@ async def test_open_sockets_ride_out_a_redis_outage_and_live_hints_resume_withou
     assert open_rooms_sockets() == []
 
 
+@pytest.mark.redis
+@pytest.mark.django_db(transaction=True)
+async def test_live_hints_resume_after_a_restarted_redis_with_nothing_else_to_wake_the_sockets(
+    tworld, own_redis, monkeypatch
+):
+    """A restarted Redis has lost every group, so no hint arrives to tell a waiting receive that the
+    layer is back: the receive must find out by itself (a probe to its own channel) and join again.
+    (The benchmark's outage drill found the hub living on the gap-fill only, long after Redis was back.)"""
+    from cencomm import consumers as base
+    from cencomm import fanout
+    from cencomm.live import LAYER
+    from messaging import consumers
+
+    monkeypatch.setattr(consumers.RoomsConsumer, "heartbeat_seconds", 60.0)
+    monkeypatch.setattr(consumers, "DEGRADED_HEARTBEAT_SECONDS", 60.0)  # no gap-fill: only a live hint
+    monkeypatch.setattr(base, "LAYER_RETRY_SECONDS", (0.2, 0.5))
+    monkeypatch.setattr(fanout, "RETRY_SECONDS", (0.2, 0.5))
+    room = await sync_to_async(operation_room)(tworld)
+    reader = Reader(tworld.officer_it, room)
+    assert await reader.connect()
+    assert (await sync_to_async(post_message)(tworld.coordinator, room, "before")).status_code == 201
+    await reader.read_until({"before"}, timeout=5)
+
+    own_redis.stop()
+    await asyncio.sleep(1.5)  # the receives fail and start retrying
+    own_redis.start()
+    await asyncio.sleep(3)  # retry pauses are at most 0.75 s: time to find the layer back and join again
+    assert not LAYER.down
+    assert (await sync_to_async(post_message)(tworld.coordinator, room, "live again")).status_code == 201
+    await reader.read_until({"live again"}, timeout=5)
+    assert reader.reconnects == 0
+    await reader.close()
+
+
 async def connection_rows_are(count: int) -> bool:
     return await connection_rows() == count
 
