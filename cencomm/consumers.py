@@ -27,7 +27,7 @@ from django_otp.models import Device
 from pydantic import ValidationError
 
 from cencomm import metrics, protocol
-from cencomm.live import LAYER, describe, user_group
+from cencomm.live import LAYER, describe, layer_call, user_group
 from cencomm.principal import Principal, api_token_is_live
 
 log = logging.getLogger(__name__)
@@ -173,11 +173,9 @@ class HubConsumer(AsyncWebsocketConsumer):
         """A message to this socket's own channel while the layer is failing. A restarted Redis lost
         the socket's groups, so no hint would arrive to tell the receive it is back, and the groups
         are joined again only once something arrives: this does (bounded while it is still down)."""
-        try:
-            async with asyncio.timeout(LAYER_SECONDS):
-                await self.channel_layer.send(self.channel_name, {"type": "hub.probe"})
-        except Exception as exc:
-            log.debug("the channel layer is still down: %s", describe(exc))
+        await layer_call(
+            "probe", self.channel_layer.send(self.channel_name, {"type": "hub.probe"}), probe=True
+        )
 
     async def hub_probe(self, event: dict[str, Any]) -> None:
         """Its own probe, back through the layer (see ``_probe_layer``): nothing to do."""
@@ -195,23 +193,11 @@ class HubConsumer(AsyncWebsocketConsumer):
         """Join ``group``; with the layer down the socket works on (the heartbeat fills gaps) and joins
         again when the layer is back."""
         self.joined.add(group)
-        try:
-            async with asyncio.timeout(LAYER_SECONDS):
-                await self.channel_layer.group_add(group, self.channel_name)
-        except Exception as exc:
-            LAYER.failed(exc)
-            metrics.CHANNEL_LAYER_ERRORS.labels("group_add").inc()
-            return False
-        return True
+        return await layer_call("group_add", self.channel_layer.group_add(group, self.channel_name))
 
     async def leave(self, group: str) -> None:
         self.joined.discard(group)
-        try:
-            async with asyncio.timeout(LAYER_SECONDS):
-                await self.channel_layer.group_discard(group, self.channel_name)
-        except Exception as exc:  # the layer expires it on its own
-            LAYER.failed(exc)
-            metrics.CHANNEL_LAYER_ERRORS.labels("group_discard").inc()
+        await layer_call("group_discard", self.channel_layer.group_discard(group, self.channel_name))
 
     async def clean_up(self) -> None:
         """Run the socket's clean-up once, to its end, whoever stops waiting for it.

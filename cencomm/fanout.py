@@ -28,7 +28,7 @@ from typing import Any
 from channels.layers import get_channel_layer
 
 from cencomm import metrics
-from cencomm.live import LAYER, describe
+from cencomm.live import LAYER, describe, layer_call
 
 log = logging.getLogger(__name__)
 Event = dict[str, Any]
@@ -116,23 +116,11 @@ class Fanout:
 
     async def _group_add(self, group: str) -> bool:
         assert self.channel is not None
-        try:
-            async with asyncio.timeout(LAYER_SECONDS):
-                await self.layer.group_add(group, self.channel)
-        except Exception as exc:
-            LAYER.failed(exc)
-            metrics.CHANNEL_LAYER_ERRORS.labels("group_add").inc()
-            return False
-        return True
+        return await layer_call("group_add", self.layer.group_add(group, self.channel))
 
     async def _group_discard(self, group: str) -> None:
         assert self.channel is not None
-        try:
-            async with asyncio.timeout(LAYER_SECONDS):
-                await self.layer.group_discard(group, self.channel)
-        except Exception as exc:  # the layer expires it on its own
-            LAYER.failed(exc)
-            metrics.CHANNEL_LAYER_ERRORS.labels("group_discard").inc()
+        await layer_call("group_discard", self.layer.group_discard(group, self.channel))
 
     # --- the receive ----------------------------------------------------------------------------
 
@@ -203,11 +191,7 @@ class Fanout:
         """A message to the receive's own channel. A restarted Redis lost this process's groups, so
         no hint would ever arrive to say it is back, and the groups are joined again only once
         something arrives: this does (or fails, bounded, while the layer is still down)."""
-        try:
-            async with asyncio.timeout(LAYER_SECONDS):
-                await self.layer.send(self.channel, {"type": PROBE})
-        except Exception as exc:
-            log.debug("the layer is still down: %s", describe(exc))
+        await layer_call("probe", self.layer.send(self.channel, {"type": PROBE}), probe=True)
 
     async def _work(self, group: str) -> None:
         """Hand the group's hints to the handler, a batch at a time, until none are left."""

@@ -11,7 +11,7 @@ import asyncio
 import logging
 import os
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
@@ -64,6 +64,27 @@ def describe(exc: BaseException) -> str:
 
 
 LAYER = LayerState()
+
+LAYER_CALL_SECONDS = 5  # one channel-layer call of a socket or a fan-out (join, leave, a probe), at most
+
+
+async def layer_call(what: str, call: Awaitable[Any], *, probe: bool = False) -> bool:
+    """One channel-layer call that may fail (Redis down or restarting), bounded: True when the layer
+    answered. A failure is noted (``LAYER``, the ``channel_layer_errors`` metric under ``what``) and
+    left to the caller's fallback: the heartbeat's gap-fill, or the layer's own expiry of a group not
+    left. A ``probe`` (a receive asking whether a failed layer is back) notes nothing: its answer is
+    its arrival, and one that meets a dead pooled connection says nothing new."""
+    try:
+        async with asyncio.timeout(LAYER_CALL_SECONDS):
+            await call
+    except Exception as exc:
+        if probe:
+            log.debug("the channel layer is still down: %s", describe(exc))
+            return False
+        LAYER.failed(exc)
+        metrics.CHANNEL_LAYER_ERRORS.labels(what).inc()
+        return False
+    return True
 
 
 def room_group(room_id: int) -> str:
