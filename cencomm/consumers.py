@@ -182,8 +182,11 @@ class HubConsumer(AsyncWebsocketConsumer):
 
     async def hub_layer_restored(self, event: dict[str, Any]) -> None:
         """Dispatched by ``_layer_receive`` itself (a client frame never selects a handler)."""
-        for group in list(self.joined):
-            await self.join(group)
+        joined = [await self.join(group) for group in list(self.joined)]
+        if not all(joined):  # a pooled connection that died with the old server fails once: again
+            self.layer_failed = True
+            await asyncio.sleep(LAYER_RETRY_SECONDS[0] * (0.5 + random.random()))
+            await self._probe_layer()
         await self.resync()
 
     async def resync(self) -> None:

@@ -34,13 +34,26 @@ log = logging.getLogger(__name__)
 Event = dict[str, Any]
 Handler = Callable[[str, list[Event], list[Any]], Awaitable[None]]
 LAYER_SECONDS = 5  # one channel-layer call (joining, leaving a group, the stop message), at most
-RETRY_SECONDS = (0.5, 5.0)  # the receive's pause after a failure: first and longest
+RETRY_SECONDS = (0.5, 2.0)  # the receive's pause after a failure, first and longest: one per process,
+# so it probes often (live hints resume within about 3 s of Redis coming back)
 STOP = "fanout.stop"
 PROBE = "fanout.probe"  # sent to its own channel while the layer is failing: its arrival says it is back
 
 _instances: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[str, Fanout]] = (
     weakref.WeakKeyDictionary()
 )
+
+
+def _layer_went_down() -> None:
+    """``LAYER.on_down``: every fan-out of this process probes until the layer is back."""
+    for loop, per_loop in list(_instances.items()):
+        if loop.is_closed():
+            continue
+        for fanout in list(per_loop.values()):
+            loop.call_soon_threadsafe(fanout.layer_went_down)
+
+
+LAYER.on_down.append(_layer_went_down)
 
 
 class Fanout:
@@ -68,6 +81,8 @@ class Fanout:
         self.pending: dict[str, list[Event]] = {}
         self.workers: dict[str, asyncio.Task[None]] = {}
         self.receiver: asyncio.Task[None] | None = None
+        self.rejoining: asyncio.Task[None] | None = None
+        self.prober: asyncio.Task[None] | None = None
         self.layer_failed = False
 
     def local(self, group: str) -> list[Any]:
@@ -167,6 +182,7 @@ class Fanout:
                 LAYER.answered()
                 for group in list(self.subscribers):
                     self.joins[group] = asyncio.ensure_future(self._group_add(group))
+                self.rejoining = asyncio.ensure_future(self._until_joined(list(self.joins.values())))
             if message.get("type") == PROBE:
                 continue
             if message.get("type") == STOP:
@@ -187,11 +203,41 @@ class Fanout:
             if worker is None or worker.done():
                 self.workers[group] = asyncio.ensure_future(self._work(group))
 
-    async def _probe(self) -> None:
+    def layer_went_down(self) -> None:
+        """Someone in this process saw the layer fail. This receive may be waiting its turn behind
+        another (channels-redis lets one receive at a time talk to Redis) and never see it, while a
+        restarted Redis loses this process's groups: probe until a probe comes through, which
+        makes the receive join them again."""
+        if not self.subscribers or self.channel is None or self.layer_failed:
+            return
+        self.layer_failed = True
+        if self.prober is None or self.prober.done():
+            self.prober = asyncio.ensure_future(self._probe_until_back())
+
+    async def _probe_until_back(self) -> None:
+        pause = RETRY_SECONDS[0]
+        while self.layer_failed and self.subscribers:
+            await asyncio.sleep(pause * (0.5 + random.random()))
+            if await self._probe():
+                return
+            pause = min(pause * 2, RETRY_SECONDS[1])
+
+    async def _until_joined(self, joins: list[asyncio.Task[bool]]) -> None:
+        """The groups joined again after the layer came back; if one failed (a pooled connection
+        that died with the old server fails once), the layer counts as failing again and a probe,
+        after a pause, makes the receive join them anew."""
+        done = await asyncio.gather(*joins, return_exceptions=True)
+        if all(result is True for result in done):
+            return
+        self.layer_failed = True
+        await asyncio.sleep(RETRY_SECONDS[0] * (0.5 + random.random()))
+        await self._probe()
+
+    async def _probe(self) -> bool:
         """A message to the receive's own channel. A restarted Redis lost this process's groups, so
         no hint would ever arrive to say it is back, and the groups are joined again only once
         something arrives: this does (or fails, bounded, while the layer is still down)."""
-        await layer_call("probe", self.layer.send(self.channel, {"type": PROBE}), probe=True)
+        return await layer_call("probe", self.layer.send(self.channel, {"type": PROBE}), probe=True)
 
     async def _work(self, group: str) -> None:
         """Hand the group's hints to the handler, a batch at a time, until none are left."""

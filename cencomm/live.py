@@ -39,6 +39,9 @@ class LayerState:
     def __init__(self) -> None:
         self.down_since: float | None = None
         self.reason = ""
+        # Called (from any thread) when the layer goes down: a receive waiting its turn behind
+        # another never sees the failure itself, yet a restarted Redis has lost its groups.
+        self.on_down: list[Callable[[], None]] = []
 
     @property
     def down(self) -> bool:
@@ -50,6 +53,11 @@ class LayerState:
         if self.down_since is None:
             self.down_since = time.monotonic()
             log.warning("channel layer unavailable: %s", describe(exc))
+            for listener in list(self.on_down):
+                try:
+                    listener()
+                except Exception:
+                    log.warning("a channel-layer listener failed", exc_info=True)
         self.reason = describe(exc)
 
     def answered(self) -> None:

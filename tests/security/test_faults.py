@@ -322,12 +322,14 @@ async def test_open_sockets_ride_out_a_redis_outage_and_live_hints_resume_withou
     from channels.layers import get_channel_layer
 
     from cencomm import consumers as base
+    from cencomm import fanout
     from cencomm.live import LAYER
     from messaging import consumers
 
     monkeypatch.setattr(consumers.RoomsConsumer, "heartbeat_seconds", 60.0)  # no beat but the degraded one
     monkeypatch.setattr(consumers, "DEGRADED_HEARTBEAT_SECONDS", 0.5)
     monkeypatch.setattr(base, "LAYER_RETRY_SECONDS", (0.2, 0.5))
+    monkeypatch.setattr(fanout, "RETRY_SECONDS", (0.2, 0.5))  # the process's fan-out probes as often
     room = await sync_to_async(operation_room)(tworld)
     old = Reader(tworld.officer_it, room)
     assert await old.connect()
